@@ -1,0 +1,3 @@
+#ifndef SHELF_CLI_H
+#define SHELF_CLI_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef SHELF_EMIT_INTERNAL_H
+#define SHELF_EMIT_INTERNAL_H
+#endif

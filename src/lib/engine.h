@@ -1,0 +1,3 @@
+#ifndef SHELF_ENGINE_H
+#define SHELF_ENGINE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef SHELF_ENVMODEL_H
+#define SHELF_ENVMODEL_H
+#endif

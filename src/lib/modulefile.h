@@ -1,0 +1,3 @@
+#ifndef SHELF_MODULEFILE_H
+#define SHELF_MODULEFILE_H
+#endif

@@ -1,0 +1,19 @@
+/*
+ * shelf-internal.h -- helpers shared by libshelf's files and its unit
+ * tests, not part of the public surface (shelf.h).
+ */
+#ifndef SHELF_INTERNAL_H
+#define SHELF_INTERNAL_H
+
+#include "shelf.h"
+
+/* 1 if s starts with prefix / ends with suffix. */
+int shelf_str_starts(const char *s, const char *prefix);
+int shelf_str_ends(const char *s, const char *suffix);
+/* a + "/" + b (no doubled slash); NULL on OOM. */
+char *shelf_path_join(const char *a, const char *b);
+/* Appends the whole file to out. Returns 0, SHELF_EIO (err names the file
+ * and the reason) or SHELF_ENOMEM. */
+int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err);
+
+#endif

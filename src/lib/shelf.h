@@ -1,0 +1,228 @@
+/*
+ * shelf.h -- the public surface of libshelf, the module engine.
+ *
+ * Everything a front end (the `shelf` command, `shelfd`, the launcher) may
+ * call is declared here; everything else is internal (shelf-internal.h).
+ *
+ * Conventions, shared by every function below:
+ *  - Functions return 0 (SHELF_OK) on success or a negative SHELF_E* code.
+ *  - Functions that can fail take a `shelf_error *err` and fill it with a
+ *    message naming the module, file and line when known. libshelf never
+ *    prints and never exits: only front ends do.
+ *  - Returned memory belongs to the caller unless said otherwise, and is
+ *    released with the matching *_free() function.
+ */
+#ifndef SHELF_H
+#define SHELF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+#define SHELF_VERSION_STRING PACKAGE_VERSION
+
+/* ---- errors ----------------------------------------------------------- */
+
+enum {
+    SHELF_OK = 0,
+    SHELF_ENOMEM = -1,      /* an allocation failed */
+    SHELF_EIO = -2,         /* a file or directory could not be read */
+    SHELF_ENOTFOUND = -3,   /* no such module */
+    SHELF_EMODULEFILE = -4, /* Lua syntax or runtime error in a modulefile */
+    SHELF_ELMODERROR = -5,  /* the modulefile called LmodError() */
+    SHELF_ECONFLICT = -6,   /* conflict() with a loaded module */
+    SHELF_EPREREQ = -7,     /* prereq()/prereq_any() not satisfied */
+    SHELF_ESTATE = -8,      /* the _SHELF_ state in the environment is corrupt */
+    SHELF_EUSAGE = -9,      /* bad arguments */
+    SHELF_EFAMILY = -10     /* family clash that could not be resolved */
+};
+
+typedef struct shelf_error {
+    int code;      /* SHELF_OK when nothing is set */
+    char *message; /* human text, no trailing newline */
+    char *module;  /* full name of the module involved, or NULL */
+    char *file;    /* modulefile path, or NULL */
+    int line;      /* line in file, or 0 */
+} shelf_error;
+
+/* Sets *err (releasing what it held). Keeps the first error: a later call
+ * on an error that is already set does nothing, so the innermost cause wins. */
+void shelf_error_set(shelf_error *err, int code, const char *module,
+                     const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Releases the strings held by err and resets it to SHELF_OK. */
+void shelf_error_clear(shelf_error *err);
+/* A short constant text for a SHELF_E* code. */
+const char *shelf_strerror(int code);
+
+/* ---- growable byte buffer and string vector --------------------------- */
+
+/* A NUL-terminated growable string. An allocation failure sets `oom`, after
+ * which every append is a no-op: check once at the end with shelf_buf_ok(). */
+typedef struct shelf_buf {
+    char *data; /* NULL until the first append; always NUL-terminated after */
+    size_t len;
+    size_t cap;
+    int oom;
+} shelf_buf;
+
+void shelf_buf_init(shelf_buf *b);
+void shelf_buf_free(shelf_buf *b);
+void shelf_buf_reset(shelf_buf *b); /* len = 0, keeps memory */
+void shelf_buf_add(shelf_buf *b, const char *s, size_t n);
+void shelf_buf_adds(shelf_buf *b, const char *s);
+void shelf_buf_addc(shelf_buf *b, char c);
+void shelf_buf_addf(shelf_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void shelf_buf_vaddf(shelf_buf *b, const char *fmt, va_list ap);
+/* 0 if every append so far succeeded, SHELF_ENOMEM otherwise. */
+int shelf_buf_ok(const shelf_buf *b);
+/* Returns the contents ("" when empty) and leaves b empty; NULL on OOM. */
+char *shelf_buf_take(shelf_buf *b);
+
+typedef struct shelf_strv {
+    char **v; /* v[n] is NULL when n > 0 */
+    size_t n;
+    size_t cap;
+} shelf_strv;
+
+void shelf_strv_init(shelf_strv *sv);
+void shelf_strv_free(shelf_strv *sv);
+/* Appends a copy of s. Returns 0 or SHELF_ENOMEM (sv unchanged). */
+int shelf_strv_push(shelf_strv *sv, const char *s);
+/* Appends s itself, taking ownership (freed on failure too). */
+int shelf_strv_push_owned(shelf_strv *sv, char *s);
+/* Index of s in sv, or -1. */
+long shelf_strv_find(const shelf_strv *sv, const char *s);
+/* Removes element i, shifting the rest. */
+void shelf_strv_remove(shelf_strv *sv, size_t i);
+/* Splits s at every `delim` into sv (empty items kept when keep_empty). */
+int shelf_strv_split(shelf_strv *sv, const char *s, const char *delim,
+                     int keep_empty);
+/* Joins sv with delim into a new string (NULL on OOM). */
+char *shelf_strv_join(const shelf_strv *sv, const char *delim);
+
+/* ---- versions (version.c) --------------------------------------------- */
+
+/* Compares two version strings the way Lmod orders them: <0, 0 or >0.
+ * Case-insensitive, numbers compared as numbers, trailing zeros ignored,
+ * pre-release words (alpha, beta, rc, dev, letters) before the release,
+ * "-N" / "pN" patch levels after it. Never fails. */
+int shelf_version_cmp(const char *a, const char *b);
+
+/* ---- environment changes and emitters (emit_*.c) ---------------------- */
+
+typedef enum shelf_change_kind {
+    SHELF_CHANGE_SETENV,   /* name = value */
+    SHELF_CHANGE_UNSETENV, /* unset name */
+    SHELF_CHANGE_ALIAS,    /* alias name = value (a command line) */
+    SHELF_CHANGE_UNALIAS,
+    SHELF_CHANGE_FUNC,     /* shell function name: value (sh body), value2 (csh body, may be NULL) */
+    SHELF_CHANGE_UNFUNC
+} shelf_change_kind;
+
+typedef struct shelf_change {
+    shelf_change_kind kind;
+    char *name;
+    char *value;
+    char *value2;
+} shelf_change;
+
+/* An ordered list of changes: what a successful command does to the
+ * caller's environment. */
+typedef struct shelf_changes {
+    shelf_change *items;
+    size_t n;
+    size_t cap;
+} shelf_changes;
+
+void shelf_changes_init(shelf_changes *c);
+void shelf_changes_free(shelf_changes *c);
+/* Appends copies of name/value/value2 (value, value2 may be NULL).
+ * Returns 0 or SHELF_ENOMEM (c unchanged). */
+int shelf_changes_add(shelf_changes *c, shelf_change_kind kind,
+                      const char *name, const char *value, const char *value2);
+
+typedef enum shelf_shell {
+    SHELF_SH_BASH, SHELF_SH_ZSH, SHELF_SH_SH, SHELF_SH_KSH,
+    SHELF_SH_CSH, SHELF_SH_TCSH, SHELF_SH_FISH,
+    SHELF_SH_PYTHON, SHELF_SH_JSON,
+    SHELF_SH_UNKNOWN
+} shelf_shell;
+
+/* "bash" -> SHELF_SH_BASH ...; SHELF_SH_UNKNOWN for anything else. */
+shelf_shell shelf_shell_from_name(const char *name);
+const char *shelf_shell_name(shelf_shell sh);
+
+/* Appends to out the code that applies `changes` in shell `sh`. Every value
+ * survives any byte but NUL: spaces, quotes, $, backticks, !, backslashes,
+ * newlines, non-ASCII. Variable, alias and function names that are not valid
+ * identifiers for that shell give SHELF_EUSAGE and append nothing.
+ * Returns 0, SHELF_EUSAGE or SHELF_ENOMEM. */
+int shelf_emit(shelf_shell sh, const shelf_changes *changes, shelf_buf *out,
+               shelf_error *err);
+/* Appends what makes the caller's `eval` fail after an error (`false` for
+ * the sh family, nothing where the shell has no such idiom). */
+void shelf_emit_failure(shelf_shell sh, shelf_buf *out);
+
+/* ---- module trees (tree.c) and name resolution (name.c) --------------- */
+
+/* One modulefile found under a MODULEPATH directory. */
+typedef struct shelf_modfile {
+    char *fullname; /* path under the MODULEPATH dir without .lua: "gcc/12.3.0", "fftw/3.3/mpi" */
+    char *sn;       /* short name: "gcc", "fftw" */
+    char *version;  /* "12.3.0", "3.3/mpi"; "" for a file that is a name by itself (dir/foo.lua) */
+    char *path;     /* path of the modulefile (MODULEPATH dir joined with the relative path) */
+    char *mpath;    /* the MODULEPATH directory it was found in */
+    unsigned hidden : 1;         /* dot-named or hide_version()ed */
+    unsigned is_default : 1;     /* what `sn` alone resolves to (marked, else highest visible) */
+    unsigned marked_default : 1; /* default set by a `default` symlink, .modulerc(.lua) or .version */
+    unsigned is_tcl : 1;         /* a `#%Module` Tcl file (not a .lua file) */
+} shelf_modfile;
+
+/* module_alias("name", "target") from a .modulerc.lua. */
+typedef struct shelf_modalias {
+    char *name;
+    char *target;
+    char *mpath;
+} shelf_modalias;
+
+typedef struct shelf_modlist {
+    shelf_modfile *items;
+    size_t n, cap;
+    shelf_modalias *aliases;
+    size_t naliases, aliascap;
+} shelf_modlist;
+
+void shelf_modfile_free(shelf_modfile *mf);     /* frees the strings, not mf */
+int shelf_modfile_copy(shelf_modfile *dst, const shelf_modfile *src); /* 0 or SHELF_ENOMEM */
+void shelf_modlist_init(shelf_modlist *ml);
+void shelf_modlist_free(shelf_modlist *ml);
+
+/* Appends every modulefile under one MODULEPATH directory to `out`, sorted
+ * by short name then by version (Lmod order), with is_default set per short
+ * name. Hidden files are included with `hidden` set. Ignored: .git, .svn,
+ * *~, #*, .#*, *.swp, non-Lua files without a #%Module header, dangling
+ * symlinks. An unreadable subdirectory is skipped; an unreadable or missing
+ * `mpath` itself appends nothing and returns 0. Returns 0 or SHELF_ENOMEM
+ * (then `out` holds what was appended so far; the caller frees it). */
+int shelf_tree_scan(const char *mpath, shelf_modlist *out, shelf_error *err);
+
+/* Resolves `user` (what the person typed: "gcc", "gcc/12", "gcc/12.3.0",
+ * "fftw/3.3/mpi", an alias, a hidden "h/.1.0") against the MODULEPATH
+ * directories in order, as Lmod does: exact full names first, then the
+ * default of a short name, then partial versions ("py/3.11" -> highest
+ * visible 3.11.x, never 3.110). Reads only the directories it needs (no
+ * walk of the tree). On success fills *out (caller frees with
+ * shelf_modfile_free) and returns 0; SHELF_ENOTFOUND (with a message naming
+ * `user`) when nothing matches; SHELF_EIO for a dangling symlink named
+ * explicitly; SHELF_ENOMEM. *out is untouched on failure. */
+int shelf_resolve(const shelf_strv *modulepath, const char *user,
+                  shelf_modfile *out, shelf_error *err);
+
+/* The short name that `user` designates: the short name of the module it
+ * resolves to, else the text before the last "/" that names an existing
+ * directory, else `user` itself. Used to match loaded modules that may no
+ * longer be available. Returns a new string or NULL on OOM. */
+char *shelf_user_sn(const shelf_strv *modulepath, const char *user);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef SHELF_STATE_H
+#define SHELF_STATE_H
+#endif

@@ -1,0 +1,355 @@
+/*
+ * util.c -- the small containers every libshelf file uses: errors,
+ * growable buffers, string vectors and change lists.
+ *
+ * Invariants: a shelf_buf with data != NULL is NUL-terminated; a shelf_strv
+ * with n > 0 has v[n] == NULL. Allocation failures never abort: they are
+ * returned (or made sticky, for shelf_buf) to the caller.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shelf-internal.h"
+
+/* ---- errors ------------------------------------------------------------ */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void shelf_error_set(shelf_error *err, int code, const char *module,
+                     const char *file, int line, const char *fmt, ...)
+{
+    if (!err || err->code != SHELF_OK)
+        return;
+    shelf_buf b;
+    shelf_buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    shelf_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    err->message = shelf_buf_take(&b);
+    err->module = dup_or_null(module);
+    err->file = dup_or_null(file);
+    err->line = line;
+}
+
+void shelf_error_clear(shelf_error *err)
+{
+    if (!err)
+        return;
+    free(err->message);
+    free(err->module);
+    free(err->file);
+    memset(err, 0, sizeof *err);
+}
+
+const char *shelf_strerror(int code)
+{
+    switch (code) {
+    case SHELF_OK: return "success";
+    case SHELF_ENOMEM: return "out of memory";
+    case SHELF_EIO: return "input/output error";
+    case SHELF_ENOTFOUND: return "module not found";
+    case SHELF_EMODULEFILE: return "error in modulefile";
+    case SHELF_ELMODERROR: return "modulefile reported an error";
+    case SHELF_ECONFLICT: return "conflicting module loaded";
+    case SHELF_EPREREQ: return "prerequisite not loaded";
+    case SHELF_ESTATE: return "corrupt module state in the environment";
+    case SHELF_EUSAGE: return "bad usage";
+    case SHELF_EFAMILY: return "family conflict";
+    default: return "unknown error";
+    }
+}
+
+/* ---- shelf_buf ----------------------------------------------------------- */
+
+void shelf_buf_init(shelf_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void shelf_buf_free(shelf_buf *b)
+{
+    free(b->data);
+    shelf_buf_init(b);
+}
+
+void shelf_buf_reset(shelf_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static int buf_grow(shelf_buf *b, size_t extra)
+{
+    if (b->oom)
+        return -1;
+    if (extra >= (size_t)-1 - b->len - 1) {
+        b->oom = 1;
+        return -1;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void shelf_buf_add(shelf_buf *b, const char *s, size_t n)
+{
+    if (buf_grow(b, n) < 0)
+        return;
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void shelf_buf_adds(shelf_buf *b, const char *s)
+{
+    shelf_buf_add(b, s, strlen(s));
+}
+
+void shelf_buf_addc(shelf_buf *b, char c)
+{
+    shelf_buf_add(b, &c, 1);
+}
+
+void shelf_buf_vaddf(shelf_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        b->oom = 1;
+        return;
+    }
+    if (buf_grow(b, (size_t)n) < 0)
+        return;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void shelf_buf_addf(shelf_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    shelf_buf_vaddf(b, fmt, ap);
+    va_end(ap);
+}
+
+int shelf_buf_ok(const shelf_buf *b)
+{
+    return b->oom ? SHELF_ENOMEM : SHELF_OK;
+}
+
+char *shelf_buf_take(shelf_buf *b)
+{
+    if (b->oom) {
+        shelf_buf_free(b);
+        return NULL;
+    }
+    char *s = b->data ? b->data : strdup("");
+    shelf_buf_init(b);
+    return s;
+}
+
+/* ---- shelf_strv ---------------------------------------------------------- */
+
+void shelf_strv_init(shelf_strv *sv)
+{
+    memset(sv, 0, sizeof *sv);
+}
+
+void shelf_strv_free(shelf_strv *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        free(sv->v[i]);
+    free(sv->v);
+    shelf_strv_init(sv);
+}
+
+int shelf_strv_push_owned(shelf_strv *sv, char *s)
+{
+    if (!s)
+        return SHELF_ENOMEM;
+    if (sv->n + 2 > sv->cap) {
+        size_t cap = sv->cap ? sv->cap * 2 : 8;
+        char **v = realloc(sv->v, cap * sizeof *v);
+        if (!v) {
+            free(s);
+            return SHELF_ENOMEM;
+        }
+        sv->v = v;
+        sv->cap = cap;
+    }
+    sv->v[sv->n++] = s;
+    sv->v[sv->n] = NULL;
+    return SHELF_OK;
+}
+
+int shelf_strv_push(shelf_strv *sv, const char *s)
+{
+    return shelf_strv_push_owned(sv, strdup(s));
+}
+
+long shelf_strv_find(const shelf_strv *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (strcmp(sv->v[i], s) == 0)
+            return (long)i;
+    return -1;
+}
+
+void shelf_strv_remove(shelf_strv *sv, size_t i)
+{
+    if (i >= sv->n)
+        return;
+    free(sv->v[i]);
+    memmove(sv->v + i, sv->v + i + 1, (sv->n - i) * sizeof *sv->v);
+    sv->n--;
+}
+
+int shelf_strv_split(shelf_strv *sv, const char *s, const char *delim,
+                     int keep_empty)
+{
+    size_t dl = strlen(delim);
+    if (dl == 0)
+        return shelf_strv_push(sv, s);
+    const char *p = s;
+    for (;;) {
+        const char *q = strstr(p, delim);
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n > 0 || keep_empty) {
+            char *item = strndup(p, n);
+            if (shelf_strv_push_owned(sv, item) < 0)
+                return SHELF_ENOMEM;
+        }
+        if (!q)
+            break;
+        p = q + dl;
+    }
+    return SHELF_OK;
+}
+
+char *shelf_strv_join(const shelf_strv *sv, const char *delim)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    for (size_t i = 0; i < sv->n; i++) {
+        if (i)
+            shelf_buf_adds(&b, delim);
+        shelf_buf_adds(&b, sv->v[i]);
+    }
+    return shelf_buf_take(&b);
+}
+
+/* ---- shelf_changes ------------------------------------------------------- */
+
+void shelf_changes_init(shelf_changes *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void shelf_changes_free(shelf_changes *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->items[i].name);
+        free(c->items[i].value);
+        free(c->items[i].value2);
+    }
+    free(c->items);
+    shelf_changes_init(c);
+}
+
+int shelf_changes_add(shelf_changes *c, shelf_change_kind kind,
+                      const char *name, const char *value, const char *value2)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        shelf_change *items = realloc(c->items, cap * sizeof *items);
+        if (!items)
+            return SHELF_ENOMEM;
+        c->items = items;
+        c->cap = cap;
+    }
+    shelf_change ch = {kind, strdup(name), dup_or_null(value), dup_or_null(value2)};
+    if (!ch.name || (value && !ch.value) || (value2 && !ch.value2)) {
+        free(ch.name);
+        free(ch.value);
+        free(ch.value2);
+        return SHELF_ENOMEM;
+    }
+    c->items[c->n++] = ch;
+    return SHELF_OK;
+}
+
+/* ---- small string helpers ------------------------------------------------ */
+
+int shelf_str_starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int shelf_str_ends(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+char *shelf_path_join(const char *a, const char *b)
+{
+    shelf_buf buf;
+    shelf_buf_init(&buf);
+    shelf_buf_adds(&buf, a);
+    if (buf.len && buf.data[buf.len - 1] != '/' && b[0] != '/')
+        shelf_buf_addc(&buf, '/');
+    shelf_buf_adds(&buf, b);
+    return shelf_buf_take(&buf);
+}
+
+int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        shelf_error_set(err, SHELF_EIO, NULL, path, 0, "cannot open %s: %s",
+                        path, strerror(errno));
+        return SHELF_EIO;
+    }
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        shelf_buf_add(out, chunk, n);
+    int failed = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (failed) {
+        shelf_error_set(err, SHELF_EIO, NULL, path, 0, "cannot read %s: %s",
+                        path, strerror(saved));
+        return SHELF_EIO;
+    }
+    if (shelf_buf_ok(out) < 0) {
+        shelf_error_set(err, SHELF_ENOMEM, NULL, path, 0,
+                        "out of memory reading %s", path);
+        return SHELF_ENOMEM;
+    }
+    return SHELF_OK;
+}
