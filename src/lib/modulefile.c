@@ -1,1 +1,551 @@
-/* placeholder */
+/*
+ * modulefile.c -- the Lua sandbox that evaluates modulefiles.
+ *
+ * One lua_State serves a whole command. Each evaluation gets a fresh
+ * environment table (_ENV) holding only: safe base functions, string,
+ * table, math, utf8, a reduced os (getenv answered by the host, date,
+ * time, clock, difftime), and Lmod's modulefile API. Files are loaded as
+ * text only (no bytecode), no require of files, no io, no os.execute.
+ *
+ * The evaluation being run is found through the registry key CTX_KEY; a
+ * nested evaluation (a host call that loads another modulefile) saves and
+ * restores it, so contexts form a stack that mirrors the C stack.
+ */
+#include "config.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "modulefile.h"
+#include "shelf-internal.h"
+
+struct shelf_lua {
+    lua_State *L;
+};
+
+typedef struct mf_ctx {
+    const shelf_mf_info *info;
+    const shelf_mf_host *host;
+    shelf_error *err;
+    int err_line; /* line of the failing call, found by the message handler */
+} mf_ctx;
+
+static const char CTX_KEY[] = "shelf.ctx";
+/* Raised (as a light userdata) once err is filled, to unwind the chunk. */
+static const char ABORT_MARK[] = "shelf.abort";
+
+const char *shelf_mode_name(shelf_mode mode)
+{
+    switch (mode) {
+    case SHELF_MODE_LOAD: return "load";
+    case SHELF_MODE_UNLOAD: return "unload";
+    case SHELF_MODE_SHOW: return "show";
+    case SHELF_MODE_HELP: return "help";
+    case SHELF_MODE_WHATIS: return "whatis";
+    case SHELF_MODE_SPIDER: return "spider";
+    case SHELF_MODE_REFRESH: return "refresh";
+    }
+    return "load";
+}
+
+static mf_ctx *get_ctx(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+    mf_ctx *ctx = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return ctx;
+}
+
+static int call_line(lua_State *L)
+{
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+            return ar.currentline;
+    }
+    return 0;
+}
+
+static int abort_eval(lua_State *L)
+{
+    lua_pushlightuserdata(L, (void *)ABORT_MARK);
+    return lua_error(L);
+}
+
+/* ---- the API functions ---------------------------------------------------- */
+
+struct api_entry {
+    const char *name;
+    shelf_fn fn;
+    int min_args;
+};
+
+static const struct api_entry API[] = {
+    {"setenv", SHELF_FN_SETENV, 2},
+    {"unsetenv", SHELF_FN_UNSETENV, 1},
+    {"pushenv", SHELF_FN_PUSHENV, 2},
+    {"prepend_path", SHELF_FN_PREPEND_PATH, 2},
+    {"append_path", SHELF_FN_APPEND_PATH, 2},
+    {"remove_path", SHELF_FN_REMOVE_PATH, 2},
+    {"load", SHELF_FN_LOAD, 1},
+    {"try_load", SHELF_FN_TRY_LOAD, 1},
+    {"try_add", SHELF_FN_TRY_LOAD, 1},
+    {"always_load", SHELF_FN_ALWAYS_LOAD, 1},
+    {"depends_on", SHELF_FN_DEPENDS_ON, 1},
+    {"prereq", SHELF_FN_PREREQ, 1},
+    {"prereq_any", SHELF_FN_PREREQ_ANY, 1},
+    {"conflict", SHELF_FN_CONFLICT, 1},
+    {"unload", SHELF_FN_UNLOAD, 1},
+    {"family", SHELF_FN_FAMILY, 1},
+    {"set_alias", SHELF_FN_SET_ALIAS, 2},
+    {"unset_alias", SHELF_FN_UNSET_ALIAS, 1},
+    {"set_shell_function", SHELF_FN_SET_SHELL_FUNCTION, 2},
+    {"unset_shell_function", SHELF_FN_UNSET_SHELL_FUNCTION, 1},
+    {"whatis", SHELF_FN_WHATIS, 1},
+    {"help", SHELF_FN_HELP, 0},
+    {"add_property", SHELF_FN_ADD_PROPERTY, 2},
+    {"remove_property", SHELF_FN_REMOVE_PROPERTY, 2},
+    {"LmodMessage", SHELF_FN_MESSAGE, 0},
+    {"LmodWarning", SHELF_FN_WARNING, 0},
+};
+
+static int is_path_fn(shelf_fn fn)
+{
+    return fn == SHELF_FN_PREPEND_PATH || fn == SHELF_FN_APPEND_PATH ||
+           fn == SHELF_FN_REMOVE_PATH;
+}
+
+/* Converts the value at idx to a string argument; 0 if it is not one. */
+static int push_arg(lua_State *L, int idx, shelf_mf_call *call)
+{
+    int t = lua_type(L, idx);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER)
+        return 0;
+    if (shelf_strv_push(&call->args, lua_tostring(L, idx)) < 0)
+        return luaL_error(L, "out of memory");
+    return 1;
+}
+
+static int api_call(lua_State *L)
+{
+    const struct api_entry *api = lua_touserdata(L, lua_upvalueindex(1));
+    mf_ctx *ctx = get_ctx(L);
+    shelf_mf_call call;
+    memset(&call, 0, sizeof call);
+    call.fn = api->fn;
+    call.fname = api->name;
+    call.delim = ":";
+    shelf_strv_init(&call.args);
+    int nargs = lua_gettop(L);
+    if (nargs == 1 && lua_istable(L, 1)) {
+        call.table_form = 1;
+        lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, 1, i);
+            int ok = push_arg(L, -1, &call);
+            lua_pop(L, 1);
+            if (!ok)
+                break;
+        }
+        if (lua_getfield(L, 1, "delim") == LUA_TSTRING)
+            call.delim = lua_tostring(L, -1); /* stays on the stack: alive */
+        if (lua_getfield(L, 1, "priority") == LUA_TNUMBER)
+            call.priority = (int)lua_tointeger(L, -1);
+    } else {
+        for (int i = 1; i <= nargs; i++) {
+            if (is_path_fn(api->fn) && i == 3 && lua_type(L, i) == LUA_TSTRING) {
+                call.delim = lua_tostring(L, i);
+                break;
+            }
+            if (!push_arg(L, i, &call)) {
+                if (lua_isnoneornil(L, i) && (int)call.args.n < api->min_args) {
+                    shelf_strv_free(&call.args);
+                    return luaL_error(L, "%s: argument %d is nil (a string is expected)",
+                                      api->name, i);
+                }
+                break; /* trailing options such as setenv's force flag */
+            }
+        }
+    }
+    if ((int)call.args.n < api->min_args) {
+        shelf_strv_free(&call.args);
+        return luaL_error(L, "%s needs at least %d string argument%s", api->name,
+                          api->min_args, api->min_args == 1 ? "" : "s");
+    }
+    if (call.delim[0] == '\0')
+        call.delim = ":";
+    call.line = call_line(L);
+    int rc = ctx->host->call(ctx->host->ud, &call, ctx->err);
+    shelf_strv_free(&call.args);
+    if (rc != 0) {
+        if (ctx->err->code == SHELF_OK)
+            shelf_error_set(ctx->err, rc, ctx->info->fullname, ctx->info->file,
+                            call.line, "%s failed: %s", api->name, shelf_strerror(rc));
+        return abort_eval(L);
+    }
+    return 0;
+}
+
+static int api_lmod_error(lua_State *L)
+{
+    mf_ctx *ctx = get_ctx(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    shelf_error_set(ctx->err, SHELF_ELMODERROR, ctx->info->fullname,
+                    ctx->info->file, call_line(L), "%s", lua_tostring(L, -1));
+    return abort_eval(L);
+}
+
+/* ---- queries ---------------------------------------------------------------- */
+
+static int q_name(lua_State *L)
+{
+    mf_ctx *ctx = get_ctx(L);
+    const char *what = lua_tostring(L, lua_upvalueindex(1));
+    const shelf_mf_info *in = ctx->info;
+    const char *v = strcmp(what, "sn") == 0        ? in->sn
+                    : strcmp(what, "version") == 0 ? in->version
+                    : strcmp(what, "full") == 0    ? in->fullname
+                    : strcmp(what, "usr") == 0     ? in->usrname
+                    : strcmp(what, "file") == 0    ? in->file
+                    : strcmp(what, "mode") == 0    ? shelf_mode_name(in->mode)
+                    : strcmp(what, "shell") == 0   ? in->shell
+                                                   : "";
+    if (strcmp(what, "shelltype") == 0) {
+        const char *sh = in->shell ? in->shell : "sh";
+        v = (strcmp(sh, "csh") == 0 || strcmp(sh, "tcsh") == 0) ? "csh"
+            : strcmp(sh, "fish") == 0                           ? "fish"
+            : strcmp(sh, "python") == 0                         ? "python"
+                                                                : "sh";
+    }
+    lua_pushstring(L, v ? v : "");
+    return 1;
+}
+
+static int q_isloaded(lua_State *L)
+{
+    mf_ctx *ctx = get_ctx(L);
+    const char *name = luaL_checkstring(L, 1);
+    lua_pushboolean(L, ctx->host->is_loaded(ctx->host->ud, name));
+    return 1;
+}
+
+static int q_isavail(lua_State *L)
+{
+    mf_ctx *ctx = get_ctx(L);
+    const char *name = luaL_checkstring(L, 1);
+    lua_pushboolean(L, ctx->host->is_avail(ctx->host->ud, name));
+    return 1;
+}
+
+static int q_getenv(lua_State *L)
+{
+    mf_ctx *ctx = get_ctx(L);
+    const char *v = ctx->host->getenv(ctx->host->ud, luaL_checkstring(L, 1));
+    if (v)
+        lua_pushstring(L, v);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* pathJoin("a/", "/b", "c") -> "a/b/c": joins with "/" and squeezes
+ * repeated slashes, as Lmod does. */
+static int f_path_join(lua_State *L)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    int n = lua_gettop(L), first = 1;
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = lua_tolstring(L, i, &len);
+        if (!s || len == 0)
+            continue;
+        if (!first)
+            luaL_addchar(&b, '/');
+        luaL_addlstring(&b, s, len);
+        first = 0;
+    }
+    luaL_pushresult(&b);
+    const char *joined = lua_tostring(L, -1);
+    luaL_Buffer out;
+    luaL_buffinit(L, &out);
+    for (const char *p = joined; *p; p++)
+        if (!(*p == '/' && p[1] == '/'))
+            luaL_addchar(&out, *p);
+    luaL_pushresult(&out);
+    return 1;
+}
+
+static int f_stat_kind(lua_State *L)
+{
+    const char *kind = lua_tostring(L, lua_upvalueindex(1));
+    const char *path = luaL_optstring(L, 1, "");
+    struct stat st;
+    int ok = stat(path, &st) == 0 &&
+             (kind[0] == 'd' ? S_ISDIR(st.st_mode) : !S_ISDIR(st.st_mode));
+    lua_pushboolean(L, ok);
+    return 1;
+}
+
+static int f_lmod_version(lua_State *L)
+{
+    lua_pushstring(L, "8.6.19");
+    return 1;
+}
+
+static int f_false(lua_State *L)
+{
+    lua_pushboolean(L, 0);
+    return 1;
+}
+
+/* require() of the standard libraries only: modulefiles may say
+ * `require("strict")`-like things, but never load code from files. */
+static int f_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    static const char *const libs[] = {"string", "table", "math", "utf8", NULL};
+    for (int i = 0; libs[i]; i++)
+        if (strcmp(name, libs[i]) == 0) {
+            lua_getglobal(L, name);
+            return 1;
+        }
+    return luaL_error(L, "require(\"%s\") is not allowed in a modulefile", name);
+}
+
+/* ---- state and sandbox ------------------------------------------------------- */
+
+shelf_lua *shelf_lua_new(void)
+{
+    shelf_lua *lua = calloc(1, sizeof *lua);
+    if (!lua)
+        return NULL;
+    lua->L = luaL_newstate();
+    if (!lua->L) {
+        free(lua);
+        return NULL;
+    }
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_OSLIBNAME, luaopen_os},
+        {NULL, NULL}};
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(lua->L, lib->name, lib->func, 1);
+        lua_pop(lua->L, 1);
+    }
+    return lua;
+}
+
+void shelf_lua_free(shelf_lua *lua)
+{
+    if (!lua)
+        return;
+    lua_close(lua->L);
+    free(lua);
+}
+
+static void set_closure(lua_State *L, const char *name, lua_CFunction f,
+                        const char *upvalue)
+{
+    lua_pushstring(L, upvalue);
+    lua_pushcclosure(L, f, 1);
+    lua_setfield(L, -2, name);
+}
+
+/* Pushes a fresh _ENV table for one evaluation. */
+static void push_sandbox(lua_State *L)
+{
+    static const char *const base_names[] = {
+        "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
+        "tonumber", "tostring", "type", "xpcall", "rawequal", "rawget",
+        "rawlen", "rawset", "setmetatable", "getmetatable", "print",
+        "string", "table", "math", "utf8", "_VERSION", NULL};
+    lua_createtable(L, 0, 96);
+    for (int i = 0; base_names[i]; i++) {
+        lua_getglobal(L, base_names[i]);
+        lua_setfield(L, -2, base_names[i]);
+    }
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "unpack");
+    lua_setfield(L, -3, "unpack");
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+
+    lua_createtable(L, 0, 5); /* os */
+    lua_getglobal(L, "os");
+    static const char *const os_names[] = {"date", "time", "clock", "difftime", NULL};
+    for (int i = 0; os_names[i]; i++) {
+        lua_getfield(L, -1, os_names[i]);
+        lua_setfield(L, -3, os_names[i]);
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, q_getenv);
+    lua_setfield(L, -2, "getenv");
+    lua_setfield(L, -2, "os");
+
+    for (size_t i = 0; i < sizeof API / sizeof API[0]; i++) {
+        lua_pushlightuserdata(L, (void *)&API[i]);
+        lua_pushcclosure(L, api_call, 1);
+        lua_setfield(L, -2, API[i].name);
+    }
+    lua_pushcfunction(L, api_lmod_error);
+    lua_setfield(L, -2, "LmodError");
+    set_closure(L, "myModuleName", q_name, "sn");
+    set_closure(L, "myModuleVersion", q_name, "version");
+    set_closure(L, "myModuleFullName", q_name, "full");
+    set_closure(L, "myModuleUsrName", q_name, "usr");
+    set_closure(L, "myFileName", q_name, "file");
+    set_closure(L, "mode", q_name, "mode");
+    set_closure(L, "myShellName", q_name, "shell");
+    set_closure(L, "myShellType", q_name, "shelltype");
+    set_closure(L, "isDir", f_stat_kind, "d");
+    set_closure(L, "isFile", f_stat_kind, "f");
+    lua_pushcfunction(L, q_isloaded);
+    lua_setfield(L, -2, "isloaded");
+    lua_pushcfunction(L, q_isavail);
+    lua_setfield(L, -2, "isAvail");
+    lua_pushcfunction(L, f_path_join);
+    lua_setfield(L, -2, "pathJoin");
+    lua_pushcfunction(L, f_lmod_version);
+    lua_setfield(L, -2, "LmodVersion");
+    lua_pushcfunction(L, f_false);
+    lua_setfield(L, -2, "userInGroup");
+    lua_pushcfunction(L, f_require);
+    lua_setfield(L, -2, "require");
+}
+
+/* Message handler: remembers the line of the innermost Lua frame. */
+static int msgh(lua_State *L)
+{
+    mf_ctx *ctx = get_ctx(L);
+    if (ctx && !ctx->err_line)
+        ctx->err_line = call_line(L);
+    return 1;
+}
+
+/* "path:12: message" -> line 12 and a pointer to "message". */
+static const char *strip_location(const char *msg, const char *file, int *line)
+{
+    size_t n = strlen(file);
+    if (strncmp(msg, file, n) == 0 && msg[n] == ':') {
+        char *end;
+        long l = strtol(msg + n + 1, &end, 10);
+        if (end != msg + n + 1 && *end == ':') {
+            *line = (int)l;
+            return end[1] == ' ' ? end + 2 : end + 1;
+        }
+    }
+    return msg;
+}
+
+int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
+                  const shelf_mf_host *host, shelf_error *err)
+{
+    lua_State *L = lua->L;
+    shelf_buf text;
+    shelf_buf_init(&text);
+    int rc = shelf_read_file(info->file, &text, err);
+    if (rc < 0) {
+        if (err->module == NULL && info->fullname)
+            err->module = strdup(info->fullname);
+        return rc;
+    }
+    mf_ctx ctx = {info, host, err, 0};
+    lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+    void *saved = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    lua_pushlightuserdata(L, &ctx);
+    lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, msgh);
+    shelf_buf chunkname;
+    shelf_buf_init(&chunkname);
+    shelf_buf_addc(&chunkname, '@');
+    shelf_buf_adds(&chunkname, info->file);
+    const char *cn = chunkname.data ? chunkname.data : "@modulefile";
+    int lrc = luaL_loadbufferx(L, text.data ? text.data : "", text.len, cn, "t");
+    shelf_buf_free(&text);
+    shelf_buf_free(&chunkname);
+    if (lrc == LUA_OK) {
+        push_sandbox(L);
+        lua_setupvalue(L, -2, 1); /* the chunk's _ENV */
+        lrc = lua_pcall(L, 0, 0, top + 1);
+    }
+    rc = SHELF_OK;
+    if (lrc != LUA_OK) {
+        if (lua_touserdata(L, -1) == ABORT_MARK && err->code != SHELF_OK) {
+            rc = err->code;
+        } else if (lrc == LUA_ERRMEM) {
+            shelf_error_set(err, SHELF_ENOMEM, info->fullname, info->file, 0,
+                            "out of memory evaluating the modulefile");
+            rc = SHELF_ENOMEM;
+        } else {
+            const char *msg = lua_tostring(L, -1);
+            int line = ctx.err_line;
+            msg = strip_location(msg ? msg : "(error object is not a string)",
+                                 info->file, &line);
+            shelf_error_set(err, SHELF_EMODULEFILE, info->fullname, info->file,
+                            line, "%s%s", lrc == LUA_ERRSYNTAX ? "syntax error: " : "",
+                            msg);
+            rc = SHELF_EMODULEFILE;
+        }
+    }
+    lua_settop(L, top);
+    lua_pushlightuserdata(L, saved);
+    lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+    return rc;
+}
+
+/* Lmod shows strings with %q-like quoting in double quotes. */
+static void add_quoted(shelf_buf *out, const char *s)
+{
+    shelf_buf_addc(out, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            shelf_buf_addc(out, '\\');
+        if (*s == '\n')
+            shelf_buf_adds(out, "\\n");
+        else
+            shelf_buf_addc(out, *s);
+    }
+    shelf_buf_addc(out, '"');
+}
+
+void shelf_mf_call_format(const shelf_mf_call *call, shelf_buf *out)
+{
+    shelf_buf_adds(out, call->fname);
+    if (call->fn == SHELF_FN_HELP) {
+        shelf_buf_adds(out, "([[");
+        for (size_t i = 0; i < call->args.n; i++)
+            shelf_buf_adds(out, call->args.v[i]);
+        shelf_buf_adds(out, "]])");
+        return;
+    }
+    shelf_buf_adds(out, call->table_form ? "{" : "(");
+    for (size_t i = 0; i < call->args.n; i++) {
+        if (i)
+            shelf_buf_addc(out, ',');
+        add_quoted(out, call->args.v[i]);
+    }
+    if (is_path_fn(call->fn) && strcmp(call->delim, ":") != 0) {
+        shelf_buf_adds(out, call->table_form ? ",delim=" : ",");
+        add_quoted(out, call->delim);
+    }
+    if (call->table_form && call->priority)
+        shelf_buf_addf(out, ",priority=%d", call->priority);
+    shelf_buf_adds(out, call->table_form ? "}" : ")");
+}

@@ -1,3 +1,88 @@
+/*
+ * modulefile.h -- evaluates one Lua modulefile in a sandbox.
+ *
+ * The evaluator turns each call of Lmod's modulefile API into a plain
+ * shelf_mf_call handed to a host (the engine, or a reader such as `show`),
+ * which decides what the call means in the current mode. Queries
+ * (isloaded, isAvail, os.getenv) are answered by the host too, so a
+ * modulefile sees the environment as the command has changed it so far.
+ */
 #ifndef SHELF_MODULEFILE_H
 #define SHELF_MODULEFILE_H
+
+#include "shelf.h"
+
+typedef enum shelf_mode {
+    SHELF_MODE_LOAD,
+    SHELF_MODE_UNLOAD,
+    SHELF_MODE_SHOW,
+    SHELF_MODE_HELP,
+    SHELF_MODE_WHATIS,
+    SHELF_MODE_SPIDER,
+    SHELF_MODE_REFRESH
+} shelf_mode;
+
+const char *shelf_mode_name(shelf_mode mode);
+
+typedef enum shelf_fn {
+    SHELF_FN_SETENV, SHELF_FN_UNSETENV, SHELF_FN_PUSHENV,
+    SHELF_FN_PREPEND_PATH, SHELF_FN_APPEND_PATH, SHELF_FN_REMOVE_PATH,
+    SHELF_FN_LOAD, SHELF_FN_TRY_LOAD, SHELF_FN_ALWAYS_LOAD,
+    SHELF_FN_DEPENDS_ON, SHELF_FN_PREREQ, SHELF_FN_PREREQ_ANY,
+    SHELF_FN_CONFLICT, SHELF_FN_UNLOAD, SHELF_FN_FAMILY,
+    SHELF_FN_SET_ALIAS, SHELF_FN_UNSET_ALIAS,
+    SHELF_FN_SET_SHELL_FUNCTION, SHELF_FN_UNSET_SHELL_FUNCTION,
+    SHELF_FN_WHATIS, SHELF_FN_HELP,
+    SHELF_FN_ADD_PROPERTY, SHELF_FN_REMOVE_PROPERTY,
+    SHELF_FN_MESSAGE, SHELF_FN_WARNING
+} shelf_fn;
+
+typedef struct shelf_mf_call {
+    shelf_fn fn;
+    const char *fname; /* the Lua name, for `show` */
+    shelf_strv args;   /* string arguments in order */
+    const char *delim; /* path functions: ":" unless given */
+    int priority;      /* path functions: 0 unless given */
+    int table_form;    /* called as f{...} */
+    int line;          /* line of the call in the modulefile */
+} shelf_mf_call;
+
+typedef struct shelf_mf_host {
+    void *ud;
+    /* Performs the call. Non-zero (a SHELF_E* code, with err set) aborts
+     * the evaluation and the command. */
+    int (*call)(void *ud, const shelf_mf_call *call, shelf_error *err);
+    int (*is_loaded)(void *ud, const char *name);
+    int (*is_avail)(void *ud, const char *name);
+    const char *(*getenv)(void *ud, const char *name);
+} shelf_mf_host;
+
+/* Who is being evaluated, for myModuleName() and friends. */
+typedef struct shelf_mf_info {
+    const char *file;
+    const char *fullname;
+    const char *sn;
+    const char *version;
+    const char *usrname;
+    shelf_mode mode;
+    const char *shell; /* "bash", ... */
+} shelf_mf_info;
+
+typedef struct shelf_lua shelf_lua;
+
+/* A Lua interpreter for one command. NULL on OOM. */
+shelf_lua *shelf_lua_new(void);
+void shelf_lua_free(shelf_lua *lua);
+
+/* Evaluates info->file (text Lua only, never bytecode) in a fresh sandbox.
+ * Returns 0; SHELF_EIO when the file cannot be read; SHELF_EMODULEFILE for
+ * a syntax or runtime error; SHELF_ELMODERROR for LmodError(); or the code
+ * a host call returned. err names the module, the file and the line.
+ * Re-entrant: a host call may evaluate another modulefile. */
+int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
+                  const shelf_mf_host *host, shelf_error *err);
+
+/* Appends `fname("arg1","arg2")` in Lmod's show format to out. */
+void shelf_mf_call_format(const shelf_mf_call *call, shelf_buf *out);
+
 #endif

@@ -1,4 +1,137 @@
+/* test-util.c -- buffers, string vectors, change lists and errors. */
+#include "config.h"
+
+#include <stdlib.h>
+
 #include "check.h"
-static void test_placeholder(void) { CHECK(1); }
-static const struct check_test tests[] = {TEST(test_placeholder)};
+#include "shelf-internal.h"
+
+static void test_buf_appends_and_formats(void)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_buf_adds(&b, "abc");
+    shelf_buf_addc(&b, '-');
+    shelf_buf_addf(&b, "%d/%s", 42, "x");
+    CHECK_STR(b.data, "abc-42/x");
+    CHECK_INT(b.len, 8);
+    CHECK_INT(shelf_buf_ok(&b), 0);
+    char *s = shelf_buf_take(&b);
+    CHECK_STR(s, "abc-42/x");
+    CHECK(b.data == NULL && b.len == 0);
+    free(s);
+}
+
+static void test_buf_grows_past_initial_capacity(void)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    for (int i = 0; i < 10000; i++)
+        shelf_buf_adds(&b, "0123456789");
+    CHECK_INT(b.len, 100000);
+    CHECK_INT(b.data[99999], '9');
+    CHECK_INT(b.data[100000], '\0');
+    shelf_buf_free(&b);
+}
+
+static void test_buf_take_empty_gives_empty_string(void)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    char *s = shelf_buf_take(&b);
+    CHECK_STR(s, "");
+    free(s);
+}
+
+static void test_strv_split_join_find_remove(void)
+{
+    shelf_strv sv;
+    shelf_strv_init(&sv);
+    CHECK_INT(shelf_strv_split(&sv, "a::b:c", ":", 0), 0);
+    CHECK_INT(sv.n, 3);
+    CHECK_STR(sv.v[2], "c");
+    CHECK(sv.v[3] == NULL);
+    CHECK_INT(shelf_strv_find(&sv, "b"), 1);
+    CHECK_INT(shelf_strv_find(&sv, "z"), -1);
+    shelf_strv_remove(&sv, 0);
+    char *j = shelf_strv_join(&sv, ";");
+    CHECK_STR(j, "b;c");
+    free(j);
+    shelf_strv_free(&sv);
+    CHECK_INT(shelf_strv_split(&sv, "a::b", ":", 1), 0);
+    CHECK_INT(sv.n, 3);
+    CHECK_STR(sv.v[1], "");
+    shelf_strv_free(&sv);
+    CHECK_INT(shelf_strv_split(&sv, "x##y", "##", 0), 0);
+    CHECK_INT(sv.n, 2);
+    CHECK_STR(sv.v[1], "y");
+    shelf_strv_free(&sv);
+}
+
+static void test_error_keeps_first_and_clears(void)
+{
+    shelf_error err = {0};
+    shelf_error_set(&err, SHELF_ENOTFOUND, "gcc/1", "/f.lua", 3, "first %s", "cause");
+    shelf_error_set(&err, SHELF_EIO, NULL, NULL, 0, "second");
+    CHECK_INT(err.code, SHELF_ENOTFOUND);
+    CHECK_STR(err.message, "first cause");
+    CHECK_STR(err.module, "gcc/1");
+    CHECK_STR(err.file, "/f.lua");
+    CHECK_INT(err.line, 3);
+    shelf_error_clear(&err);
+    CHECK_INT(err.code, SHELF_OK);
+    CHECK(err.message == NULL);
+    CHECK_STR(shelf_strerror(SHELF_ECONFLICT), "conflicting module loaded");
+}
+
+static void test_changes_copy_values(void)
+{
+    shelf_changes c;
+    shelf_changes_init(&c);
+    char name[] = "FOO";
+    CHECK_INT(shelf_changes_add(&c, SHELF_CHANGE_SETENV, name, "v", NULL), 0);
+    name[0] = 'X';
+    CHECK_INT(shelf_changes_add(&c, SHELF_CHANGE_FUNC, "f", "echo", "echo csh"), 0);
+    CHECK_STR(c.items[0].name, "FOO");
+    CHECK(c.items[0].value2 == NULL);
+    CHECK_STR(c.items[1].value2, "echo csh");
+    shelf_changes_free(&c);
+}
+
+static void test_path_join_and_affixes(void)
+{
+    char *p = shelf_path_join("/a/", "b");
+    CHECK_STR(p, "/a/b");
+    free(p);
+    p = shelf_path_join("/a", "b");
+    CHECK_STR(p, "/a/b");
+    free(p);
+    CHECK(shelf_str_starts("gcc/12", "gcc"));
+    CHECK(!shelf_str_starts("gc", "gcc"));
+    CHECK(shelf_str_ends("x.lua", ".lua"));
+    CHECK(!shelf_str_ends("lua", ".lua"));
+}
+
+static void test_read_file_reports_missing(void)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_error err = {0};
+    CHECK_INT(shelf_read_file("/nonexistent/shelf-test", &b, &err), SHELF_EIO);
+    CHECK(err.message && strstr(err.message, "/nonexistent/shelf-test"));
+    CHECK_STR(err.file, "/nonexistent/shelf-test");
+    shelf_error_clear(&err);
+    shelf_buf_free(&b);
+}
+
+static const struct check_test tests[] = {
+    TEST(test_buf_appends_and_formats),
+    TEST(test_buf_grows_past_initial_capacity),
+    TEST(test_buf_take_empty_gives_empty_string),
+    TEST(test_strv_split_join_find_remove),
+    TEST(test_error_keeps_first_and_clears),
+    TEST(test_changes_copy_values),
+    TEST(test_path_join_and_affixes),
+    TEST(test_read_file_reports_missing),
+};
 CHECK_MAIN(tests)
