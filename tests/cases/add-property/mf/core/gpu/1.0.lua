@@ -1,0 +1,2 @@
+add_property("arch", "gpu")
+setenv("GPU", "1")

@@ -1,0 +1,1 @@
+setenv("BASE", "1")

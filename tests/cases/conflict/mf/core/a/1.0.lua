@@ -1,0 +1,2 @@
+conflict("b")
+setenv("A", "1")

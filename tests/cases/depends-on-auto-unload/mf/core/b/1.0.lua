@@ -1,0 +1,2 @@
+depends_on("dep")
+setenv("B", "1")

@@ -1,0 +1,2 @@
+depends_on("dep")
+setenv("A", "1")

@@ -1,0 +1,2 @@
+setenv("BAD", "1")
+LmodError("bad refuses to load")

@@ -1,0 +1,2 @@
+family("compiler")
+prepend_path("PATH", "/opt/gcc/12/bin")

@@ -1,0 +1,1 @@
+hide_version("foo/3.0")

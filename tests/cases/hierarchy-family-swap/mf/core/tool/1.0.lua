@@ -1,0 +1,1 @@
+setenv("TOOL", "1")

@@ -1,0 +1,1 @@
+setenv("ZLIB_BUILD", "gcc12")

@@ -1,0 +1,1 @@
+setenv("FFTW_BUILD", "gcc12")

@@ -1,0 +1,1 @@
+setenv("HDF5_BUILD", "gcc12-openmpi4.1")

@@ -1,0 +1,1 @@
+setenv("HDF5_BUILD", "gcc13-openmpi4.1")

@@ -1,0 +1,2 @@
+load("libx")
+setenv("BUNDLE", "1")

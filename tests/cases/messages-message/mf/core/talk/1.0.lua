@@ -1,0 +1,2 @@
+LmodMessage("a message for the user")
+setenv("TALK", "1")

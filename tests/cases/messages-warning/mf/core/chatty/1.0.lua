@@ -1,0 +1,2 @@
+LmodWarning("this is only a warning")
+setenv("CHATTY", "1")

@@ -1,0 +1,1 @@
+module_alias("oldfoo", "foo/1.0")

@@ -1,0 +1,1 @@
+module_version("foo/1.0", "stable")

@@ -1,0 +1,1 @@
+module_version("foo/2.0", "default")

@@ -1,0 +1,1 @@
+setenv("MY_NAME", myModuleName())

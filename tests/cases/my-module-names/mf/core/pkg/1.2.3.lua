@@ -1,0 +1,5 @@
+setenv("MY_NAME", myModuleName())
+setenv("MY_VERSION", myModuleVersion())
+setenv("MY_FULLNAME", myModuleFullName())
+setenv("MY_USRNAME", myModuleUsrName())
+setenv("MY_FILE", myFileName())

@@ -1,0 +1,5 @@
+setenv("TRI_NAME", myModuleName())
+setenv("TRI_VERSION", myModuleVersion())
+setenv("TRI_FULLNAME", myModuleFullName())
+setenv("TRI_USRNAME", myModuleUsrName())
+setenv("TRI_FILE", myFileName())

@@ -1,0 +1,1 @@
+module_version("tri/2.0/cuda", "default")

@@ -1,0 +1,1 @@
+setenv("TRI", myModuleName() .. "|" .. myModuleVersion() .. "|" .. myModuleFullName())

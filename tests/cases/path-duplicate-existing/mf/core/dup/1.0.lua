@@ -1,0 +1,2 @@
+prepend_path("PATH", "/bin")
+append_path("DUP_LIST", "/p/one")

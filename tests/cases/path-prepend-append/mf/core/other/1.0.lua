@@ -1,0 +1,2 @@
+prepend_path("PATH", "/opt/other/bin")
+append_path("PATH", "/opt/other/late")

@@ -1,0 +1,6 @@
+prepend_path("PATH", "/opt/tool/bin")
+append_path("PATH", "/opt/tool/late")
+prepend_path("MANPATH", "/opt/tool/man")
+append_path("TOOL_LIST", "one")
+append_path("TOOL_LIST", "two")
+prepend_path("TOOL_LIST", "zero")

@@ -1,0 +1,2 @@
+prepend_path("PATH", "/opt/low/bin")
+append_path("PATH", "/opt/low/tail")

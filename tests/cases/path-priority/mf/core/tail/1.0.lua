@@ -1,0 +1,1 @@
+append_path{"PATH", "/opt/tail/bin", priority=100}

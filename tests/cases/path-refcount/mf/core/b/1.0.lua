@@ -1,0 +1,3 @@
+prepend_path("PATH", "/opt/shared/bin")
+prepend_path("PATH", "/opt/b/bin")
+prepend_path("SHARED_LIST", "/opt/shared/lib")

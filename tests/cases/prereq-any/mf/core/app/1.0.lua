@@ -1,0 +1,2 @@
+prereq_any("x", "y")
+setenv("APP", "1")

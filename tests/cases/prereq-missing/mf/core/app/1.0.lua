@@ -1,0 +1,2 @@
+prereq("runtime")
+setenv("APP", "1")

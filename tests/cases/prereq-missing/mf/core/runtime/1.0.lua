@@ -1,0 +1,1 @@
+setenv("RUNTIME", "1")

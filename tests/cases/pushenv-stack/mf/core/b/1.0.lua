@@ -1,0 +1,1 @@
+pushenv("CC", "cc-from-b")

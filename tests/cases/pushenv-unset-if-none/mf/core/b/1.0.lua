@@ -1,0 +1,1 @@
+pushenv("MPICC", "mpicc-b")

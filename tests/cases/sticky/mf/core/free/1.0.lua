@@ -1,0 +1,1 @@
+setenv("FREE", "1")

@@ -1,0 +1,2 @@
+add_property("lmod", "sticky")
+setenv("PIN", "1")

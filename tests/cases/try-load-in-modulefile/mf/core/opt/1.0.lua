@@ -1,0 +1,3 @@
+try_load("nosuchmodule")
+try_load("present")
+setenv("OPT", "1")

@@ -1,0 +1,1 @@
+setenv("PRESENT", "1")

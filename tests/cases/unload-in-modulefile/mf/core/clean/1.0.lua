@@ -1,0 +1,2 @@
+unload("old")
+setenv("CLEAN", "1")

@@ -1,0 +1,2 @@
+setenv("OLD", "1")
+prepend_path("PATH", "/opt/old/bin")

@@ -1,0 +1,2 @@
+unsetenv("CLEAN_ME")
+setenv("CLEAN_MARK", "1")
