@@ -1,3 +1,51 @@
+/*
+ * cli.h -- the pieces of the `shelf` command: argument handling and
+ * dispatch (shelf.c), the read-only subcommands (read.c) and the help
+ * texts (help.c). Everything meant for the person goes to stderr; stdout
+ * carries only code for the shell named on the command line.
+ */
 #ifndef SHELF_CLI_H
 #define SHELF_CLI_H
+
+#include <stdio.h>
+
+#include "engine.h"
+#include "shelf.h"
+
+typedef struct cli_opts {
+    shelf_shell shell;
+    int terse;     /* -t: one entry a line, for scripts */
+    int defaults;  /* -d: avail shows default versions only */
+    int force;     /* -f/--force */
+    int quiet;     /* -q: no informational messages */
+    int show_hidden; /* --show_hidden / -a: include hidden modules */
+    int append;    /* use -a */
+    int json;      /* --json: machine-readable output on stdout */
+    FILE *out;     /* where read commands print (stderr) */
+} cli_opts;
+
+/* Read commands. Each returns the process exit status (0 success, 1
+ * failure) and prints its own error messages to o->out. `args` are the
+ * words after the subcommand. */
+int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_whatis(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_help_module(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_show(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_is_loaded(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_is_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+
+/* Help texts (help.c). cli_usage prints the overview; cli_command_help
+ * prints the help of one subcommand (canonical name) and returns 0, or
+ * returns 1 when there is none. */
+void cli_usage(FILE *out);
+int cli_command_help(FILE *out, const char *command);
+
+/* Prints an error the way every subcommand does:
+ *   shelf: error: MESSAGE
+ *     (module M, file F, line L)                                        */
+void cli_print_error(FILE *out, const shelf_error *err);
+
 #endif
