@@ -627,10 +627,31 @@ int shelf_engine_load(shelf_engine *e, char *const *names, size_t n,
     return rc;
 }
 
+/* Unloading a module that others depend on leaves them loaded; say so. */
+static int warn_dependents(shelf_engine *e, const shelf_loaded *m)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    for (size_t i = 0; i < m->needed_by.n; i++) {
+        const shelf_loaded *d = shelf_state_find_sn(&e->st, m->needed_by.v[i]);
+        if (d && d->active)
+            shelf_buf_addf(&b, "%s%s", b.len ? ", " : "", d->fullname);
+    }
+    int rc = shelf_buf_ok(&b);
+    if (rc == 0 && b.len)
+        rc = message(e, "The following dependent module(s) are not currently loaded: "
+                        "%s (required by: %s)", m->sn, b.data);
+    shelf_buf_free(&b);
+    return rc < 0 ? SHELF_ENOMEM : SHELF_OK;
+}
+
 int shelf_engine_unload(shelf_engine *e, char *const *names, size_t n,
                         shelf_error *err)
 {
     for (size_t i = 0; i < n; i++) {
+        shelf_loaded *m = shelf_state_find(&e->st, names[i]);
+        if (m && m->active && !(is_sticky(m) && !e->force) && warn_dependents(e, m) < 0)
+            return oom(err);
         int rc = unload_by_name(e, names[i], err);
         if (rc < 0)
             return rc;
@@ -917,12 +938,15 @@ static int settle_hierarchy(shelf_engine *e, shelf_error *err)
         for (size_t i = 0; rc == 0 && i < e->st.n; i++)
             if (shelf_strv_push(&order, e->st.mods[i].sn) < 0)
                 rc = oom(err);
-        for (size_t k = 0; rc == 0 && k < order.n; k++) {
-            shelf_loaded *m = shelf_state_find_sn(&e->st, order.v[k]);
-            if (m)
-                rc = settle_one(e, (size_t)index_of(e, m), &reloaded, &inactive,
-                                &reactivated, err);
-        }
+        /* Active modules first, then the inactive ones: reactivated
+         * modules land after the reloaded ones, as in Lmod. */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t k = 0; rc == 0 && k < order.n; k++) {
+                shelf_loaded *m = shelf_state_find_sn(&e->st, order.v[k]);
+                if (m && m->active == (pass == 0))
+                    rc = settle_one(e, (size_t)index_of(e, m), &reloaded, &inactive,
+                                    &reactivated, err);
+            }
         shelf_strv_free(&order);
     }
     free(seen);
