@@ -193,9 +193,9 @@ static int api_call(lua_State *L)
 static int api_lmod_error(lua_State *L)
 {
     mf_ctx *ctx = get_ctx(L);
+    int n = lua_gettop(L); /* before luaL_buffinit, which may push a box */
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    int n = lua_gettop(L);
     for (int i = 1; i <= n; i++) {
         luaL_tolstring(L, i, NULL);
         luaL_addvalue(&b);

@@ -73,7 +73,8 @@ void shelf_buf_adds(shelf_buf *b, const char *s);
 void shelf_buf_addc(shelf_buf *b, char c);
 void shelf_buf_addf(shelf_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void shelf_buf_vaddf(shelf_buf *b, const char *fmt, va_list ap);
+void shelf_buf_vaddf(shelf_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* 0 if every append so far succeeded, SHELF_ENOMEM otherwise. */
 int shelf_buf_ok(const shelf_buf *b);
 /* Returns the contents ("" when empty) and leaves b empty; NULL on OOM. */
@@ -160,8 +161,9 @@ const char *shelf_shell_name(shelf_shell sh);
  * Returns 0, SHELF_EUSAGE or SHELF_ENOMEM. */
 int shelf_emit(shelf_shell sh, const shelf_changes *changes, shelf_buf *out,
                shelf_error *err);
-/* Appends what makes the caller's `eval` fail after an error (`false` for
- * the sh family, nothing where the shell has no such idiom). */
+/* Appends what makes the caller's `eval` fail after an error: `false;`
+ * for the sh family and fish, `( exit 1 );` for csh, `_mlstatus = False`
+ * for python, nothing for json. */
 void shelf_emit_failure(shelf_shell sh, shelf_buf *out);
 
 /* ---- module trees (tree.c) and name resolution (name.c) --------------- */
@@ -169,12 +171,14 @@ void shelf_emit_failure(shelf_shell sh, shelf_buf *out);
 /* One modulefile found under a MODULEPATH directory. */
 typedef struct shelf_modfile {
     char *fullname; /* path under the MODULEPATH dir without .lua: "gcc/12.3.0", "fftw/3.3/mpi" */
-    char *sn;       /* short name: "gcc", "fftw" */
+    char *sn;       /* short name: "gcc", "fftw"; "a/b" for a/b/c.lua when a/ holds only
+                       subdirectories and no default marker (Lmod's categories) */
     char *version;  /* "12.3.0", "3.3/mpi"; "" for a file that is a name by itself (dir/foo.lua) */
     char *path;     /* path of the modulefile (MODULEPATH dir joined with the relative path) */
     char *mpath;    /* the MODULEPATH directory it was found in */
     unsigned hidden : 1;         /* dot-named or hide_version()ed */
-    unsigned is_default : 1;     /* what `sn` alone resolves to (marked, else highest visible) */
+    unsigned is_default : 1;     /* what `sn` alone resolves to (marked, else highest visible);
+                                    scan: within that MODULEPATH dir; resolve: across all */
     unsigned marked_default : 1; /* default set by a `default` symlink, .modulerc(.lua) or .version */
     unsigned is_tcl : 1;         /* a `#%Module` Tcl file (not a .lua file) */
 } shelf_modfile;
@@ -199,30 +203,41 @@ void shelf_modlist_init(shelf_modlist *ml);
 void shelf_modlist_free(shelf_modlist *ml);
 
 /* Appends every modulefile under one MODULEPATH directory to `out`, sorted
- * by short name then by version (Lmod order), with is_default set per short
- * name. Hidden files are included with `hidden` set. Ignored: .git, .svn,
- * *~, #*, .#*, *.swp, non-Lua files without a #%Module header, dangling
- * symlinks. An unreadable subdirectory is skipped; an unreadable or missing
- * `mpath` itself appends nothing and returns 0. Returns 0 or SHELF_ENOMEM
- * (then `out` holds what was appended so far; the caller frees it). */
+ * as Lmod's avail sorts (by short name + "/" + parsed version, so "a-b/1"
+ * comes before "a/1"), with is_default set per short name, and the
+ * module_alias()es of its .modulerc files to out->aliases. Hidden files are
+ * included with `hidden` set. Ignored: .git, .svn, *~, #*, *#, .#*, __*,
+ * .*.swp, non-Lua files without a #%Module header (Tcl files are listed with
+ * is_tcl), dangling symlinks, directories without any modulefile. An
+ * unreadable subdirectory is skipped; an unreadable or missing `mpath`
+ * itself appends nothing and returns 0. Returns 0 or SHELF_ENOMEM (then
+ * `out` holds what was appended so far; the caller frees it). */
 int shelf_tree_scan(const char *mpath, shelf_modlist *out, shelf_error *err);
 
 /* Resolves `user` (what the person typed: "gcc", "gcc/12", "gcc/12.3.0",
  * "fftw/3.3/mpi", an alias, a hidden "h/.1.0") against the MODULEPATH
- * directories in order, as Lmod does: exact full names first, then the
- * default of a short name, then partial versions ("py/3.11" -> highest
- * visible 3.11.x, never 3.110). Reads only the directories it needs (no
- * walk of the tree). On success fills *out (caller frees with
- * shelf_modfile_free) and returns 0; SHELF_ENOTFOUND (with a message naming
- * `user`) when nothing matches; SHELF_EIO for a dangling symlink named
- * explicitly; SHELF_ENOMEM. *out is untouched on failure. */
+ * directories, as Lmod 8.6 does: aliases and symbolic versions first
+ * (module_alias, module_version), then the exact full name, then partial
+ * versions ("py/3.11" -> the best 3.11.x, never 3.110; a marked default
+ * among them wins), then the default of the short name. Across MODULEPATH
+ * directories (N/V modules) the versions of all directories compete: a
+ * marked default anywhere beats any unmarked version, else the highest
+ * visible version; a full name present in several directories is taken
+ * from the first, unless only a later one is marked default. N/V/V
+ * modules: an exact name from any directory, the default only from the
+ * first directory holding the module. Reads only the directories on the
+ * path of the name (no walk of the tree). On success fills *out (caller
+ * frees with shelf_modfile_free) and returns 0; SHELF_ENOTFOUND (with a
+ * message naming `user`) when nothing matches; SHELF_EIO for a dangling
+ * symlink named explicitly; SHELF_ENOMEM. *out is untouched on failure. */
 int shelf_resolve(const shelf_strv *modulepath, const char *user,
                   shelf_modfile *out, shelf_error *err);
 
 /* The short name that `user` designates: the short name of the module it
- * resolves to, else the text before the last "/" that names an existing
- * directory, else `user` itself. Used to match loaded modules that may no
- * longer be available. Returns a new string or NULL on OOM. */
+ * resolves to, else the longest "/"-prefix of it that names an existing
+ * directory in some MODULEPATH dir, else `user` itself (trimmed, without
+ * trailing "/" or ".lua"). Used to match loaded modules that may no longer
+ * be available. Returns a new string or NULL on OOM. */
 char *shelf_user_sn(const shelf_strv *modulepath, const char *user);
 
 #endif

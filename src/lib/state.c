@@ -94,7 +94,7 @@ shelf_loaded *shelf_state_find(shelf_state *st, const char *user)
     size_t n = strlen(user);
     for (size_t i = 0; i < st->n; i++)
         if (strncmp(st->mods[i].fullname, user, n) == 0 &&
-            st->mods[i].fullname[n] == '/')
+            (st->mods[i].fullname[n] == '/' || st->mods[i].fullname[n] == '.'))
             return &st->mods[i];
     return NULL;
 }

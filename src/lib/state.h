@@ -50,7 +50,8 @@ int shelf_state_save(const shelf_state *st, shelf_env *env);
 /* The loaded module with this short name, or NULL. */
 shelf_loaded *shelf_state_find_sn(shelf_state *st, const char *sn);
 /* The loaded module that `user` designates: its full name, its short name,
- * or a prefix of its full name at a "/" ("gcc/12" for gcc/12.3.0). */
+ * or a prefix of its full name ending before a "/" or "." (a partial
+ * version: "gcc/12" finds gcc/12.3.0, "gcc/1" does not). */
 shelf_loaded *shelf_state_find(shelf_state *st, const char *user);
 
 /* Appends a new record (taking ownership of *m's contents) or returns
