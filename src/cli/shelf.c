@@ -333,10 +333,8 @@ int main(int argc, char **argv)
     int rc = shelf_engine_open(&e, environ, o.shell, &err);
     e.force = o.force;
     if (rc == SHELF_ESTATE && kind == CMD_PURGE && o.force) {
-        /* Recovery path: forget the corrupt table entirely. */
         shelf_error_clear(&err);
-        shelf_engine_close(&e);
-        rc = shelf_engine_open(&e, (char *[]){NULL}, o.shell, &err);
+        rc = shelf_engine_forget_table(&e, &err);
     }
     if (rc == 0 && is_read(kind)) {
         status = run_read(&e, &o, kind, args, nargs);

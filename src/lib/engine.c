@@ -70,16 +70,13 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
     shelf_strv_init(&e->messages);
     shelf_strv_init(&e->modulepath);
     e->shell = shell;
-    int rc = shelf_state_load(&e->st, &e->env, err);
-    if (rc < 0)
-        return rc;
     if (refresh_modulepath(e) < 0)
         goto oom;
     e->start_modulepath = strdup(e->modulepath_text);
     e->lua = shelf_lua_new();
     if (!e->lua || !e->start_modulepath)
         goto oom;
-    return SHELF_OK;
+    return shelf_state_load(&e->st, &e->env, err);
 oom:
     shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
     return SHELF_ENOMEM;
@@ -115,6 +112,27 @@ static int message(shelf_engine *e, const char *fmt, ...)
     shelf_buf_vaddf(&b, fmt, ap);
     va_end(ap);
     return shelf_strv_push_owned(&e->messages, shelf_buf_take(&b));
+}
+
+int shelf_engine_forget_table(shelf_engine *e, shelf_error *err)
+{
+    shelf_state_free(&e->st);
+    for (char **v = e->env.base; v && *v; v++) {
+        if (strncmp(*v, "_SHELF_TABLE_", 13) != 0)
+            continue;
+        char *name = strndup(*v, strcspn(*v, "="));
+        int rc = name ? shelf_env_unset(&e->env, name) : SHELF_ENOMEM;
+        free(name);
+        if (rc < 0)
+            return oom(err);
+    }
+    if (shelf_env_unset(&e->env, "LOADEDMODULES") < 0 ||
+        shelf_env_unset(&e->env, "_LMFILES_") < 0 ||
+        message(e, "The module table was corrupt and has been cleared. Settings made by "
+                   "the modules loaded before remain: start a new shell for a clean "
+                   "environment.") < 0)
+        return oom(err);
+    return SHELF_OK;
 }
 
 static long index_of(shelf_engine *e, const shelf_loaded *m)

@@ -32,10 +32,14 @@ typedef struct shelf_engine {
 } shelf_engine;
 
 /* Reads the module table from `environ_` (which must outlive e). Returns 0,
- * SHELF_ESTATE (corrupt table: err says how to recover) or SHELF_ENOMEM;
- * e must be closed in every case. */
+ * SHELF_ESTATE (corrupt table: err says how to recover; e is usable with an
+ * empty table) or SHELF_ENOMEM; e must be closed in every case. */
 int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
                       shelf_error *err);
+/* Recovery from a corrupt table (`module --force purge`): drops the table
+ * variables, LOADEDMODULES and _LMFILES_, and says that the settings made by
+ * the modules loaded before remain. 0 or SHELF_ENOMEM. */
+int shelf_engine_forget_table(shelf_engine *e, shelf_error *err);
 void shelf_engine_close(shelf_engine *e);
 
 /* Loads the modules named (as the user typed them), in order. With
