@@ -259,9 +259,7 @@ static int q_getenv(lua_State *L)
     return 1;
 }
 
-/* pathJoin("a/", "/b", "c") -> "a/b/c": joins with "/" and squeezes
- * repeated slashes, as Lmod does. */
-static int f_path_join(lua_State *L)
+int shelf_lua_path_join(lua_State *L)
 {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -417,7 +415,7 @@ static void push_sandbox(lua_State *L)
     lua_setfield(L, -2, "isloaded");
     lua_pushcfunction(L, q_isavail);
     lua_setfield(L, -2, "isAvail");
-    lua_pushcfunction(L, f_path_join);
+    lua_pushcfunction(L, shelf_lua_path_join);
     lua_setfield(L, -2, "pathJoin");
     lua_pushcfunction(L, f_lmod_version);
     lua_setfield(L, -2, "LmodVersion");

@@ -82,6 +82,12 @@ void shelf_lua_free(shelf_lua *lua);
 int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
                   const shelf_mf_host *host, shelf_error *err);
 
+/* Lmod's pathJoin("a/", "/b", "c") -> "a/b/c" as a lua_CFunction: joins
+ * its arguments with "/" and squeezes repeated slashes. Shared by the
+ * modulefile and .modulerc.lua sandboxes. */
+struct lua_State;
+int shelf_lua_path_join(struct lua_State *L);
+
 /* Appends `fname("arg1","arg2")` in Lmod's show format to out. */
 void shelf_mf_call_format(const shelf_mf_call *call, shelf_buf *out);
 

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "modulefile.h"
 #include "shelf-internal.h"
 #include "tree-internal.h"
 
@@ -428,33 +429,6 @@ static int rc_lua_getenv(lua_State *L)
     return 1;
 }
 
-static int rc_lua_pathjoin(lua_State *L)
-{
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    int n = lua_gettop(L), first = 1;
-    for (int i = 1; i <= n; i++) {
-        size_t len;
-        const char *s = lua_tolstring(L, i, &len);
-        if (!s || len == 0)
-            continue;
-        if (!first)
-            luaL_addchar(&b, '/');
-        luaL_addlstring(&b, s, len);
-        first = 0;
-    }
-    luaL_pushresult(&b);
-    /* collapse repeated slashes */
-    const char *s = lua_tostring(L, -1);
-    luaL_Buffer c;
-    luaL_buffinit(L, &c);
-    for (size_t i = 0; s[i]; i++)
-        if (!(s[i] == '/' && s[i + 1] == '/'))
-            luaL_addchar(&c, s[i]);
-    luaL_pushresult(&c);
-    return 1;
-}
-
 static int rc_lua_isdir(lua_State *L)
 {
     struct stat st;
@@ -524,7 +498,7 @@ static int rc_lua_run(lua_State *L)
         lua_pushcclosure(L, rc_lua_call, 2);
         lua_setfield(L, env, api[i].name);
     }
-    lua_pushcfunction(L, rc_lua_pathjoin);
+    lua_pushcfunction(L, shelf_lua_path_join);
     lua_setfield(L, env, "pathJoin");
     lua_pushcfunction(L, rc_lua_isdir);
     lua_setfield(L, env, "isDir");
