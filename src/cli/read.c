@@ -1,7 +1,2128 @@
-/* read.c -- the read-only subcommands (being written). */
+/*
+ * read.c -- the read-only subcommands of `shelf`: list, avail, spider,
+ * keyword, whatis, help, show, is-loaded and is-avail.
+ *
+ * Nothing here changes the environment: these commands print for the
+ * person on o->out (stderr) in Lmod's layouts (column tables, banners,
+ * "Where:" legends, spider's levels), so that people and scripts used to
+ * Lmod read them the same way. With --json, avail, list, spider and
+ * keyword print one JSON document on stdout instead.
+ *
+ * The catalog (read_catalog) is the plain data behind avail, spider and
+ * keyword: the modulefiles under the MODULEPATH directories and, for
+ * spider, under every directory that a module adds to MODULEPATH
+ * (recursively), each with what evaluating it in spider mode told: whatis
+ * lines, help, properties and the directories it opens. catalog_build()
+ * fills it by walking the trees; an index can fill the same structure
+ * later without changing the commands that read it.
+ */
 #include "config.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include "cli.h"
-#define STUB(fn) int fn(shelf_engine *e, const cli_opts *o, char **a, int n) \
-    { (void)e; (void)a; (void)n; fprintf(o->out, "shelf: not available yet\n"); return 1; }
-STUB(cli_list) STUB(cli_avail) STUB(cli_spider) STUB(cli_keyword) STUB(cli_whatis)
-STUB(cli_help_module) STUB(cli_show) STUB(cli_is_loaded) STUB(cli_is_avail)
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int oom(shelf_error *err)
+{
+    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+    return SHELF_ENOMEM;
+}
+
+/* 1 if `needle` occurs in `hay`, ignoring case (an empty needle matches). */
+static int contains_ci(const char *hay, const char *needle)
+{
+    return hay && strcasestr(hay, needle) != NULL;
+}
+
+/* 1 if `s` contains any of words[0..n), ignoring case; 1 when n == 0. */
+static int matches_any(const char *s, char *const *words, size_t n)
+{
+    if (n == 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (contains_ci(s, words[i]))
+            return 1;
+    return 0;
+}
+
+static void add_spaces(shelf_buf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        shelf_buf_addc(b, ' ');
+}
+
+/* Writes b to f; 0, or 1 when the buffer overflowed memory. */
+static int flush_buf(FILE *f, shelf_buf *b)
+{
+    if (shelf_buf_ok(b) < 0) {
+        fprintf(stderr, "shelf: error: out of memory\n");
+        return 1;
+    }
+    if (b->len)
+        fwrite(b->data, 1, b->len, f);
+    return 0;
+}
+
+/* The width to lay out text in, as Lmod: $LMOD_TERM_WIDTH, $COLUMNS, the
+ * terminal on stderr, else 80; never below 30. */
+static size_t term_width(void)
+{
+    const char *vars[] = {"LMOD_TERM_WIDTH", "COLUMNS"};
+    long w = 0;
+    for (size_t i = 0; i < 2 && w <= 0; i++) {
+        const char *s = getenv(vars[i]);
+        if (s && *s)
+            w = strtol(s, NULL, 10);
+    }
+    if (w <= 0) {
+        struct winsize ws;
+        if (isatty(STDERR_FILENO) && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 &&
+            ws.ws_col > 0)
+            w = ws.ws_col;
+        else
+            w = 80;
+    }
+    if (w > 1000)
+        w = 1000;
+    return w < 30 ? 30 : (size_t)w;
+}
+
+/* "------ STR ------" across the width (Lmod's bannerStr), no newline. */
+static void banner(shelf_buf *b, const char *str, size_t width)
+{
+    size_t len = strlen(str) + 2;
+    size_t left = width > len ? (width - len) / 2 : 0;
+    if (left < 4)
+        left = 4;
+    size_t right = width > left + len ? width - left - len : 0;
+    if (right < 4)
+        right = 4;
+    for (size_t i = 0; i < left; i++)
+        shelf_buf_addc(b, '-');
+    shelf_buf_addf(b, " %s ", str);
+    for (size_t i = 0; i < right; i++)
+        shelf_buf_addc(b, '-');
+}
+
+/* A line of width-4 dashes and a newline (Lmod's border). */
+static void border(shelf_buf *b, size_t width)
+{
+    for (size_t i = 0; i + 4 < width; i++)
+        shelf_buf_addc(b, '-');
+    shelf_buf_addc(b, '\n');
+}
+
+/* Word-wraps text after `indent` so that lines stay under width (Lmod's
+ * fillWords); no trailing newline. */
+static void fill_words(shelf_buf *b, const char *text, const char *indent, size_t width)
+{
+    size_t ilen = strlen(indent), len = ilen;
+    int first = 1, need_space = 0;
+    shelf_buf_adds(b, indent);
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ' || *p == '\n' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\n' && *p != '\t')
+            p++;
+        size_t wlen = (size_t)(p - w);
+        if (wlen + len >= width) {
+            if (first && b->len >= ilen)
+                b->len -= ilen; /* Lmod trims the lone indent */
+            shelf_buf_addc(b, '\n');
+            shelf_buf_adds(b, indent);
+            len = ilen;
+            need_space = 0;
+        }
+        if (need_space)
+            shelf_buf_addc(b, ' ');
+        shelf_buf_add(b, w, wlen);
+        len += wlen + 1;
+        need_space = 1;
+        first = 0;
+    }
+}
+
+/* ---- column tables (Lmod's ColumnTable, two-dimensional form) ------------- */
+
+static size_t ceil_div(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+
+typedef struct ctable {
+    const char *const *cells; /* n rows of dim cells */
+    size_t n, dim;
+    size_t *keep, nkeep; /* the sub-columns that are not empty everywhere */
+} ctable;
+
+static size_t ct_len(const ctable *t, size_t row, size_t j)
+{
+    const char *s = t->cells[row * t->dim + t->keep[j]];
+    return s ? strlen(s) : 0;
+}
+
+/* Width of the column holding rows [is, ie), filling maxA[nkeep]. */
+static size_t ct_colsum(const ctable *t, size_t is, size_t ie, size_t *maxA)
+{
+    for (size_t j = 0; j < t->nkeep; j++)
+        maxA[j] = 0;
+    for (size_t i = is; i < ie && i < t->n; i++)
+        for (size_t j = 0; j < t->nkeep; j++) {
+            size_t l = ct_len(t, i, j);
+            if (l > maxA[j])
+                maxA[j] = l;
+        }
+    size_t sum = 0;
+    int found = 0;
+    for (size_t j = t->nkeep; j-- > 0;) {
+        if (found || maxA[j] > 0) {
+            found = 1;
+            sum += 1;
+        }
+        sum += maxA[j];
+    }
+    return sum;
+}
+
+/* Lays out n entries of dim cells in as many columns as fit in width,
+ * filled column by column, as Lmod does; rows joined by "\n", no final
+ * newline, trailing blanks removed. NULL cells count as empty. */
+static void column_table(shelf_buf *out, const char *const *cells, size_t n,
+                         size_t dim, size_t width)
+{
+    if (n == 0 || dim == 0)
+        return;
+    ctable t = {cells, n, dim, NULL, 0};
+    t.keep = calloc(dim, sizeof *t.keep);
+    size_t *maxA = NULL, *colw = NULL;
+    if (!t.keep)
+        goto fail;
+    for (size_t j = 0; j < dim; j++) {
+        int any = 0;
+        for (size_t i = 0; i < n && !any; i++)
+            any = cells[i * dim + j] && cells[i * dim + j][0];
+        if (any)
+            t.keep[t.nkeep++] = j;
+    }
+    if (t.nkeep == 0) {
+        free(t.keep);
+        return;
+    }
+    size_t nk = t.nkeep;
+    size_t imin = nk - 1, imax = nk - 1;
+    for (size_t j = 0; j < nk; j++) {
+        size_t mn = (size_t)-1, mx = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t l = ct_len(&t, i, j);
+            mn = l < mn ? l : mn;
+            mx = l > mx ? l : mx;
+        }
+        imin += mn;
+        imax += mx;
+    }
+    maxA = calloc(n * nk, sizeof *maxA);
+    colw = calloc(n, sizeof *colw);
+    if (!maxA || !colw)
+        goto fail;
+    size_t ncols = 1, nrows = n;
+    if (imax < width) {
+        double q = imin ? (double)width / (double)imin : (double)n;
+        size_t mc = q < (double)n ? (size_t)floor(q) : n;
+        if (mc < 1)
+            mc = 1;
+        mc = ceil_div(n, ceil_div(n, mc));
+        size_t result = 0;
+        for (size_t nc = mc; nc >= 1 && !result; nc--) {
+            size_t nr = ceil_div(n, nc), sum = 0;
+            for (size_t c = 0; c < nc; c++)
+                sum += ct_colsum(&t, c * nr, c * nr + nr, maxA);
+            if (sum < width)
+                result = nc;
+        }
+        ncols = result ? result : 1;
+        nrows = ceil_div(n, ncols);
+        ncols = ceil_div(n, nrows);
+    }
+    for (size_t c = 0; c < ncols; c++)
+        colw[c] = ct_colsum(&t, c * nrows, c * nrows + nrows, maxA + c * nk);
+    for (size_t r = 0; r < nrows; r++) {
+        size_t line_start = out->len;
+        for (size_t c = 0; c < ncols; c++) {
+            size_t loc = r + c * nrows;
+            if (loc >= n)
+                continue;
+            const size_t *w = maxA + c * nk;
+            size_t last = 0;
+            for (size_t j = nk; j-- > 0;)
+                if (w[j] > 0) {
+                    last = j;
+                    break;
+                }
+            size_t sum = 0;
+            for (size_t j = 0; j < nk; j++) {
+                const char *s = cells[loc * dim + t.keep[j]];
+                size_t l = s ? strlen(s) : 0;
+                if (s)
+                    shelf_buf_adds(out, s);
+                size_t pad = (w[j] > l ? w[j] - l : 0) + (j < last ? 1 : 0);
+                add_spaces(out, pad);
+                sum += l + pad;
+            }
+            if (colw[c] > sum)
+                add_spaces(out, colw[c] - sum);
+        }
+        while (out->len > line_start && out->data &&
+               (out->data[out->len - 1] == ' ' || out->data[out->len - 1] == '\t'))
+            out->data[--out->len] = '\0';
+        if (r + 1 < nrows)
+            shelf_buf_addc(out, '\n');
+    }
+    free(t.keep);
+    free(maxA);
+    free(colw);
+    return;
+fail:
+    free(t.keep);
+    free(maxA);
+    free(colw);
+    out->oom = 1;
+}
+
+/* ---- properties, markers and the "Where:" legend --------------------------- */
+
+/* Lmod's standard property table (lmodrc.lua): how each property value is
+ * marked in avail and list. Keys in Lmod's display order. */
+static const struct prop_display {
+    const char *key, *value, *mark, *doc;
+} PROPS[] = {
+    {"arch", "gpu", "g", "built for GPU"},
+    {"arch", "mic", "m", "built for host and native MIC"},
+    {"arch", "offload", "o", "built for offload to the MIC only"},
+    {"arch", "mic:offload", "*", "built for host, native MIC and offload to the MIC"},
+    {"arch", "gpu:mic", "gm", "built natively for MIC and GPU"},
+    {"arch", "gpu:mic:offload", "@", "built natively for MIC and GPU and offload to the MIC"},
+    {"lmod", "sticky", "S", "Module is Sticky, requires --force to unload or purge"},
+    {"state", "experimental", "E", "Experimental"},
+    {"state", "testing", "T", "Testing"},
+    {"state", "obsolete", "O", "Obsolete"},
+    {"status", "active", "L", "Module is loaded"},
+};
+static const char *const PROP_KEYS[] = {"arch", "lmod", "state", "status"};
+
+typedef struct legend {
+    shelf_strv keys, docs;
+} legend;
+
+static void legend_init(legend *l)
+{
+    shelf_strv_init(&l->keys);
+    shelf_strv_init(&l->docs);
+}
+
+static void legend_free(legend *l)
+{
+    shelf_strv_free(&l->keys);
+    shelf_strv_free(&l->docs);
+}
+
+static int legend_add(legend *l, const char *key, const char *doc)
+{
+    if (shelf_strv_find(&l->keys, key) >= 0)
+        return SHELF_OK;
+    if (shelf_strv_push(&l->keys, key) < 0)
+        return SHELF_ENOMEM;
+    if (shelf_strv_push(&l->docs, doc) < 0) {
+        shelf_strv_remove(&l->keys, l->keys.n - 1);
+        return SHELF_ENOMEM;
+    }
+    return SHELF_OK;
+}
+
+/* "\n  Where:\n   D:  Default Module\n..." in key order; nothing when empty. */
+static void legend_print(const legend *l, shelf_buf *b)
+{
+    if (l->keys.n == 0)
+        return;
+    size_t n = l->keys.n, *order = malloc(n * sizeof *order), w = 0;
+    if (!order) {
+        b->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        order[i] = i;
+        size_t kl = strlen(l->keys.v[i]);
+        w = kl > w ? kl : w;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of keys */
+        for (size_t j = i; j > 0 && strcmp(l->keys.v[order[j - 1]], l->keys.v[order[j]]) > 0; j--) {
+            size_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    shelf_buf_adds(b, "\n  Where:\n");
+    for (size_t i = 0; i < n; i++) {
+        const char *k = l->keys.v[order[i]];
+        shelf_buf_addf(b, "   %s:", k);
+        add_spaces(b, w - strlen(k) + 2);
+        shelf_buf_addf(b, "%s\n", l->docs.v[order[i]]);
+    }
+    free(order);
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends the markers of one module ("H", "g", "S", "L", comma separated)
+ * for its properties ("name=value" strings), adding them to lg. */
+static int prop_marks(const shelf_strv *props, int hidden, int loaded, shelf_buf *out,
+                      legend *lg)
+{
+    int rc = SHELF_OK;
+    if (hidden) {
+        shelf_buf_adds(out, "H");
+        rc = legend_add(lg, "H", "Hidden Module");
+    }
+    for (size_t k = 0; rc == 0 && k < sizeof PROP_KEYS / sizeof PROP_KEYS[0]; k++) {
+        const char *key = PROP_KEYS[k];
+        size_t klen = strlen(key);
+        shelf_strv vals;
+        shelf_strv_init(&vals);
+        for (size_t i = 0; rc == 0 && props && i < props->n; i++)
+            if (strncmp(props->v[i], key, klen) == 0 && props->v[i][klen] == '=')
+                rc = shelf_strv_push(&vals, props->v[i] + klen + 1);
+        if (rc == 0 && loaded && strcmp(key, "status") == 0)
+            rc = shelf_strv_push(&vals, "active");
+        char *joined = NULL;
+        if (rc == 0 && vals.n) {
+            qsort(vals.v, vals.n, sizeof *vals.v, cmp_cstr);
+            joined = shelf_strv_join(&vals, ":");
+            if (!joined)
+                rc = SHELF_ENOMEM;
+        }
+        for (size_t p = 0; joined && p < sizeof PROPS / sizeof PROPS[0]; p++)
+            if (strcmp(PROPS[p].key, key) == 0 && strcmp(PROPS[p].value, joined) == 0) {
+                if (out->len)
+                    shelf_buf_addc(out, ',');
+                shelf_buf_adds(out, PROPS[p].mark);
+                rc = legend_add(lg, PROPS[p].mark, PROPS[p].doc);
+                break;
+            }
+        free(joined);
+        shelf_strv_free(&vals);
+    }
+    return rc;
+}
+
+/* ---- the catalog --------------------------------------------------------- */
+
+typedef struct read_mod {
+    shelf_modfile mf;
+    size_t dir;        /* index into read_catalog.dirs */
+    char *description; /* whatis("Description: ...") */
+    char *category;    /* whatis("Category: ...") */
+    char *keywords;    /* whatis("Keywords: ...") */
+    char *help;        /* help() text */
+    shelf_strv whatis; /* every whatis() text, in order */
+    shelf_strv props;  /* add_property(): "name=value" */
+    shelf_strv opens;  /* directories it adds to MODULEPATH */
+} read_mod;
+
+typedef struct read_dir {
+    char *path;
+    int on_modulepath; /* 1: listed in MODULEPATH now */
+    int chain_state;   /* 0 not computed, 1 being computed, 2 done */
+    shelf_strv chains; /* modules to load first, full names joined by "  " */
+} read_dir;
+
+typedef struct read_catalog {
+    read_mod *mods;
+    size_t n, cap;
+    read_dir *dirs;
+    size_t ndirs, dircap;
+    shelf_strv alias_names, alias_targets; /* module_alias() of MODULEPATH dirs */
+} read_catalog;
+
+enum {
+    CAT_EVAL = 1,  /* evaluate each modulefile for whatis, help, properties */
+    CAT_FOLLOW = 2 /* also walk the directories modules add to MODULEPATH */
+};
+
+static void read_mod_init(read_mod *m)
+{
+    memset(m, 0, sizeof *m);
+    shelf_strv_init(&m->whatis);
+    shelf_strv_init(&m->props);
+    shelf_strv_init(&m->opens);
+}
+
+static void read_mod_free(read_mod *m)
+{
+    shelf_modfile_free(&m->mf);
+    free(m->description);
+    free(m->category);
+    free(m->keywords);
+    free(m->help);
+    shelf_strv_free(&m->whatis);
+    shelf_strv_free(&m->props);
+    shelf_strv_free(&m->opens);
+}
+
+static void catalog_init(read_catalog *cat)
+{
+    memset(cat, 0, sizeof *cat);
+    shelf_strv_init(&cat->alias_names);
+    shelf_strv_init(&cat->alias_targets);
+}
+
+static void catalog_free(read_catalog *cat)
+{
+    for (size_t i = 0; i < cat->n; i++)
+        read_mod_free(&cat->mods[i]);
+    free(cat->mods);
+    for (size_t i = 0; i < cat->ndirs; i++) {
+        free(cat->dirs[i].path);
+        shelf_strv_free(&cat->dirs[i].chains);
+    }
+    free(cat->dirs);
+    shelf_strv_free(&cat->alias_names);
+    shelf_strv_free(&cat->alias_targets);
+    catalog_init(cat);
+}
+
+/* A copy of path without trailing or doubled slashes; NULL on OOM. */
+static char *norm_dir(const char *path)
+{
+    char *s = strdup(path), *w = s;
+    if (!s)
+        return NULL;
+    for (const char *p = path; *p; p++)
+        if (!(*p == '/' && p[1] == '/'))
+            *w++ = *p;
+    *w = '\0';
+    while (w - s > 1 && w[-1] == '/')
+        *--w = '\0';
+    return s;
+}
+
+/* Adds directory path (once); 0 or SHELF_ENOMEM. */
+static int catalog_add_dir(read_catalog *cat, const char *path, int on_modulepath)
+{
+    char *p = norm_dir(path);
+    if (!p)
+        return SHELF_ENOMEM;
+    for (size_t i = 0; i < cat->ndirs; i++)
+        if (strcmp(cat->dirs[i].path, p) == 0) {
+            free(p);
+            return SHELF_OK;
+        }
+    if (cat->ndirs == cat->dircap) {
+        size_t nc = cat->dircap ? cat->dircap * 2 : 8;
+        read_dir *nd = realloc(cat->dirs, nc * sizeof *nd);
+        if (!nd) {
+            free(p);
+            return SHELF_ENOMEM;
+        }
+        cat->dirs = nd;
+        cat->dircap = nc;
+    }
+    read_dir *d = &cat->dirs[cat->ndirs++];
+    memset(d, 0, sizeof *d);
+    d->path = p;
+    d->on_modulepath = on_modulepath;
+    shelf_strv_init(&d->chains);
+    return SHELF_OK;
+}
+
+/* What a modulefile evaluated by a read command is doing: collecting into
+ * `m` (spider, whatis, help) or printing its calls into `show`. */
+typedef struct read_host {
+    shelf_engine *e;
+    read_mod *m;
+    shelf_buf *show;
+} read_host;
+
+static int set_field(char **field, const char *value)
+{
+    char *v = strdup(value);
+    if (!v)
+        return SHELF_ENOMEM;
+    free(*field);
+    *field = v;
+    return SHELF_OK;
+}
+
+/* Lmod's whatis keys: "Description: text" and friends. */
+static int whatis_field(read_mod *m, const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t klen = strcspn(s, ": \t");
+    const char *p = s + klen;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (klen == 0 || *p != ':')
+        return SHELF_OK;
+    p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (klen == 11 && strncmp(s, "Description", 11) == 0)
+        return set_field(&m->description, p);
+    if (klen == 8 && strncmp(s, "Category", 8) == 0)
+        return set_field(&m->category, p);
+    if ((klen == 8 && strncmp(s, "Keywords", 8) == 0) ||
+        (klen == 7 && strncmp(s, "Keyword", 7) == 0))
+        return set_field(&m->keywords, p);
+    return SHELF_OK;
+}
+
+static int collect_call(read_mod *m, const shelf_mf_call *c)
+{
+    int rc = SHELF_OK;
+    switch (c->fn) {
+    case SHELF_FN_WHATIS:
+        for (size_t i = 0; rc == 0 && i < c->args.n; i++) {
+            rc = shelf_strv_push(&m->whatis, c->args.v[i]);
+            if (rc == 0)
+                rc = whatis_field(m, c->args.v[i]);
+        }
+        return rc;
+    case SHELF_FN_HELP: {
+        shelf_buf b;
+        shelf_buf_init(&b);
+        if (m->help)
+            shelf_buf_adds(&b, m->help);
+        for (size_t i = 0; i < c->args.n; i++)
+            shelf_buf_adds(&b, c->args.v[i]);
+        char *h = shelf_buf_take(&b);
+        if (!h)
+            return SHELF_ENOMEM;
+        free(m->help);
+        m->help = h;
+        return SHELF_OK;
+    }
+    case SHELF_FN_ADD_PROPERTY:
+    case SHELF_FN_REMOVE_PROPERTY: {
+        shelf_buf b;
+        shelf_buf_init(&b);
+        shelf_buf_addf(&b, "%s=%s", c->args.v[0], c->args.v[1]);
+        char *kv = shelf_buf_take(&b);
+        if (!kv)
+            return SHELF_ENOMEM;
+        long at = shelf_strv_find(&m->props, kv);
+        if (c->fn == SHELF_FN_ADD_PROPERTY && at < 0)
+            rc = shelf_strv_push(&m->props, kv);
+        else if (c->fn == SHELF_FN_REMOVE_PROPERTY && at >= 0)
+            shelf_strv_remove(&m->props, (size_t)at);
+        free(kv);
+        return rc;
+    }
+    case SHELF_FN_PREPEND_PATH:
+    case SHELF_FN_APPEND_PATH:
+        if (c->args.n >= 2 && strcmp(c->args.v[0], "MODULEPATH") == 0) {
+            shelf_strv items;
+            shelf_strv_init(&items);
+            rc = shelf_strv_split(&items, c->args.v[1], c->delim, 0);
+            for (size_t i = 0; rc == 0 && i < items.n; i++) {
+                char *d = norm_dir(items.v[i]);
+                if (!d)
+                    rc = SHELF_ENOMEM;
+                else if (shelf_strv_find(&m->opens, d) < 0)
+                    rc = shelf_strv_push_owned(&m->opens, d);
+                else
+                    free(d);
+            }
+            shelf_strv_free(&items);
+        }
+        return rc;
+    default:
+        return SHELF_OK;
+    }
+}
+
+static int read_call(void *ud, const shelf_mf_call *c, shelf_error *err)
+{
+    read_host *h = ud;
+    if (h->show) {
+        shelf_mf_call_format(c, h->show);
+        shelf_buf_addc(h->show, '\n');
+        return shelf_buf_ok(h->show) < 0 ? oom(err) : SHELF_OK;
+    }
+    if (h->m && collect_call(h->m, c) < 0)
+        return oom(err);
+    return SHELF_OK;
+}
+
+static int read_is_loaded(void *ud, const char *name)
+{
+    read_host *h = ud;
+    return shelf_engine_is_loaded(h->e, name);
+}
+
+static int read_is_avail(void *ud, const char *name)
+{
+    read_host *h = ud;
+    const shelf_strv *mp = shelf_engine_modulepath(h->e);
+    shelf_modfile mf;
+    shelf_error err = {0};
+    int ok = mp && shelf_resolve(mp, name, &mf, &err) == 0;
+    if (ok)
+        shelf_modfile_free(&mf);
+    shelf_error_clear(&err);
+    return ok;
+}
+
+static const char *read_getenv(void *ud, const char *name)
+{
+    read_host *h = ud;
+    return shelf_env_get(&h->e->env, name);
+}
+
+/* Evaluates mf in `mode`, collecting into m or printing calls into show. */
+static int read_eval(shelf_engine *e, const shelf_modfile *mf, shelf_mode mode,
+                     read_mod *m, shelf_buf *show, shelf_error *err)
+{
+    read_host h = {e, m, show};
+    shelf_mf_host host = {&h, read_call, read_is_loaded, read_is_avail, read_getenv};
+    shelf_mf_info info = {mf->path, mf->fullname, mf->sn, mf->version, mf->fullname,
+                          mode, shelf_shell_name(e->shell)};
+    return shelf_mf_eval(e->lua, &info, &host, err);
+}
+
+/* Fills cat with the modulefiles of the MODULEPATH directories (and, with
+ * CAT_FOLLOW, of every directory they open, recursively). A modulefile that
+ * fails to evaluate is still listed, without its metadata; a directory that
+ * does not exist lists nothing. Returns 0 or SHELF_ENOMEM (cat then holds
+ * what was found so far; the caller frees it in every case). */
+static int catalog_build(shelf_engine *e, unsigned flags, read_catalog *cat,
+                         shelf_error *err)
+{
+    const shelf_strv *mp = shelf_engine_modulepath(e);
+    if (!mp)
+        return oom(err);
+    for (size_t i = 0; i < mp->n; i++)
+        if (catalog_add_dir(cat, mp->v[i], 1) < 0)
+            return oom(err);
+    for (size_t d = 0; d < cat->ndirs; d++) {
+        shelf_modlist ml;
+        shelf_modlist_init(&ml);
+        int rc = shelf_tree_scan(cat->dirs[d].path, &ml, err);
+        if (rc == 0 && cat->dirs[d].on_modulepath)
+            for (size_t a = 0; rc == 0 && a < ml.naliases; a++) {
+                if (shelf_strv_find(&cat->alias_names, ml.aliases[a].name) >= 0)
+                    continue;
+                rc = shelf_strv_push(&cat->alias_names, ml.aliases[a].name);
+                if (rc == 0 && (rc = shelf_strv_push(&cat->alias_targets,
+                                                     ml.aliases[a].target)) < 0)
+                    shelf_strv_remove(&cat->alias_names, cat->alias_names.n - 1);
+            }
+        if (rc == 0 && cat->n + ml.n > cat->cap) {
+            size_t nc = cat->cap ? cat->cap : 64;
+            while (nc < cat->n + ml.n)
+                nc *= 2;
+            read_mod *nm = realloc(cat->mods, nc * sizeof *nm);
+            if (!nm)
+                rc = SHELF_ENOMEM;
+            else {
+                cat->mods = nm;
+                cat->cap = nc;
+            }
+        }
+        size_t first = cat->n;
+        if (rc == 0) {
+            /* The entries move into the catalog: ml keeps no copy. */
+            for (size_t i = 0; i < ml.n; i++) {
+                read_mod *m = &cat->mods[cat->n++];
+                read_mod_init(m);
+                m->mf = ml.items[i];
+                m->dir = d;
+            }
+            ml.n = 0;
+        }
+        shelf_modlist_free(&ml);
+        if (rc < 0)
+            return rc == SHELF_ENOMEM ? oom(err) : rc;
+        for (size_t i = first; (flags & CAT_EVAL) && i < cat->n; i++) {
+            read_mod *m = &cat->mods[i];
+            if (m->mf.is_tcl)
+                continue;
+            shelf_error eerr = {0};
+            rc = read_eval(e, &m->mf, SHELF_MODE_SPIDER, m, NULL, &eerr);
+            shelf_error_clear(&eerr);
+            if (rc == SHELF_ENOMEM)
+                return oom(err);
+            for (size_t k = 0; (flags & CAT_FOLLOW) && k < m->opens.n; k++)
+                if (catalog_add_dir(cat, m->opens.v[k], 0) < 0)
+                    return oom(err);
+        }
+    }
+    return SHELF_OK;
+}
+
+/* Fills (once) the chains of dir d: each a line of the modules to load,
+ * in order, before its modules can be loaded. A MODULEPATH directory that
+ * no module opens has the single empty chain (load directly).
+ * 0 or SHELF_ENOMEM. */
+static int catalog_chains(read_catalog *cat, size_t d)
+{
+    read_dir *dir = &cat->dirs[d];
+    if (dir->chain_state)
+        return SHELF_OK; /* done, or a cycle being walked */
+    dir->chain_state = 1;
+    int rc = SHELF_OK, opened = 0;
+    for (size_t i = 0; rc == 0 && i < cat->n; i++) {
+        const read_mod *m = &cat->mods[i];
+        if (shelf_strv_find(&m->opens, cat->dirs[d].path) < 0 || m->dir == d)
+            continue;
+        opened = 1;
+        rc = catalog_chains(cat, m->dir);
+        const shelf_strv *pc = &cat->dirs[m->dir].chains;
+        for (size_t c = 0; rc == 0 && c < pc->n; c++) {
+            shelf_buf b;
+            shelf_buf_init(&b);
+            shelf_buf_adds(&b, pc->v[c]);
+            if (pc->v[c][0])
+                shelf_buf_adds(&b, "  ");
+            shelf_buf_adds(&b, m->mf.fullname);
+            char *line = shelf_buf_take(&b);
+            if (!line)
+                rc = SHELF_ENOMEM;
+            else if (shelf_strv_find(&cat->dirs[d].chains, line) < 0)
+                rc = shelf_strv_push_owned(&cat->dirs[d].chains, line);
+            else
+                free(line);
+        }
+    }
+    /* As Lmod: a directory some module opens is reached through it, even
+     * when it is on MODULEPATH now; the others there are loaded directly. */
+    if (rc == 0 && !opened && cat->dirs[d].on_modulepath)
+        rc = shelf_strv_push(&cat->dirs[d].chains, "");
+    cat->dirs[d].chain_state = 2;
+    return rc;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static cJSON *props_json(const shelf_strv *props)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; o && props && i < props->n; i++) {
+        const char *kv = props->v[i], *eq = strchr(kv, '=');
+        if (!eq)
+            continue;
+        char *k = strndup(kv, (size_t)(eq - kv));
+        if (!k) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, k);
+        if (!arr)
+            arr = cJSON_AddArrayToObject(o, k);
+        free(k);
+        if (!arr || !cJSON_AddItemToArray(arr, cJSON_CreateString(eq + 1))) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static void json_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+/* One catalog entry as a JSON object (NULL on OOM). */
+static cJSON *mod_json(read_catalog *cat, const read_mod *m, int dflt, int loaded,
+                       int with_requires)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    json_str(o, "name", m->mf.sn);
+    json_str(o, "version", m->mf.version);
+    json_str(o, "fullname", m->mf.fullname);
+    cJSON_AddBoolToObject(o, "default", dflt);
+    cJSON_AddBoolToObject(o, "loaded", loaded);
+    cJSON_AddBoolToObject(o, "hidden", m->mf.hidden);
+    json_str(o, "file", m->mf.path);
+    json_str(o, "modulepath", m->mf.mpath);
+    json_str(o, "description", m->description);
+    json_str(o, "category", m->category);
+    json_str(o, "keywords", m->keywords);
+    cJSON *p = props_json(&m->props);
+    if (!p || !cJSON_AddItemToObject(o, "properties", p)) {
+        cJSON_Delete(p);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (with_requires) {
+        cJSON *req = cJSON_AddArrayToObject(o, "requires");
+        const shelf_strv *ch = &cat->dirs[m->dir].chains;
+        for (size_t c = 0; req && c < ch->n; c++) {
+            if (!ch->v[c][0])
+                continue;
+            shelf_strv parts;
+            shelf_strv_init(&parts);
+            cJSON *line = cJSON_CreateArray();
+            if (!line || shelf_strv_split(&parts, ch->v[c], " ", 0) < 0) {
+                cJSON_Delete(line);
+                shelf_strv_free(&parts);
+                cJSON_Delete(o);
+                return NULL;
+            }
+            for (size_t k = 0; k < parts.n; k++)
+                cJSON_AddItemToArray(line, cJSON_CreateString(parts.v[k]));
+            cJSON_AddItemToArray(req, line);
+            shelf_strv_free(&parts);
+        }
+    }
+    return o;
+}
+
+/* Prints doc on stdout and frees it; 0, or 1 on OOM. */
+static int json_print(cJSON *doc)
+{
+    char *s = doc ? cJSON_Print(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!s) {
+        fprintf(stderr, "shelf: error: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", s);
+    free(s);
+    return 0;
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    const shelf_state *st = &e->st;
+    size_t wanted = (size_t)nargs;
+    if (o->json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; arr && i < st->n; i++) {
+            const shelf_loaded *m = &st->mods[i];
+            if (!matches_any(m->fullname, args, wanted))
+                continue;
+            cJSON *obj = cJSON_CreateObject();
+            if (!obj || !cJSON_AddItemToArray(arr, obj)) {
+                cJSON_Delete(obj);
+                cJSON_Delete(arr);
+                arr = NULL;
+                break;
+            }
+            json_str(obj, "name", m->sn);
+            json_str(obj, "version", m->version);
+            json_str(obj, "fullname", m->fullname);
+            json_str(obj, "usrname", m->usrname);
+            cJSON_AddBoolToObject(obj, "loaded", 1);
+            cJSON_AddBoolToObject(obj, "active", m->active);
+            cJSON_AddBoolToObject(obj, "user_loaded", m->user_loaded);
+            json_str(obj, "file", m->file);
+            json_str(obj, "modulepath", m->mpath);
+            json_str(obj, "family", m->family);
+            cJSON *p = props_json(&m->props);
+            if (p)
+                cJSON_AddItemToObject(obj, "properties", p);
+        }
+        return json_print(arr);
+    }
+    shelf_buf b;
+    shelf_buf_init(&b);
+    if (st->n == 0 || o->terse) {
+        if (st->n == 0)
+            shelf_buf_adds(&b, "No modules loaded\n");
+        for (size_t i = 0; i < st->n; i++)
+            if (st->mods[i].active && matches_any(st->mods[i].fullname, args, wanted))
+                shelf_buf_addf(&b, "%s\n", st->mods[i].fullname);
+        int status = flush_buf(o->out, &b);
+        shelf_buf_free(&b);
+        return status;
+    }
+    size_t width = term_width();
+    shelf_buf suffix;
+    shelf_buf_init(&suffix);
+    if (wanted == 0)
+        shelf_buf_adds(&suffix, ":");
+    else {
+        shelf_buf_adds(&suffix, " Matching: ");
+        for (size_t i = 0; i < wanted; i++)
+            shelf_buf_addf(&suffix, "%s%s", i ? " or " : "", args[i]);
+    }
+    const char *sfx = suffix.data ? suffix.data : "";
+    legend lg;
+    legend_init(&lg);
+    /* 3 cells per row: "  1)", full name, "(markers)"; strings kept in strv. */
+    shelf_strv cells;
+    shelf_strv_init(&cells);
+    int rc = SHELF_OK;
+    size_t kk = 0;
+    for (size_t i = 0; rc == 0 && i < st->n; i++) {
+        const shelf_loaded *m = &st->mods[i];
+        if (!m->active || !matches_any(m->fullname, args, wanted))
+            continue;
+        shelf_buf mk, num;
+        shelf_buf_init(&mk);
+        shelf_buf_init(&num);
+        rc = prop_marks(&m->props, 0, 0, &mk, &lg);
+        shelf_buf_addf(&num, "%3zu)", ++kk);
+        char *ns = shelf_buf_take(&num), *ms = NULL;
+        if (mk.len) {
+            shelf_buf markers;
+            shelf_buf_init(&markers);
+            shelf_buf_addf(&markers, "(%s)", mk.data);
+            ms = shelf_buf_take(&markers);
+        } else {
+            ms = strdup("");
+        }
+        shelf_buf_free(&mk);
+        if (rc == 0 && (!ns || !ms))
+            rc = SHELF_ENOMEM;
+        if (rc == 0)
+            rc = shelf_strv_push_owned(&cells, ns);
+        else
+            free(ns);
+        if (rc == 0)
+            rc = shelf_strv_push(&cells, m->fullname);
+        if (rc == 0)
+            rc = shelf_strv_push_owned(&cells, ms);
+        else
+            free(ms);
+    }
+    shelf_buf_addf(&b, "\nCurrently Loaded Modules%s\n", sfx);
+    if (kk == 0) {
+        shelf_buf_adds(&b, "  None found.");
+    } else {
+        column_table(&b, (const char *const *)cells.v, kk, 3, width);
+        shelf_buf_addc(&b, '\n');
+    }
+    legend_print(&lg, &b);
+    shelf_strv_free(&cells);
+    shelf_strv_init(&cells);
+    size_t ki = 0;
+    for (size_t i = 0; rc == 0 && i < st->n; i++) {
+        const shelf_loaded *m = &st->mods[i];
+        if (m->active || !matches_any(m->fullname, args, wanted))
+            continue;
+        shelf_buf num;
+        shelf_buf_init(&num);
+        shelf_buf_addf(&num, "  %zu)", ++ki);
+        char *ns = shelf_buf_take(&num);
+        rc = ns ? shelf_strv_push_owned(&cells, ns) : SHELF_ENOMEM;
+        if (rc == 0)
+            rc = shelf_strv_push(&cells, m->usrname ? m->usrname : m->fullname);
+    }
+    if (ki > 0) {
+        shelf_buf_addf(&b, "\nInactive Modules%s\n", sfx);
+        column_table(&b, (const char *const *)cells.v, ki, 2, width);
+        shelf_buf_addc(&b, '\n');
+    }
+    if (!o->quiet)
+        shelf_buf_adds(&b, "\n \n\n");
+    shelf_strv_free(&cells);
+    legend_free(&lg);
+    shelf_buf_free(&suffix);
+    if (rc < 0)
+        b.oom = 1;
+    int status = flush_buf(o->out, &b);
+    shelf_buf_free(&b);
+    return status;
+}
+
+/* ---- avail --------------------------------------------------------------- */
+
+/* What `sn` alone resolves to, and how many versions of it are listed. */
+typedef struct sn_default {
+    const char *sn;
+    char *path; /* NULL when sn alone resolves to nothing */
+    size_t count;
+} sn_default;
+
+static int cmp_sn_default(const void *a, const void *b)
+{
+    return strcmp(((const sn_default *)a)->sn, ((const sn_default *)b)->sn);
+}
+
+/* Fills *out (sorted by sn) for the listed entries of cat (those in
+ * MODULEPATH directories, hidden ones only with show_hidden). */
+static int defaults_build(shelf_engine *e, const read_catalog *cat, int show_hidden,
+                          sn_default **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    sn_default *v = calloc(cat->n ? cat->n : 1, sizeof *v);
+    if (!v)
+        return SHELF_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < cat->n; i++) {
+        const read_mod *m = &cat->mods[i];
+        if (!cat->dirs[m->dir].on_modulepath)
+            continue;
+        v[n++].sn = m->mf.sn;
+    }
+    qsort(v, n, sizeof *v, cmp_sn_default);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || strcmp(v[u - 1].sn, v[i].sn) != 0)
+            v[u++] = v[i];
+    for (size_t i = 0; i < cat->n; i++) {
+        const read_mod *m = &cat->mods[i];
+        if (!cat->dirs[m->dir].on_modulepath || (m->mf.hidden && !show_hidden))
+            continue;
+        sn_default key = {m->mf.sn, NULL, 0};
+        sn_default *d = bsearch(&key, v, u, sizeof *v, cmp_sn_default);
+        if (d)
+            d->count++;
+    }
+    const shelf_strv *mp = shelf_engine_modulepath(e);
+    for (size_t i = 0; mp && i < u; i++) {
+        shelf_modfile mf;
+        shelf_error err = {0};
+        int rc = shelf_resolve(mp, v[i].sn, &mf, &err);
+        shelf_error_clear(&err);
+        if (rc == SHELF_ENOMEM)
+            goto fail;
+        if (rc == 0) {
+            v[i].path = mf.path;
+            mf.path = NULL;
+            shelf_modfile_free(&mf);
+        }
+    }
+    if (!mp)
+        goto fail;
+    *out = v;
+    *nout = u;
+    return SHELF_OK;
+fail:
+    for (size_t i = 0; i < u; i++)
+        free(v[i].path);
+    free(v);
+    return SHELF_ENOMEM;
+}
+
+static void defaults_free(sn_default *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
+}
+
+static const sn_default *default_of(const sn_default *v, size_t n, const char *sn)
+{
+    sn_default key = {sn, NULL, 0};
+    return bsearch(&key, v, n, sizeof *v, cmp_sn_default);
+}
+
+static int is_default(const sn_default *v, size_t n, const read_mod *m)
+{
+    const sn_default *d = default_of(v, n, m->mf.sn);
+    return d && d->path && strcmp(d->path, m->mf.path) == 0;
+}
+
+/* The loaded record whose modulefile is m's, or NULL. */
+static const shelf_loaded *loaded_as(const shelf_engine *e, const read_mod *m)
+{
+    for (size_t i = 0; i < e->st.n; i++) {
+        const shelf_loaded *l = &e->st.mods[i];
+        if (l->active && strcmp(l->sn, m->mf.sn) == 0 && strcmp(l->file, m->mf.path) == 0)
+            return l;
+    }
+    return NULL;
+}
+
+/* The full name an alias leads to now, or NULL when it leads nowhere. */
+static char *alias_fullname(shelf_engine *e, const char *alias)
+{
+    const shelf_strv *mp = shelf_engine_modulepath(e);
+    shelf_modfile mf;
+    shelf_error err = {0};
+    char *name = NULL;
+    if (mp && shelf_resolve(mp, alias, &mf, &err) == 0) {
+        name = mf.fullname;
+        mf.fullname = NULL;
+        shelf_modfile_free(&mf);
+    }
+    shelf_error_clear(&err);
+    return name;
+}
+
+static const char AVAIL_TAIL[] =
+    "If the avail list is too long consider trying:\n"
+    "\n"
+    "\"module --default avail\" or \"ml -d av\" to just list the default modules.\n"
+    "\n"
+    "Use \"module spider\" to find all possible modules.\n"
+    "Use \"module keyword key1 key2 ...\" to search for all possible modules matching "
+    "any of the \"keys\".\n";
+
+/* Lmod's closing hint: each line word-wrapped, then a blank line. */
+static void message_tail(shelf_buf *b, const char *text, size_t width)
+{
+    const char *p = text;
+    for (;;) { /* every line, the empty one after the last newline too */
+        size_t n = strcspn(p, "\n");
+        char *line = strndup(p, n);
+        if (!line) {
+            b->oom = 1;
+            return;
+        }
+        shelf_buf_addc(b, '\n');
+        fill_words(b, line, "", width);
+        free(line);
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    shelf_buf_adds(b, "\n\n");
+}
+
+int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    read_catalog cat;
+    catalog_init(&cat);
+    shelf_error err = {0};
+    sn_default *dv = NULL;
+    size_t ndv = 0;
+    shelf_strv search, cells;
+    shelf_strv_init(&search);
+    shelf_strv_init(&cells);
+    shelf_buf b;
+    shelf_buf_init(&b);
+    legend lg;
+    legend_init(&lg);
+    int status = 0;
+    int rc = catalog_build(e, o->terse && !o->json ? 0 : CAT_EVAL, &cat, &err);
+    if (rc == 0)
+        rc = defaults_build(e, &cat, o->show_hidden, &dv, &ndv);
+    /* A word that names an alias searches for what the alias leads to. */
+    for (int i = 0; rc == 0 && i < nargs; i++) {
+        long a = shelf_strv_find(&cat.alias_names, args[i]);
+        rc = shelf_strv_push(&search, a >= 0 ? cat.alias_targets.v[a] : args[i]);
+    }
+    if (rc < 0)
+        goto done;
+    size_t width = term_width();
+    cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
+    if (o->json && !arr) {
+        rc = SHELF_ENOMEM;
+        goto done;
+    }
+    /* Aliases: the "Global Aliases" block, or "name(@target)" lines. */
+    size_t nalias = 0;
+    for (size_t i = 0; !o->json && i < cat.alias_names.n; i++) {
+        char *full = alias_fullname(e, cat.alias_names.v[i]);
+        const char *shown = full ? full : cat.alias_targets.v[i];
+        if (search.n && !matches_any(shown, search.v, search.n)) {
+            free(full);
+            continue;
+        }
+        nalias++;
+        if (o->terse) {
+            shelf_buf_addf(&b, "%s(@%s)\n", cat.alias_names.v[i], shown);
+        } else {
+            shelf_buf nb;
+            shelf_buf_init(&nb);
+            shelf_buf_addf(&nb, "   %s", cat.alias_names.v[i]);
+            char *ns = shelf_buf_take(&nb);
+            rc = ns ? shelf_strv_push_owned(&cells, ns) : SHELF_ENOMEM;
+            if (rc == 0)
+                rc = shelf_strv_push(&cells, "->");
+            if (rc == 0)
+                rc = shelf_strv_push(&cells, full ? full : "(N/A)");
+            if (rc == 0 && !full)
+                rc = legend_add(&lg, "N/A", "Alias cannot be loaded with current $MODULEPATH");
+        }
+        free(full);
+        if (rc < 0)
+            goto done;
+    }
+    if (!o->terse && !o->json && nalias) {
+        /* Sorted by alias name, as Lmod lists them. */
+        size_t n = cells.n / 3;
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && strcmp(cells.v[3 * (j - 1)], cells.v[3 * j]) > 0; j--)
+                for (size_t k = 0; k < 3; k++) {
+                    char *t = cells.v[3 * j + k];
+                    cells.v[3 * j + k] = cells.v[3 * (j - 1) + k];
+                    cells.v[3 * (j - 1) + k] = t;
+                }
+        shelf_buf_adds(&b, "\n");
+        banner(&b, "Global Aliases", width);
+        shelf_buf_adds(&b, "\n");
+        column_table(&b, (const char *const *)cells.v, n, 3, width);
+        shelf_buf_adds(&b, "\n");
+    }
+    size_t found = 0;
+    for (size_t d = 0; d < cat.ndirs; d++) {
+        if (!cat.dirs[d].on_modulepath)
+            continue;
+        shelf_strv_free(&cells);
+        shelf_strv_init(&cells);
+        const char *last_dir = NULL;
+        size_t last_len = 0, rows = 0;
+        int header = 0;
+        for (size_t i = 0; i < cat.n; i++) {
+            const read_mod *m = &cat.mods[i];
+            if (m->dir != d || (m->mf.hidden && !o->show_hidden))
+                continue;
+            int dflt = is_default(dv, ndv, m);
+            if (o->defaults && !dflt)
+                continue;
+            if (search.n && !matches_any(m->mf.fullname, search.v, search.n) &&
+                !matches_any(m->mf.sn, search.v, search.n))
+                continue;
+            const shelf_loaded *ld = loaded_as(e, m);
+            if (o->json) {
+                cJSON *obj = mod_json(&cat, m, dflt, ld != NULL, 0);
+                if (!obj || !cJSON_AddItemToArray(arr, obj)) {
+                    cJSON_Delete(obj);
+                    rc = SHELF_ENOMEM;
+                    goto done;
+                }
+                continue;
+            }
+            if (o->terse) {
+                if (!header)
+                    shelf_buf_addf(&b, "%s:\n", cat.dirs[d].path);
+                header = 1;
+                /* The "name/" line before the versions of each name. */
+                const char *slash = strrchr(m->mf.fullname, '/');
+                size_t plen = slash ? (size_t)(slash - m->mf.fullname) : 0;
+                if (!o->defaults && search.n == 0 && slash &&
+                    !(last_dir && last_len == plen &&
+                      strncmp(last_dir, m->mf.fullname, plen) == 0)) {
+                    shelf_buf_add(&b, m->mf.fullname, plen + 1);
+                    shelf_buf_addc(&b, '\n');
+                }
+                if (slash) {
+                    last_dir = m->mf.fullname;
+                    last_len = plen;
+                }
+                shelf_buf_addf(&b, "%s\n", m->mf.fullname);
+                continue;
+            }
+            shelf_buf mk;
+            shelf_buf_init(&mk);
+            rc = prop_marks(&m->props, m->mf.hidden, ld != NULL, &mk, &lg);
+            const sn_default *sd = default_of(dv, ndv, m->mf.sn);
+            if (rc == 0 && !o->defaults && dflt && sd && sd->count > 1) {
+                if (mk.len)
+                    shelf_buf_addc(&mk, ',');
+                shelf_buf_adds(&mk, "D");
+                rc = legend_add(&lg, "D", "Default Module");
+            }
+            shelf_buf cell;
+            shelf_buf_init(&cell);
+            if (mk.len)
+                shelf_buf_addf(&cell, "(%s)", mk.data);
+            else
+                shelf_buf_adds(&cell, "");
+            shelf_buf_free(&mk);
+            char *cs = shelf_buf_take(&cell);
+            if (rc == 0)
+                rc = shelf_strv_push(&cells, "  ");
+            if (rc == 0)
+                rc = shelf_strv_push(&cells, m->mf.fullname);
+            if (rc == 0)
+                rc = cs ? shelf_strv_push_owned(&cells, cs) : SHELF_ENOMEM;
+            else
+                free(cs);
+            if (rc < 0)
+                goto done;
+            rows++;
+        }
+        found += rows;
+        if (rows) {
+            shelf_buf_adds(&b, "\n");
+            banner(&b, cat.dirs[d].path, width);
+            shelf_buf_adds(&b, "\n");
+            column_table(&b, (const char *const *)cells.v, rows, 3, width);
+            shelf_buf_adds(&b, "\n");
+        }
+    }
+    if (o->json) {
+        status = json_print(arr);
+        goto done;
+    }
+    if (!o->terse) {
+        if (found == 0 && nalias == 0)
+            shelf_buf_adds(&b, "No module(s) found!");
+        legend_print(&lg, &b);
+        if (!o->quiet)
+            message_tail(&b, AVAIL_TAIL, width);
+    }
+    status = flush_buf(o->out, &b);
+done:
+    if (rc < 0) {
+        if (err.code == SHELF_OK)
+            oom(&err);
+        cli_print_error(o->out, &err);
+        status = 1;
+    }
+    shelf_error_clear(&err);
+    defaults_free(dv, ndv);
+    shelf_strv_free(&search);
+    shelf_strv_free(&cells);
+    legend_free(&lg);
+    shelf_buf_free(&b);
+    catalog_free(&cat);
+    return status;
+}
+
+/* ---- spider and keyword ------------------------------------------------ */
+
+static int visible(const cli_opts *o, const read_mod *m)
+{
+    return o->show_hidden || !m->mf.hidden;
+}
+
+/* Indexes of cat's entries, in a new array (NULL on OOM or when n == 0). */
+typedef struct idxv {
+    size_t *v;
+    size_t n;
+} idxv;
+
+static const read_catalog *sort_cat; /* qsort has no context argument */
+
+/* By short name (as "sn/" sorts), then version, then file. */
+static int cmp_mod_idx(const void *a, const void *b)
+{
+    const read_mod *x = &sort_cat->mods[*(const size_t *)a];
+    const read_mod *y = &sort_cat->mods[*(const size_t *)b];
+    size_t lx = strlen(x->mf.sn), ly = strlen(y->mf.sn);
+    int c = strncmp(x->mf.sn, y->mf.sn, lx < ly ? lx : ly);
+    if (c == 0 && lx != ly) /* "a/" against "a-b/": compare the next character */
+        c = (lx < ly ? '/' : (unsigned char)x->mf.sn[ly]) -
+            (lx < ly ? (unsigned char)y->mf.sn[lx] : '/');
+    if (c == 0)
+        c = shelf_version_cmp(x->mf.version, y->mf.version);
+    if (c == 0)
+        c = strcmp(x->mf.path, y->mf.path);
+    return c;
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(sort_cat->mods[*(const size_t *)a].mf.path,
+                  sort_cat->mods[*(const size_t *)b].mf.path);
+}
+
+static void idx_sort(const read_catalog *cat, idxv *ix, int (*cmp)(const void *, const void *))
+{
+    sort_cat = cat;
+    if (ix->n)
+        qsort(ix->v, ix->n, sizeof *ix->v, cmp);
+    sort_cat = NULL;
+}
+
+static const char SPIDER_TAIL[] =
+    "\nTo learn more about a package execute:\n"
+    "\n"
+    "   $ module spider Foo\n"
+    "\n"
+    "where \"Foo\" is the name of a module.\n"
+    "\n"
+    "To find detailed information about a particular package you\n"
+    "must specify the version if there is more than one version:\n"
+    "\n"
+    "   $ module spider Foo/11.1\n"
+    "\n";
+
+/* Lmod's level-0 list: for each name, its versions and a description. */
+static void level0_helper(const read_catalog *cat, idxv *ix, shelf_buf *b, size_t width)
+{
+    size_t tw = width - 4;
+    idx_sort(cat, ix, cmp_mod_idx);
+    for (size_t i = 0; i < ix->n;) {
+        const char *sn = cat->mods[ix->v[i]].mf.sn;
+        size_t j = i;
+        while (j < ix->n && strcmp(cat->mods[ix->v[j]].mf.sn, sn) == 0)
+            j++;
+        /* The description of the first file by path, as Lmod picks it. */
+        const read_mod *first = NULL;
+        for (size_t k = i; k < j; k++) {
+            const read_mod *m = &cat->mods[ix->v[k]];
+            if (!first || strcmp(m->mf.path, first->mf.path) < 0)
+                first = m;
+        }
+        size_t start = b->len;
+        shelf_buf_addf(b, "  %s:", sn);
+        size_t len = b->len - start;
+        const char *prev = NULL;
+        for (size_t k = i; k < j; k++) {
+            const read_mod *m = &cat->mods[ix->v[k]];
+            if (prev && strcmp(prev, m->mf.fullname) == 0)
+                continue;
+            prev = m->mf.fullname;
+            len += strlen(m->mf.fullname) + 2;
+            if (len > tw) {
+                shelf_buf_adds(b, " ...,");
+                break;
+            }
+            shelf_buf_addf(b, " %s,", m->mf.fullname);
+        }
+        if (b->len && b->data[b->len - 1] == ',')
+            b->data[b->len - 1] = '\n';
+        if (first && first->description) {
+            fill_words(b, first->description, "    ", tw);
+            shelf_buf_addc(b, '\n');
+        }
+        shelf_buf_addc(b, '\n');
+        i = j;
+    }
+    border(b, width);
+    shelf_buf_adds(b, SPIDER_TAIL);
+    border(b, width);
+}
+
+/* Lmod's `spider -t`: "name/" then each full name, sorted. */
+static void level0_terse(const read_catalog *cat, idxv *ix, shelf_buf *b)
+{
+    idx_sort(cat, ix, cmp_mod_idx);
+    const char *prev_sn = NULL, *prev_full = NULL;
+    for (size_t i = 0; i < ix->n; i++) {
+        const read_mod *m = &cat->mods[ix->v[i]];
+        if (!prev_sn || strcmp(prev_sn, m->mf.sn) != 0) {
+            if (strcmp(m->mf.sn, m->mf.fullname) == 0)
+                shelf_buf_addf(b, "%s\n", m->mf.sn);
+            else
+                shelf_buf_addf(b, "%s/\n", m->mf.sn);
+            prev_full = NULL;
+        }
+        prev_sn = m->mf.sn;
+        if (strcmp(m->mf.sn, m->mf.fullname) != 0 &&
+            !(prev_full && strcmp(prev_full, m->mf.fullname) == 0))
+            shelf_buf_addf(b, "%s\n", m->mf.fullname);
+        prev_full = m->mf.fullname;
+    }
+}
+
+static int idx_push(idxv *ix, size_t cap, size_t i)
+{
+    if (ix->n >= cap)
+        return SHELF_ENOMEM;
+    ix->v[ix->n++] = i;
+    return SHELF_OK;
+}
+
+/* Lmod's level-2 report on one full name (entries sorted by path). */
+static int spider_level2(read_catalog *cat, const char *sn, const char *fullname,
+                         const idxv *entries, const shelf_strv *possible,
+                         shelf_buf *b, size_t width)
+{
+    size_t tw = width - 4;
+    const read_mod *first = entries->n ? &cat->mods[entries->v[0]] : NULL;
+    shelf_buf_addc(b, '\n');
+    border(b, width);
+    shelf_buf_addf(b, "  %s: %s\n", sn, fullname);
+    border(b, width);
+    if (first && first->description) {
+        shelf_buf_adds(b, "    Description:\n");
+        fill_words(b, first->description, "      ", tw);
+        shelf_buf_adds(b, "\n\n");
+    }
+    if (first && first->props.n) {
+        shelf_buf_adds(b, "    Properties:\n");
+        for (size_t i = 0; i < first->props.n; i++)
+            for (size_t p = 0; p < sizeof PROPS / sizeof PROPS[0]; p++) {
+                size_t kl = strlen(PROPS[p].key);
+                const char *kv = first->props.v[i];
+                if (strncmp(kv, PROPS[p].key, kl) == 0 && kv[kl] == '=' &&
+                    strcmp(kv + kl + 1, PROPS[p].value) == 0) {
+                    fill_words(b, PROPS[p].doc, "      ", tw);
+                    shelf_buf_addc(b, '\n');
+                }
+            }
+    }
+    if (possible->n) {
+        shelf_buf_adds(b, "\n     Other possible modules matches:\n        ");
+        for (size_t i = 0; i < possible->n; i++)
+            shelf_buf_addf(b, "%s%s", i ? ", " : "", possible->v[i]);
+        shelf_buf_addc(b, '\n');
+    }
+    int have_core = 0, have_hier = 0;
+    shelf_strv lines;
+    shelf_strv_init(&lines);
+    int rc = SHELF_OK;
+    for (size_t k = 0; rc == 0 && k < entries->n; k++) {
+        const read_mod *m = &cat->mods[entries->v[k]];
+        rc = catalog_chains(cat, m->dir);
+        const shelf_strv *ch = &cat->dirs[m->dir].chains;
+        for (size_t c = 0; rc == 0 && c < ch->n; c++) {
+            if (!ch->v[c][0]) {
+                have_core = 1;
+                continue;
+            }
+            have_hier = 1;
+            if (shelf_strv_find(&lines, ch->v[c]) < 0)
+                rc = shelf_strv_push(&lines, ch->v[c]);
+        }
+    }
+    if (entries->n) {
+        if (have_core)
+            shelf_buf_addf(b, "\n    This module can be loaded directly: module load %s\n",
+                           fullname);
+        if (have_core && have_hier)
+            shelf_buf_adds(b, "\n    Additional variants of this module can also be loaded "
+                              "after loading the following modules:\n");
+        else if (have_hier)
+            shelf_buf_addf(b, "\n    You will need to load all module(s) on any one of the "
+                              "lines below before the \"%s\" module is available to load.\n",
+                           fullname);
+        if (lines.n) {
+            qsort(lines.v, lines.n, sizeof *lines.v, cmp_cstr);
+            shelf_buf_addc(b, '\n');
+            for (size_t i = 0; i < lines.n; i++)
+                shelf_buf_addf(b, "      %s\n", lines.v[i]);
+            shelf_buf_adds(b, " ");
+        }
+    }
+    shelf_strv_free(&lines);
+    if (first && first->help) {
+        shelf_buf_adds(b, "\n    Help:\n");
+        const char *p = first->help;
+        for (;;) {
+            size_t n = strcspn(p, "\n");
+            shelf_buf_adds(b, "      ");
+            shelf_buf_add(b, p, n);
+            shelf_buf_addc(b, '\n');
+            if (!p[n])
+                break;
+            p += n + 1;
+        }
+    }
+    shelf_buf_addc(b, '\n');
+    return rc;
+}
+
+/* Lmod's level-1 report on one short name: the versions, or the level-2
+ * report when `key` designates a single full name. */
+static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
+                         const char *key, const shelf_strv *possible, int last,
+                         shelf_buf *b, size_t width)
+{
+    idxv exact = {calloc(cat->n + 1, sizeof(size_t)), 0};
+    idxv partial = {calloc(cat->n + 1, sizeof(size_t)), 0};
+    int rc = exact.v && partial.v ? SHELF_OK : SHELF_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < cat->n; i++) {
+        const read_mod *m = &cat->mods[i];
+        if (strcmp(m->mf.sn, sn) != 0 || !visible(o, m))
+            continue;
+        if (strcmp(m->mf.fullname, key) == 0)
+            rc = idx_push(&exact, cat->n, i);
+        if (rc == 0 && contains_ci(m->mf.fullname, key))
+            rc = idx_push(&partial, cat->n, i);
+    }
+    if (rc < 0)
+        goto out;
+    idxv *entries = exact.n ? &exact : &partial;
+    idx_sort(cat, entries, by_path);
+    size_t names = 0;
+    for (size_t i = 0; i < entries->n; i++) {
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(cat->mods[entries->v[k]].mf.fullname,
+                          cat->mods[entries->v[i]].mf.fullname) == 0;
+        names += !seen;
+    }
+    if (o->terse) {
+        idx_sort(cat, entries, cmp_mod_idx);
+        const char *prev = NULL;
+        for (size_t i = 0; i < entries->n; i++) {
+            const char *f = cat->mods[entries->v[i]].mf.fullname;
+            if (!prev || strcmp(prev, f) != 0)
+                shelf_buf_addf(b, "%s\n", f);
+            prev = f;
+        }
+        goto out;
+    }
+    if (exact.n || names == 1) {
+        const char *full = cat->mods[entries->v[0]].mf.fullname;
+        rc = spider_level2(cat, sn, full, entries, possible, b, width);
+        goto out;
+    }
+    /* Several versions: list them. */
+    idxv all = partial;
+    idx_sort(cat, &all, by_path);
+    const char *description = NULL, *example = NULL;
+    idxv versions = {calloc(all.n + 1, sizeof(size_t)), 0};
+    if (!versions.v) {
+        rc = SHELF_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < all.n; i++) {
+        const read_mod *m = &cat->mods[all.v[i]];
+        int seen = 0;
+        for (size_t k = 0; k < versions.n && !seen; k++)
+            seen = shelf_version_cmp(cat->mods[versions.v[k]].mf.version, m->mf.version) == 0;
+        if (!seen) {
+            versions.v[versions.n++] = all.v[i];
+            description = m->description;
+        }
+    }
+    idx_sort(cat, &versions, cmp_mod_idx);
+    if (versions.n)
+        example = cat->mods[versions.v[versions.n - 1]].mf.fullname;
+    shelf_buf_addc(b, '\n');
+    border(b, width);
+    shelf_buf_addf(b, "  %s:\n", sn);
+    border(b, width);
+    if (description) {
+        shelf_buf_adds(b, "    Description:\n");
+        fill_words(b, description, "      ", width - 4);
+        shelf_buf_adds(b, "\n\n");
+    }
+    shelf_buf_adds(b, "     Versions:\n");
+    for (size_t i = 0; i < versions.n; i++)
+        shelf_buf_addf(b, "        %s\n", cat->mods[versions.v[i]].mf.fullname);
+    if (possible->n) {
+        shelf_buf_adds(b, "     Other possible modules matches:\n        ");
+        for (size_t i = 0; i < possible->n; i++)
+            shelf_buf_addf(b, "%s%s", i ? "  " : "", possible->v[i]);
+        shelf_buf_addc(b, '\n');
+    }
+    if (last && example) {
+        shelf_buf_addc(b, '\n');
+        border(b, width);
+        shelf_buf_addf(b, "  For detailed information about a specific \"%s\" package "
+                          "(including how to load the modules) use the module's full name.\n"
+                          "  For example:\n\n     $ module spider %s\n",
+                       sn, example);
+        border(b, width);
+    }
+    free(versions.v);
+out:
+    free(exact.v);
+    free(partial.v);
+    return rc;
+}
+
+/* `spider PATTERN`: 0, 1 when nothing matches (err set), or SHELF_ENOMEM. */
+static int spider_search(read_catalog *cat, const cli_opts *o, const char *pat, int last,
+                         shelf_buf *b, size_t width, shelf_error *err)
+{
+    shelf_strv sns, possible;
+    shelf_strv_init(&sns);
+    shelf_strv_init(&possible);
+    int rc = SHELF_OK, exact_sn = 0;
+    for (size_t i = 0; i < cat->n && !exact_sn; i++)
+        exact_sn = visible(o, &cat->mods[i]) && strcmp(cat->mods[i].mf.sn, pat) == 0;
+    if (exact_sn) {
+        rc = shelf_strv_push(&sns, pat);
+        for (size_t i = 0; rc == 0 && i < cat->n; i++) {
+            const char *sn = cat->mods[i].mf.sn;
+            if (strcmp(sn, pat) != 0 && contains_ci(sn, pat) &&
+                shelf_strv_find(&possible, sn) < 0)
+                rc = shelf_strv_push(&possible, sn);
+        }
+    } else {
+        /* Exact full names first, else names containing the pattern. */
+        for (int pass = 0; pass < 2 && rc == 0 && sns.n == 0; pass++)
+            for (size_t i = 0; rc == 0 && i < cat->n; i++) {
+                const read_mod *m = &cat->mods[i];
+                if (!visible(o, m))
+                    continue;
+                int hit = pass == 0 ? strcmp(m->mf.fullname, pat) == 0
+                                    : contains_ci(m->mf.sn, pat) ||
+                                          contains_ci(m->mf.fullname, pat);
+                if (hit && shelf_strv_find(&sns, m->mf.sn) < 0)
+                    rc = shelf_strv_push(&sns, m->mf.sn);
+            }
+    }
+    if (rc == 0 && sns.n == 0) {
+        shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0, "Unable to find: \"%s\"", pat);
+        rc = 1;
+    }
+    if (rc == 0) {
+        qsort(sns.v, sns.n, sizeof *sns.v, cmp_cstr);
+        if (possible.n)
+            qsort(possible.v, possible.n, sizeof *possible.v, cmp_cstr);
+    }
+    for (size_t i = 0; rc == 0 && i < sns.n; i++)
+        rc = spider_level1(cat, o, sns.v[i], pat, &possible, last, b, width);
+    shelf_strv_free(&sns);
+    shelf_strv_free(&possible);
+    return rc;
+}
+
+/* Prints matched entries of cat as a JSON array (with their requirements). */
+static int catalog_json(shelf_engine *e, read_catalog *cat, const idxv *ix)
+{
+    cJSON *arr = cJSON_CreateArray();
+    sn_default *dv = NULL;
+    size_t ndv = 0;
+    if (!arr || defaults_build(e, cat, 0, &dv, &ndv) < 0) {
+        cJSON_Delete(arr);
+        return json_print(NULL);
+    }
+    for (size_t i = 0; i < ix->n; i++) {
+        read_mod *m = &cat->mods[ix->v[i]];
+        int dflt = cat->dirs[m->dir].on_modulepath && is_default(dv, ndv, m);
+        cJSON *obj = NULL;
+        if (catalog_chains(cat, m->dir) == 0)
+            obj = mod_json(cat, m, dflt, loaded_as(e, m) != NULL, 1);
+        if (!obj || !cJSON_AddItemToArray(arr, obj)) {
+            cJSON_Delete(obj);
+            cJSON_Delete(arr);
+            arr = NULL;
+            break;
+        }
+    }
+    defaults_free(dv, ndv);
+    return json_print(arr);
+}
+
+int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    read_catalog cat;
+    catalog_init(&cat);
+    shelf_error err = {0};
+    shelf_buf b;
+    shelf_buf_init(&b);
+    int status = 0;
+    idxv ix = {NULL, 0};
+    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &cat, &err);
+    if (rc < 0)
+        goto done;
+    ix.v = calloc(cat.n + 1, sizeof *ix.v);
+    if (!ix.v) {
+        rc = oom(&err);
+        goto done;
+    }
+    for (size_t i = 0; i < cat.n; i++)
+        if (visible(o, &cat.mods[i]) &&
+            (nargs == 0 || matches_any(cat.mods[i].mf.fullname, args, (size_t)nargs)))
+            ix.v[ix.n++] = i;
+    if (o->json) {
+        idx_sort(&cat, &ix, cmp_mod_idx);
+        status = catalog_json(e, &cat, &ix);
+        goto done;
+    }
+    size_t width = term_width();
+    if (nargs == 0 && o->terse) {
+        level0_terse(&cat, &ix, &b);
+    } else if (nargs == 0) {
+        shelf_buf_addc(&b, '\n');
+        border(&b, width);
+        shelf_buf_adds(&b, "The following is a list of the modules currently available:\n");
+        border(&b, width);
+        level0_helper(&cat, &ix, &b, width);
+    } else {
+        for (int i = 0; rc == 0 && i < nargs; i++)
+            rc = spider_search(&cat, o, args[i], i == nargs - 1, &b, width, &err);
+    }
+    if (rc == 0 && o->terse && nargs > 0)
+        shelf_buf_addc(&b, '\n'); /* as Lmod ends a terse search */
+    else if (rc == 0 && !o->terse && !o->quiet)
+        shelf_buf_adds(&b, "\n \n\n");
+    if (rc == 0)
+        status = flush_buf(o->out, &b);
+done:
+    if (rc != 0) {
+        if (rc < 0 && err.code == SHELF_OK)
+            oom(&err);
+        cli_print_error(o->out, &err);
+        status = 1;
+    }
+    free(ix.v);
+    shelf_error_clear(&err);
+    shelf_buf_free(&b);
+    catalog_free(&cat);
+    return status;
+}
+
+/* 1 if the entry matches a keyword: its name, whatis text or properties. */
+static int keyword_match(const read_mod *m, char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (contains_ci(m->mf.sn, words[i]))
+            return 1;
+        for (size_t k = 0; k < m->whatis.n; k++)
+            if (contains_ci(m->whatis.v[k], words[i]))
+                return 1;
+        for (size_t k = 0; k < m->props.n; k++) {
+            const char *eq = strchr(m->props.v[k], '=');
+            if (eq && contains_ci(eq + 1, words[i]))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    if (nargs == 0) {
+        shelf_error err = {SHELF_EUSAGE, (char *)"keyword: name at least one word "
+                           "(see `module keyword --help`)", NULL, NULL, 0};
+        cli_print_error(o->out, &err);
+        return 1;
+    }
+    read_catalog cat;
+    catalog_init(&cat);
+    shelf_error err = {0};
+    shelf_buf b;
+    shelf_buf_init(&b);
+    int status = 0;
+    idxv ix = {NULL, 0};
+    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &cat, &err);
+    if (rc == 0 && !(ix.v = calloc(cat.n + 1, sizeof *ix.v)))
+        rc = oom(&err);
+    if (rc < 0) {
+        cli_print_error(o->out, &err);
+        status = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < cat.n; i++)
+        if (visible(o, &cat.mods[i]) && keyword_match(&cat.mods[i], args, (size_t)nargs))
+            ix.v[ix.n++] = i;
+    if (o->json) {
+        idx_sort(&cat, &ix, cmp_mod_idx);
+        status = catalog_json(e, &cat, &ix);
+        goto done;
+    }
+    size_t width = term_width();
+    if (o->terse) {
+        level0_terse(&cat, &ix, &b);
+    } else {
+        border(&b, width);
+        shelf_buf_adds(&b, "\nThe following modules match your search criteria: \"");
+        for (int i = 0; i < nargs; i++)
+            shelf_buf_addf(&b, "%s%s", i ? "\", \"" : "", args[i]);
+        shelf_buf_adds(&b, "\"\n");
+        border(&b, width);
+        shelf_buf_addc(&b, '\n');
+        level0_helper(&cat, &ix, &b, width);
+    }
+    status = flush_buf(o->out, &b);
+done:
+    free(ix.v);
+    shelf_error_clear(&err);
+    shelf_buf_free(&b);
+    catalog_free(&cat);
+    return status;
+}
+
+/* ---- whatis, help, show ------------------------------------------------- */
+
+/* The modulefile `name` designates: a loaded module of that name first (as
+ * Lmod does), else what it resolves to on MODULEPATH. */
+static int find_module(shelf_engine *e, const char *name, shelf_modfile *mf,
+                       shelf_error *err)
+{
+    shelf_loaded *l = shelf_state_find(&e->st, name);
+    if (l) {
+        memset(mf, 0, sizeof *mf);
+        mf->fullname = strdup(l->fullname);
+        mf->sn = strdup(l->sn);
+        mf->version = strdup(l->version);
+        mf->path = strdup(l->file);
+        mf->mpath = strdup(l->mpath ? l->mpath : "");
+        if (!mf->fullname || !mf->sn || !mf->version || !mf->path || !mf->mpath) {
+            shelf_modfile_free(mf);
+            return oom(err);
+        }
+        size_t n = strlen(mf->path);
+        mf->is_tcl = !(n >= 4 && strcmp(mf->path + n - 4, ".lua") == 0);
+        return SHELF_OK;
+    }
+    const shelf_strv *mp = shelf_engine_modulepath(e);
+    if (!mp)
+        return oom(err);
+    return shelf_resolve(mp, name, mf, err);
+}
+
+typedef enum access_kind { ACCESS_WHATIS, ACCESS_HELP, ACCESS_SHOW } access_kind;
+
+/* Appends the raw text of a Tcl modulefile (shown as it is: it is not
+ * evaluated), or its module-whatis lines for whatis. */
+static int tcl_access(const shelf_modfile *mf, access_kind kind, shelf_buf *b,
+                      shelf_error *err)
+{
+    FILE *f = fopen(mf->path, "r");
+    if (!f) {
+        shelf_error_set(err, SHELF_EIO, mf->fullname, mf->path, 0, "cannot read %s",
+                        mf->path);
+        return SHELF_EIO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        if (kind == ACCESS_SHOW) {
+            shelf_buf_add(b, line, (size_t)n);
+            continue;
+        }
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (kind != ACCESS_WHATIS || strncmp(p, "module-whatis", 13) != 0)
+            continue;
+        p += 13;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, "\r\n");
+        if (len >= 2 && (p[0] == '"' || p[0] == '{')) {
+            p++;
+            len -= 2;
+        }
+        size_t l = strlen(mf->fullname);
+        shelf_buf_adds(b, mf->fullname);
+        add_spaces(b, l < 20 ? 20 - l : l + 2);
+        shelf_buf_adds(b, ": ");
+        shelf_buf_add(b, p, len);
+        shelf_buf_addc(b, '\n');
+    }
+    free(line);
+    fclose(f);
+    return SHELF_OK;
+}
+
+static int access_one(shelf_engine *e, access_kind kind, const char *name, shelf_buf *b,
+                      shelf_error *err)
+{
+    shelf_modfile mf;
+    int rc = find_module(e, name, &mf, err);
+    if (rc < 0)
+        return rc;
+    size_t width = term_width();
+    if (kind == ACCESS_HELP) {
+        shelf_buf title;
+        shelf_buf_init(&title);
+        shelf_buf_addf(&title, "Module Specific Help for \"%s\"", mf.fullname);
+        shelf_buf_addc(b, '\n');
+        banner(b, title.data ? title.data : "", width);
+        shelf_buf_addc(b, '\n');
+        shelf_buf_free(&title);
+    } else if (kind == ACCESS_SHOW) {
+        border(b, width);
+        shelf_buf_addf(b, "   %s:\n", mf.path);
+        border(b, width);
+    }
+    if (mf.is_tcl) {
+        rc = tcl_access(&mf, kind, b, err);
+    } else if (kind == ACCESS_SHOW) {
+        rc = read_eval(e, &mf, SHELF_MODE_SHOW, NULL, b, err);
+    } else {
+        read_mod m;
+        read_mod_init(&m);
+        rc = read_eval(e, &mf, kind == ACCESS_HELP ? SHELF_MODE_HELP : SHELF_MODE_WHATIS,
+                       &m, NULL, err);
+        if (rc == 0 && kind == ACCESS_HELP && m.help)
+            shelf_buf_addf(b, "%s\n", m.help);
+        for (size_t i = 0; rc == 0 && kind == ACCESS_WHATIS && i < m.whatis.n; i++) {
+            size_t l = strlen(mf.fullname);
+            shelf_buf_adds(b, mf.fullname);
+            add_spaces(b, l < 20 ? 20 - l : l + 2);
+            shelf_buf_addf(b, ": %s\n", m.whatis.v[i]);
+        }
+        read_mod_free(&m);
+    }
+    if (rc == 0)
+        shelf_buf_addc(b, '\n');
+    shelf_modfile_free(&mf);
+    return rc;
+}
+
+static int access_cmd(shelf_engine *e, const cli_opts *o, access_kind kind,
+                      char **args, int nargs)
+{
+    static const char *const names[] = {"whatis", "help", "show"};
+    if (nargs == 0 && kind == ACCESS_HELP) {
+        cli_usage(o->out);
+        return 0;
+    }
+    if (nargs == 0) {
+        fprintf(o->out, "shelf: error: %s: name at least one module (see `module %s --help`)\n",
+                names[kind], names[kind]);
+        return 1;
+    }
+    int status = 0;
+    for (int i = 0; i < nargs; i++) {
+        shelf_buf b;
+        shelf_buf_init(&b);
+        shelf_error err = {0};
+        int rc = access_one(e, kind, args[i], &b, &err);
+        if (rc == 0)
+            status |= flush_buf(o->out, &b);
+        else {
+            if (rc == SHELF_ENOTFOUND) {
+                shelf_error_clear(&err);
+                shelf_error_set(&err, SHELF_ENOTFOUND, NULL, NULL, 0,
+                                "unknown module \"%s\"; try `module spider %s`",
+                                args[i], args[i]);
+            }
+            cli_print_error(o->out, &err);
+            status = 1;
+        }
+        shelf_error_clear(&err);
+        shelf_buf_free(&b);
+    }
+    return status;
+}
+
+int cli_whatis(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    return access_cmd(e, o, ACCESS_WHATIS, args, nargs);
+}
+
+int cli_help_module(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    return access_cmd(e, o, ACCESS_HELP, args, nargs);
+}
+
+int cli_show(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    return access_cmd(e, o, ACCESS_SHOW, args, nargs);
+}
+
+/* ---- is-loaded, is-avail -------------------------------------------------- */
+
+int cli_is_loaded(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    (void)o;
+    if (nargs == 0)
+        return 1;
+    /* As Lmod's is-loaded: the short name or the exact full name of an
+     * active module ("gcc/12" does not designate a loaded gcc/12.3.0). */
+    for (int i = 0; i < nargs; i++) {
+        int found = 0;
+        for (size_t k = 0; k < e->st.n && !found; k++) {
+            const shelf_loaded *m = &e->st.mods[k];
+            found = m->active && (strcmp(m->sn, args[i]) == 0 ||
+                                  strcmp(m->fullname, args[i]) == 0);
+        }
+        if (!found)
+            return 1;
+    }
+    return 0;
+}
+
+int cli_is_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    (void)o;
+    if (nargs == 0)
+        return 1;
+    read_host h = {e, NULL, NULL};
+    for (int i = 0; i < nargs; i++)
+        if (!read_is_avail(&h, args[i]))
+            return 1;
+    return 0;
+}
