@@ -696,10 +696,21 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
         rc = SHELF_ENOTFOUND;
     }
     int user = old ? old->user_loaded : 1;
+    char *old_sn = old ? strdup(old->sn) : NULL;
+    char *old_full = old ? strdup(old->fullname) : NULL;
+    if (rc == 0 && (!old_sn || !old_full))
+        rc = oom(err);
     if (rc == 0)
         rc = unload_one(e, (size_t)index_of(e, old), err);
     if (rc == 0)
         rc = load_one(e, b, user, NULL, 0, err);
+    shelf_loaded *now = rc == 0 ? shelf_state_find_sn(&e->st, old_sn) : NULL;
+    if (now && strcmp(now->fullname, old_full) != 0 &&
+        message(e, "The following have been reloaded with a version change:\n"
+                   "  1) %s => %s", old_full, now->fullname) < 0)
+        rc = oom(err);
+    free(old_sn);
+    free(old_full);
     free(sn);
     return rc;
 }
