@@ -60,9 +60,11 @@ static void test_calls_reach_host_with_lines_and_options(void)
                    "prepend_path('P', '/a', ';')\n"
                    "append_path{'P', '/b', delim=',', priority=100}\n"
                    "setenv('N', 42)\n"
-                   "whatis('Description: demo')\n",
+                   "whatis('Description: demo')\n"
+                   "print('to the person')\n",
                    SHELF_MODE_LOAD, &err), 0);
-    CHECK_INT(calls.n, 5);
+    CHECK_INT(calls.n, 6);
+    CHECK_STR(calls.v[5], "6:print(\"to the person\")|:|0");
     CHECK_STR(calls.v[0], "1:setenv(\"A\",\"x\")|:|0");
     CHECK_STR(calls.v[1], "2:prepend_path(\"P\",\"/a\",\";\")|;|0");
     CHECK_STR(calls.v[2], "3:append_path{\"P\",\"/b\",delim=\",\",priority=100}|,|100");
