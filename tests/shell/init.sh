@@ -181,4 +181,14 @@ for sh in bash zsh dash ksh tcsh csh fish; do
     fi
 done
 
+# bash exports `module` (as Lmod does): a script started from the shell can
+# use it, even with PATH not leading to shelf.
+cat > "$work/script" <<EOF
+. $prefix/share/shelf/init/bash
+module load a
+PATH=/usr/bin:/bin bash --norc --noprofile -c 'module unload a; echo "child=\$?:\${A_VAR-unset}"'
+EOF
+run bash
+is "$(status_of child)" "0:unset" "bash: scripts started from the shell have module"
+
 done_testing
