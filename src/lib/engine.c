@@ -74,7 +74,8 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
         goto oom;
     e->start_modulepath = strdup(e->modulepath_text);
     e->lua = shelf_lua_new();
-    if (!e->lua || !e->start_modulepath)
+    e->resolver = shelf_resolver_new();
+    if (!e->lua || !e->start_modulepath || !e->resolver)
         goto oom;
     return shelf_state_load(&e->st, &e->env, err);
 oom:
@@ -87,6 +88,7 @@ void shelf_engine_close(shelf_engine *e)
     shelf_env_free(&e->env);
     shelf_state_free(&e->st);
     shelf_lua_free(e->lua);
+    shelf_resolver_free(e->resolver);
     shelf_strv_free(&e->messages);
     shelf_strv_free(&e->sticky_kept);
     shelf_strv_free(&e->modulepath);
@@ -159,7 +161,7 @@ static int host_is_avail(void *ud, const char *name)
     shelf_modfile mf;
     shelf_error err = {0};
     const shelf_strv *mp = shelf_engine_modulepath(e);
-    int ok = mp && shelf_resolve(mp, name, &mf, &err) == 0;
+    int ok = mp && shelf_resolve_with(e->resolver, mp, name, &mf, &err) == 0;
     if (ok)
         shelf_modfile_free(&mf);
     shelf_error_clear(&err);
@@ -473,7 +475,7 @@ static int resolve(shelf_engine *e, const char *usr, shelf_modfile *mf,
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
         return oom(err);
-    return shelf_resolve(mp, usr, mf, err);
+    return shelf_resolve_with(e->resolver, mp, usr, mf, err);
 }
 
 /* Puts rec (consumed) at position `at`, or at the end when at < 0. */

@@ -19,6 +19,7 @@ typedef struct shelf_engine {
     shelf_env env;
     shelf_state st;
     shelf_lua *lua;
+    shelf_resolver *resolver; /* what resolving has read of the trees */
     shelf_shell shell;
     shelf_strv messages;   /* text for the person, printed on success */
     shelf_strv modulepath; /* MODULEPATH split, refreshed on change */

@@ -58,7 +58,44 @@ typedef struct resolver {
     tree_rc *rc;
     size_t n;
     shelf_strv hidden;
+    shelf_resolver *cache; /* where roots and rc data are kept, or NULL */
+    size_t *slot;          /* per directory: its cache entry, or NO_SLOT */
 } resolver;
+
+#define NO_SLOT ((size_t)-1)
+
+/* What one MODULEPATH directory has shown so far: its root (directories
+ * read lazily, kept) and what its markers said. A resolve borrows rc by
+ * value and hands it back when done. */
+typedef struct rcache_entry {
+    char *mpath;
+    tree_dir *root; /* NULL when the directory does not exist */
+    tree_rc rc;
+    int borrowed;
+} rcache_entry;
+
+struct shelf_resolver {
+    rcache_entry *v;
+    size_t n, cap;
+};
+
+shelf_resolver *shelf_resolver_new(void)
+{
+    return calloc(1, sizeof(shelf_resolver));
+}
+
+void shelf_resolver_free(shelf_resolver *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].mpath);
+        tree_dir_free(c->v[i].root);
+        tree_rc_free(&c->v[i].rc);
+    }
+    free(c->v);
+    free(c);
+}
 
 static void keys_clear(mp_ctx *m)
 {
@@ -103,37 +140,104 @@ static void resolver_free(resolver *rs)
     for (size_t i = 0; i < rs->n; i++) {
         keys_clear(&rs->mp[i]);
         free(rs->mp[i].keys);
+        if (rs->slot && rs->slot[i] != NO_SLOT) {
+            rcache_entry *ce = &rs->cache->v[rs->slot[i]];
+            ce->rc = rs->rc[i]; /* hand back what this resolve added */
+            ce->borrowed = 0;
+            continue;
+        }
         tree_dir_free(rs->mp[i].root);
         tree_rc_free(&rs->rc[i]);
     }
     free(rs->mp);
     free(rs->rc);
+    free(rs->slot);
     shelf_strv_free(&rs->hidden);
 }
 
-static int resolver_init(resolver *rs, const shelf_strv *modulepath)
+/* The root of a MODULEPATH directory with its markers read into rc, or
+ * NULL in *root when it does not exist. 0 or SHELF_ENOMEM. */
+static int open_root(const char *mpath, tree_dir **root, tree_rc *rc)
+{
+    *root = NULL;
+    struct stat st;
+    if (mpath[0] == '\0' || stat(mpath, &st) != 0 || !S_ISDIR(st.st_mode))
+        return SHELF_OK; /* a missing directory offers nothing */
+    *root = tree_dir_new(mpath, "");
+    if (!*root)
+        return SHELF_ENOMEM;
+    return tree_dir_markers(mpath, *root, rc);
+}
+
+/* The cache entry for mpath, created (root opened) on first use. */
+static int cache_slot(shelf_resolver *c, const char *mpath, size_t *slot)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->v[i].mpath, mpath) == 0) {
+            *slot = i;
+            return SHELF_OK;
+        }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        rcache_entry *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return SHELF_ENOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    rcache_entry *ce = &c->v[c->n];
+    memset(ce, 0, sizeof *ce);
+    tree_rc_init(&ce->rc);
+    if (!(ce->mpath = strdup(mpath)))
+        return SHELF_ENOMEM;
+    int r = open_root(mpath, &ce->root, &ce->rc);
+    if (r != SHELF_OK) {
+        free(ce->mpath);
+        tree_dir_free(ce->root);
+        tree_rc_free(&ce->rc);
+        return r;
+    }
+    *slot = c->n++;
+    return SHELF_OK;
+}
+
+static int resolver_init(resolver *rs, const shelf_strv *modulepath,
+                         shelf_resolver *cache)
 {
     memset(rs, 0, sizeof *rs);
     size_t n = modulepath ? modulepath->n : 0;
     rs->mp = calloc(n ? n : 1, sizeof *rs->mp);
     rs->rc = calloc(n ? n : 1, sizeof *rs->rc);
-    if (!rs->mp || !rs->rc) {
+    rs->slot = cache ? malloc((n ? n : 1) * sizeof *rs->slot) : NULL;
+    if (!rs->mp || !rs->rc || (cache && !rs->slot)) {
         free(rs->mp);
         free(rs->rc);
+        free(rs->slot);
+        memset(rs, 0, sizeof *rs); /* resolver_free() has nothing to do */
         return SHELF_ENOMEM;
     }
     rs->n = n;
+    rs->cache = cache;
+    for (size_t i = 0; i < n; i++)
+        if (rs->slot)
+            rs->slot[i] = NO_SLOT;
     for (size_t i = 0; i < n; i++) {
         tree_rc_init(&rs->rc[i]);
         rs->mp[i].mpath = modulepath->v[i];
-        struct stat st;
-        if (modulepath->v[i][0] == '\0' || stat(modulepath->v[i], &st) != 0 ||
-            !S_ISDIR(st.st_mode))
-            continue; /* a missing directory offers nothing */
-        rs->mp[i].root = tree_dir_new(modulepath->v[i], "");
-        if (!rs->mp[i].root)
-            return SHELF_ENOMEM;
-        int r = tree_dir_markers(rs->mp[i].mpath, rs->mp[i].root, &rs->rc[i]);
+        size_t slot = NO_SLOT;
+        int r = cache ? cache_slot(cache, modulepath->v[i], &slot) : SHELF_OK;
+        if (r != SHELF_OK)
+            return r;
+        if (slot != NO_SLOT && !cache->v[slot].borrowed) {
+            /* A directory named twice in MODULEPATH borrows only once. */
+            rcache_entry *ce = &cache->v[slot];
+            ce->borrowed = 1;
+            rs->slot[i] = slot;
+            rs->mp[i].root = ce->root;
+            rs->rc[i] = ce->rc;
+            continue;
+        }
+        r = open_root(modulepath->v[i], &rs->mp[i].root, &rs->rc[i]);
         if (r != SHELF_OK)
             return r;
     }
@@ -164,8 +268,8 @@ static int locate(mp_ctx *m, tree_rc *rc, const char *name)
             r = SHELF_ENOMEM;
             break;
         }
-        int oom = 0;
-        tree_dir *child = tree_dir_lookup(m->mpath, d, c, &oom);
+        int oom = 0, absent = 0;
+        tree_dir *child = tree_dir_lookup(m->mpath, d, c, &oom, &absent);
         if (oom) {
             r = SHELF_ENOMEM;
             break;
@@ -187,7 +291,7 @@ static int locate(mp_ctx *m, tree_rc *rc, const char *name)
             break;
         }
         tree_file f;
-        int found = tree_dir_find_file(d, c, &f);
+        int found = tree_dir_find_file(d, c, absent, &f);
         if (found < 0) {
             r = found;
             break;
@@ -556,13 +660,19 @@ static char *dangling(const shelf_strv *modulepath, const char *name)
 int shelf_resolve(const shelf_strv *modulepath, const char *user,
                   shelf_modfile *out, shelf_error *err)
 {
+    return shelf_resolve_with(NULL, modulepath, user, out, err);
+}
+
+int shelf_resolve_with(shelf_resolver *cache, const shelf_strv *modulepath,
+                       const char *user, shelf_modfile *out, shelf_error *err)
+{
     char *name = normalize(user);
     if (!name) {
         shelf_error_set(err, SHELF_ENOMEM, user, NULL, 0, "out of memory");
         return SHELF_ENOMEM;
     }
     resolver rs;
-    int r = resolver_init(&rs, modulepath);
+    int r = resolver_init(&rs, modulepath, cache);
     if (r == SHELF_OK && name[0])
         r = resolve_name(&rs, name, out);
     else if (r == SHELF_OK)

@@ -233,6 +233,17 @@ int shelf_tree_scan(const char *mpath, shelf_modlist *out, shelf_error *err);
 int shelf_resolve(const shelf_strv *modulepath, const char *user,
                   shelf_modfile *out, shelf_error *err);
 
+/* A cache of what shelf_resolve_with() has read of the MODULEPATH
+ * directories (their markers and the directories looked at), for a series
+ * of resolutions against a tree that does not change meanwhile, e.g. one
+ * command. NULL on OOM. */
+typedef struct shelf_resolver shelf_resolver;
+shelf_resolver *shelf_resolver_new(void);
+void shelf_resolver_free(shelf_resolver *cache);
+/* shelf_resolve() reading through `cache` (NULL: no cache). */
+int shelf_resolve_with(shelf_resolver *cache, const shelf_strv *modulepath,
+                       const char *user, shelf_modfile *out, shelf_error *err);
+
 /* The short name that `user` designates: the short name of the module it
  * resolves to, else the longest "/"-prefix of it that names an existing
  * directory in some MODULEPATH dir, else `user` itself (trimmed, without

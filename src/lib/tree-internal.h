@@ -91,13 +91,17 @@ int tree_dir_nonempty(const char *mpath, tree_dir *d, tree_rc *rc);
 /* Lists d and everything below it, dropping empty subdirectories. */
 int tree_dir_load(const char *mpath, tree_dir *d, tree_rc *rc);
 /* The readable subdirectory called name, or NULL (also on OOM: then
- * *oom is set). When d is not listed, only that one name is looked at. */
+ * *oom is set). When d is not listed, only that one name is looked at, and
+ * *absent says whether nothing at all exists under that name. */
 tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
-                          int *oom);
+                          int *oom, int *absent);
 /* Looks for the modulefile `name` in d ("name.lua", else "name" with a
- * #%Module header) without listing d. 1 and *out filled (caller frees the
- * strings), 0 when there is none, SHELF_ENOMEM. */
-int tree_dir_find_file(const tree_dir *d, const char *name, tree_file *out);
+ * #%Module header): in d's listing when d is listed, else by looking at
+ * those two names only (the second not at all when `plain_absent`, i.e.
+ * nothing is called `name`). 1 and *out filled (caller frees the strings),
+ * 0 when there is none, SHELF_ENOMEM. */
+int tree_dir_find_file(const tree_dir *d, const char *name, int plain_absent,
+                       tree_file *out);
 /* 1 if d (loaded or nonempty-probed children) is a module directory:
  * a marker, or no non-empty subdirectory. <0 on OOM. */
 int tree_dir_is_module(const char *mpath, tree_dir *d, tree_rc *rc);

@@ -776,9 +776,28 @@ void tree_dir_free(tree_dir *d)
     free(d);
 }
 
-int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc)
+/* The marker names, as bits of the `present` mask of read_markers(). */
+enum {
+    MARK_DEFAULT = 1,
+    MARK_MODULERC_LUA = 2,
+    MARK_MODULERC = 4,
+    MARK_VERSION = 8,
+    MARK_ALL = 15
+};
+
+static unsigned marker_bit(const char *name)
 {
-    (void)mpath;
+    return strcmp(name, "default") == 0         ? MARK_DEFAULT
+           : strcmp(name, ".modulerc.lua") == 0 ? MARK_MODULERC_LUA
+           : strcmp(name, ".modulerc") == 0     ? MARK_MODULERC
+           : strcmp(name, ".version") == 0      ? MARK_VERSION
+                                                : 0;
+}
+
+/* Reads d's markers once. `present` says which marker names may exist
+ * (MARK_ALL when d was not listed): absent ones cost no file-system call. */
+static int read_markers(tree_dir *d, tree_rc *rc, unsigned present)
+{
     if (d->markers_read)
         return SHELF_OK;
     d->markers_read = 1;
@@ -790,7 +809,8 @@ int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc)
     if (!p)
         return SHELF_ENOMEM;
     struct stat st;
-    if (lstat(p, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISREG(st.st_mode))) {
+    if ((present & MARK_DEFAULT) && lstat(p, &st) == 0 &&
+        (S_ISLNK(st.st_mode) || S_ISREG(st.st_mode))) {
         char *value;
         if (S_ISLNK(st.st_mode)) {
             char *target = read_link(p);
@@ -818,8 +838,13 @@ int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc)
     static const struct {
         const char *name;
         int is_lua;
-    } rcfiles[] = {{".modulerc.lua", 1}, {".modulerc", 0}, {".version", 0}};
+        unsigned bit;
+    } rcfiles[] = {{".modulerc.lua", 1, MARK_MODULERC_LUA},
+                   {".modulerc", 0, MARK_MODULERC},
+                   {".version", 0, MARK_VERSION}};
     for (size_t i = 0; i < sizeof rcfiles / sizeof rcfiles[0]; i++) {
+        if (!(present & rcfiles[i].bit))
+            continue;
         p = shelf_path_join(d->path, rcfiles[i].name);
         if (!p)
             return SHELF_ENOMEM;
@@ -840,6 +865,12 @@ int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc)
     }
     d->has_marker = found;
     return SHELF_OK;
+}
+
+int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc)
+{
+    (void)mpath;
+    return read_markers(d, rc, MARK_ALL);
 }
 
 static int add_file(tree_dir *d, const char *name, size_t namelen,
@@ -905,21 +936,21 @@ int tree_dir_list(const char *mpath, tree_dir *d, tree_rc *rc)
 {
     if (d->listed)
         return SHELF_OK;
-    int r = tree_dir_markers(mpath, d, rc);
-    if (r != SHELF_OK)
-        return r;
     d->listed = 1;
-    if (d->depth > TREE_MAX_DEPTH)
-        return SHELF_OK;
-    DIR *dir = opendir(d->path);
-    if (!dir) /* unreadable: lists as empty */
-        return errno == ENOMEM ? SHELF_ENOMEM : SHELF_OK;
+    DIR *dir = d->depth > TREE_MAX_DEPTH ? NULL : opendir(d->path);
+    if (!dir) { /* too deep or unreadable: lists as empty */
+        if (errno == ENOMEM)
+            return SHELF_ENOMEM;
+        return read_markers(d, rc, d->depth > TREE_MAX_DEPTH ? MARK_ALL : 0);
+    }
     shelf_buf full;
     shelf_buf_init(&full);
     struct dirent *de;
-    r = SHELF_OK;
+    int r = SHELF_OK;
+    unsigned present = 0; /* the marker names seen */
     while (r == SHELF_OK && (de = readdir(dir)) != NULL) {
         const char *name = de->d_name;
+        present |= marker_bit(name);
         if (!tree_keep_name(name))
             continue;
         shelf_buf_reset(&full);
@@ -965,6 +996,8 @@ int tree_dir_list(const char *mpath, tree_dir *d, tree_rc *rc)
     }
     closedir(dir);
     shelf_buf_free(&full);
+    if (r == SHELF_OK)
+        r = read_markers(d, rc, present);
     if (r != SHELF_OK)
         return r;
     /* sort, and keep only the .lua file of a name that has both */
@@ -1031,8 +1064,9 @@ int tree_dir_load(const char *mpath, tree_dir *d, tree_rc *rc)
 }
 
 tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
-                          int *oom)
+                          int *oom, int *absent)
 {
+    *absent = 0;
     if (!tree_keep_name(name) || strchr(name, '/'))
         return NULL;
     tree_dir *c = find_child(d, name);
@@ -1043,7 +1077,10 @@ tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
         *oom = 1;
         return NULL;
     }
-    int ok = is_readable_dir(p);
+    struct stat st;
+    int ok = stat(p, &st) == 0;
+    *absent = !ok && errno == ENOENT;
+    ok = ok && S_ISDIR(st.st_mode) && access(p, R_OK | X_OK) == 0;
     free(p);
     if (!ok)
         return NULL;
@@ -1053,11 +1090,27 @@ tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
     return c;
 }
 
-int tree_dir_find_file(const tree_dir *d, const char *name, tree_file *out)
+int tree_dir_find_file(const tree_dir *d, const char *name, int plain_absent,
+                       tree_file *out)
 {
     memset(out, 0, sizeof *out);
     if (strchr(name, '/'))
         return 0;
+    if (d->listed) { /* the listing knows: no file-system call */
+        for (size_t i = 0; i < d->nfiles; i++) {
+            if (strcmp(d->files[i].name, name) != 0)
+                continue;
+            out->name = strdup(d->files[i].name);
+            out->path = strdup(d->files[i].path);
+            out->is_lua = d->files[i].is_lua;
+            if (!out->name || !out->path) {
+                file_free(out);
+                return SHELF_ENOMEM;
+            }
+            return 1;
+        }
+        return 0;
+    }
     char *lua = str_cat3(name, ".lua", "");
     if (!lua)
         return SHELF_ENOMEM;
@@ -1077,7 +1130,7 @@ int tree_dir_find_file(const tree_dir *d, const char *name, tree_file *out)
         return 1;
     }
     free(p);
-    if (!tree_keep_name(name) || strcmp(name, ".modulerc") == 0 ||
+    if (plain_absent || !tree_keep_name(name) || strcmp(name, ".modulerc") == 0 ||
         strcmp(name, ".version") == 0)
         return 0;
     p = shelf_path_join(d->path, name);
