@@ -37,6 +37,10 @@ int cli_show(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_is_loaded(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_is_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 
+/* `shelf index ARGS...` (index.c): argv holds the words after "index".
+ * Returns the exit status. */
+int cli_index(int argc, char **argv);
+
 /* Help texts (help.c). cli_usage prints the overview; cli_command_help
  * prints the help of one subcommand (canonical name) and returns 0, or
  * returns 1 when there is none. */

@@ -13,8 +13,14 @@
  * spider, under every directory that a module adds to MODULEPATH
  * (recursively), each with what evaluating it in spider mode told: whatis
  * lines, help, properties and the directories it opens. catalog_build()
- * fills it by walking the trees; an index can fill the same structure
- * later without changing the commands that read it.
+ * fills it, directory by directory, from a fresh index (index.h) covering
+ * that directory, reading only the modules and fields the command needs
+ * (spider NAME: the names matching; keyword: the rows whose text may
+ * match), else by walking the tree; the commands read the same structure
+ * either way, so their output is the same byte for byte. A stale or
+ * unusable index gives one hint line on stderr; whatis, help, show and
+ * is-avail keep reading the modulefiles through the resolver (a few files,
+ * never a walk).
  */
 #include "config.h"
 
@@ -27,6 +33,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "index.h"
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -431,14 +438,9 @@ static int prop_marks(const shelf_strv *props, int hidden, int loaded, shelf_buf
 
 typedef struct read_mod {
     shelf_modfile mf;
-    size_t dir;        /* index into read_catalog.dirs */
-    char *description; /* whatis("Description: ...") */
-    char *category;    /* whatis("Category: ...") */
-    char *keywords;    /* whatis("Keywords: ...") */
-    char *help;        /* help() text */
-    shelf_strv whatis; /* every whatis() text, in order */
-    shelf_strv props;  /* add_property(): "name=value" */
-    shelf_strv opens;  /* directories it adds to MODULEPATH */
+    size_t dir;            /* index into read_catalog.dirs */
+    shelf_spider_rec info; /* what the spider evaluation told */
+    int level_default;     /* from an index: what sn resolves to in its level alone */
 } read_mod;
 
 typedef struct read_dir {
@@ -446,14 +448,29 @@ typedef struct read_dir {
     int on_modulepath; /* 1: listed in MODULEPATH now */
     int chain_state;   /* 0 not computed, 1 being computed, 2 done */
     shelf_strv chains; /* modules to load first, full names joined by "  " */
+    shelf_index *ix;   /* the index it was read from, or NULL (walked) */
+    long level;        /* its level in ix */
+    shelf_strv rc_names; /* from ix, MODULEPATH dirs only: names its rc files mention */
 } read_dir;
+
+/* A module that adds a directory to MODULEPATH: the hierarchy's edges. */
+typedef struct read_edge {
+    size_t from;     /* the dir holding the module */
+    size_t to;       /* the dir it opens */
+    char *fullname;
+} read_edge;
 
 typedef struct read_catalog {
     read_mod *mods;
     size_t n, cap;
     read_dir *dirs;
     size_t ndirs, dircap;
+    read_edge *edges;
+    size_t nedges, edgecap;
     shelf_strv alias_names, alias_targets; /* module_alias() of MODULEPATH dirs */
+    shelf_index **ixs; /* open, fresh indexes (see catalog_indexes) */
+    size_t nix;
+    int sn_complete;   /* every module of each short name listed is in mods */
 } read_catalog;
 
 enum {
@@ -461,24 +478,25 @@ enum {
     CAT_FOLLOW = 2 /* also walk the directories modules add to MODULEPATH */
 };
 
+/* Which modules a catalog needs (an index returns only those; a walk of
+ * the tree lists everything, which is a superset). */
+typedef struct cat_need {
+    shelf_index_filter filter;
+    char *const *words;
+    size_t nwords;
+    unsigned what; /* SHELF_IX_* fields to read from an index */
+} cat_need;
+
 static void read_mod_init(read_mod *m)
 {
     memset(m, 0, sizeof *m);
-    shelf_strv_init(&m->whatis);
-    shelf_strv_init(&m->props);
-    shelf_strv_init(&m->opens);
+    shelf_spider_rec_init(&m->info);
 }
 
 static void read_mod_free(read_mod *m)
 {
     shelf_modfile_free(&m->mf);
-    free(m->description);
-    free(m->category);
-    free(m->keywords);
-    free(m->help);
-    shelf_strv_free(&m->whatis);
-    shelf_strv_free(&m->props);
-    shelf_strv_free(&m->opens);
+    shelf_spider_rec_free(&m->info);
 }
 
 static void catalog_init(read_catalog *cat)
@@ -496,38 +514,30 @@ static void catalog_free(read_catalog *cat)
     for (size_t i = 0; i < cat->ndirs; i++) {
         free(cat->dirs[i].path);
         shelf_strv_free(&cat->dirs[i].chains);
+        shelf_strv_free(&cat->dirs[i].rc_names);
     }
     free(cat->dirs);
+    for (size_t i = 0; i < cat->nedges; i++)
+        free(cat->edges[i].fullname);
+    free(cat->edges);
+    for (size_t i = 0; i < cat->nix; i++)
+        shelf_index_close(cat->ixs[i]);
+    free(cat->ixs);
     shelf_strv_free(&cat->alias_names);
     shelf_strv_free(&cat->alias_targets);
     catalog_init(cat);
 }
 
-/* A copy of path without trailing or doubled slashes; NULL on OOM. */
-static char *norm_dir(const char *path)
+/* Adds directory path (once); its index in cat->dirs, or SHELF_ENOMEM. */
+static long catalog_add_dir(read_catalog *cat, const char *path, int on_modulepath)
 {
-    char *s = strdup(path), *w = s;
-    if (!s)
-        return NULL;
-    for (const char *p = path; *p; p++)
-        if (!(*p == '/' && p[1] == '/'))
-            *w++ = *p;
-    *w = '\0';
-    while (w - s > 1 && w[-1] == '/')
-        *--w = '\0';
-    return s;
-}
-
-/* Adds directory path (once); 0 or SHELF_ENOMEM. */
-static int catalog_add_dir(read_catalog *cat, const char *path, int on_modulepath)
-{
-    char *p = norm_dir(path);
+    char *p = shelf_dir_norm(path);
     if (!p)
         return SHELF_ENOMEM;
     for (size_t i = 0; i < cat->ndirs; i++)
         if (strcmp(cat->dirs[i].path, p) == 0) {
             free(p);
-            return SHELF_OK;
+            return (long)i;
         }
     if (cat->ndirs == cat->dircap) {
         size_t nc = cat->dircap ? cat->dircap * 2 : 8;
@@ -543,8 +553,71 @@ static int catalog_add_dir(read_catalog *cat, const char *path, int on_modulepat
     memset(d, 0, sizeof *d);
     d->path = p;
     d->on_modulepath = on_modulepath;
+    d->level = -1;
     shelf_strv_init(&d->chains);
+    shelf_strv_init(&d->rc_names);
+    return (long)cat->ndirs - 1;
+}
+
+/* Records that a module of dir `from` opens `path` (adding that dir when
+ * following). 0 or SHELF_ENOMEM. */
+static int catalog_add_edge(read_catalog *cat, size_t from, const char *fullname,
+                            const char *path, int follow)
+{
+    long to = -1;
+    if (follow)
+        to = catalog_add_dir(cat, path, 0);
+    else {
+        char *p = shelf_dir_norm(path);
+        if (!p)
+            return SHELF_ENOMEM;
+        for (size_t i = 0; i < cat->ndirs && to < 0; i++)
+            if (strcmp(cat->dirs[i].path, p) == 0)
+                to = (long)i;
+        free(p);
+        if (to == -1)
+            return SHELF_OK; /* only the catalog's own dirs matter */
+    }
+    if (to < 0)
+        return SHELF_ENOMEM;
+    if (cat->nedges == cat->edgecap) {
+        size_t nc = cat->edgecap ? cat->edgecap * 2 : 16;
+        read_edge *ne = realloc(cat->edges, nc * sizeof *ne);
+        if (!ne)
+            return SHELF_ENOMEM;
+        cat->edges = ne;
+        cat->edgecap = nc;
+    }
+    char *f = strdup(fullname);
+    if (!f)
+        return SHELF_ENOMEM;
+    cat->edges[cat->nedges++] = (read_edge){from, (size_t)to, f};
     return SHELF_OK;
+}
+
+static int catalog_reserve(read_catalog *cat, size_t more)
+{
+    if (cat->n + more <= cat->cap)
+        return SHELF_OK;
+    size_t nc = cat->cap ? cat->cap : 64;
+    while (nc < cat->n + more)
+        nc *= 2;
+    read_mod *nm = realloc(cat->mods, nc * sizeof *nm);
+    if (!nm)
+        return SHELF_ENOMEM;
+    cat->mods = nm;
+    cat->cap = nc;
+    return SHELF_OK;
+}
+
+static int catalog_add_alias(read_catalog *cat, const char *name, const char *target)
+{
+    if (shelf_strv_find(&cat->alias_names, name) >= 0)
+        return SHELF_OK;
+    int rc = shelf_strv_push(&cat->alias_names, name);
+    if (rc == 0 && (rc = shelf_strv_push(&cat->alias_targets, target)) < 0)
+        shelf_strv_remove(&cat->alias_names, cat->alias_names.n - 1);
+    return rc;
 }
 
 /* What a modulefile evaluated by a read command is doing: collecting into
@@ -555,104 +628,6 @@ typedef struct read_host {
     shelf_buf *show;
 } read_host;
 
-static int set_field(char **field, const char *value)
-{
-    char *v = strdup(value);
-    if (!v)
-        return SHELF_ENOMEM;
-    free(*field);
-    *field = v;
-    return SHELF_OK;
-}
-
-/* Lmod's whatis keys: "Description: text" and friends. */
-static int whatis_field(read_mod *m, const char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t klen = strcspn(s, ": \t");
-    const char *p = s + klen;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (klen == 0 || *p != ':')
-        return SHELF_OK;
-    p++;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (klen == 11 && strncmp(s, "Description", 11) == 0)
-        return set_field(&m->description, p);
-    if (klen == 8 && strncmp(s, "Category", 8) == 0)
-        return set_field(&m->category, p);
-    if ((klen == 8 && strncmp(s, "Keywords", 8) == 0) ||
-        (klen == 7 && strncmp(s, "Keyword", 7) == 0))
-        return set_field(&m->keywords, p);
-    return SHELF_OK;
-}
-
-static int collect_call(read_mod *m, const shelf_mf_call *c)
-{
-    int rc = SHELF_OK;
-    switch (c->fn) {
-    case SHELF_FN_WHATIS:
-        for (size_t i = 0; rc == 0 && i < c->args.n; i++) {
-            rc = shelf_strv_push(&m->whatis, c->args.v[i]);
-            if (rc == 0)
-                rc = whatis_field(m, c->args.v[i]);
-        }
-        return rc;
-    case SHELF_FN_HELP: {
-        shelf_buf b;
-        shelf_buf_init(&b);
-        if (m->help)
-            shelf_buf_adds(&b, m->help);
-        for (size_t i = 0; i < c->args.n; i++)
-            shelf_buf_adds(&b, c->args.v[i]);
-        char *h = shelf_buf_take(&b);
-        if (!h)
-            return SHELF_ENOMEM;
-        free(m->help);
-        m->help = h;
-        return SHELF_OK;
-    }
-    case SHELF_FN_ADD_PROPERTY:
-    case SHELF_FN_REMOVE_PROPERTY: {
-        shelf_buf b;
-        shelf_buf_init(&b);
-        shelf_buf_addf(&b, "%s=%s", c->args.v[0], c->args.v[1]);
-        char *kv = shelf_buf_take(&b);
-        if (!kv)
-            return SHELF_ENOMEM;
-        long at = shelf_strv_find(&m->props, kv);
-        if (c->fn == SHELF_FN_ADD_PROPERTY && at < 0)
-            rc = shelf_strv_push(&m->props, kv);
-        else if (c->fn == SHELF_FN_REMOVE_PROPERTY && at >= 0)
-            shelf_strv_remove(&m->props, (size_t)at);
-        free(kv);
-        return rc;
-    }
-    case SHELF_FN_PREPEND_PATH:
-    case SHELF_FN_APPEND_PATH:
-        if (c->args.n >= 2 && strcmp(c->args.v[0], "MODULEPATH") == 0) {
-            shelf_strv items;
-            shelf_strv_init(&items);
-            rc = shelf_strv_split(&items, c->args.v[1], c->delim, 0);
-            for (size_t i = 0; rc == 0 && i < items.n; i++) {
-                char *d = norm_dir(items.v[i]);
-                if (!d)
-                    rc = SHELF_ENOMEM;
-                else if (shelf_strv_find(&m->opens, d) < 0)
-                    rc = shelf_strv_push_owned(&m->opens, d);
-                else
-                    free(d);
-            }
-            shelf_strv_free(&items);
-        }
-        return rc;
-    default:
-        return SHELF_OK;
-    }
-}
-
 static int read_call(void *ud, const shelf_mf_call *c, shelf_error *err)
 {
     read_host *h = ud;
@@ -661,7 +636,7 @@ static int read_call(void *ud, const shelf_mf_call *c, shelf_error *err)
         shelf_buf_addc(h->show, '\n');
         return shelf_buf_ok(h->show) < 0 ? oom(err) : SHELF_OK;
     }
-    if (h->m && collect_call(h->m, c) < 0)
+    if (h->m && shelf_spider_collect(&h->m->info, c) < 0)
         return oom(err);
     return SHELF_OK;
 }
@@ -702,13 +677,214 @@ static int read_eval(shelf_engine *e, const shelf_modfile *mf, shelf_mode mode,
     return shelf_mf_eval(e->lua, &info, &host, err);
 }
 
+/* ---- the catalog from an index ------------------------------------------- */
+
+/* Opens the index of each MODULEPATH directory that has a usable one (its
+ * own location first, then the user's cache) and keeps it when it is fresh
+ * for what the command reads: the MODULEPATH levels it covers, or, when
+ * following the hierarchy, every level it knows (for spider NAME only the
+ * directories that can change that answer: see shelf_index_fresh). A stale or unreadable
+ * index is closed with a one-line hint on stderr; then the tree is read.
+ * A directory with no index at all is read silently. Only OOM fails. */
+static int catalog_indexes(read_catalog *cat, const shelf_strv *mp, int follow,
+                           const cat_need *need)
+{
+    for (size_t i = 0; i < mp->n; i++) {
+        int covered = 0;
+        char *dir = shelf_dir_norm(mp->v[i]);
+        if (!dir)
+            return SHELF_ENOMEM;
+        for (size_t k = 0; k < cat->nix && !covered; k++)
+            covered = shelf_index_level(cat->ixs[k], dir) >= 0;
+        shelf_strv places;
+        shelf_strv_init(&places);
+        if (!covered && shelf_index_locations(dir, &places) < 0) {
+            free(dir);
+            return SHELF_ENOMEM;
+        }
+        shelf_index *found = NULL;
+        char *problem = NULL;
+        for (size_t p = 0; p < places.n && !found; p++) {
+            shelf_index *ix = NULL;
+            shelf_error err = {0};
+            int rc = shelf_index_open(places.v[p], &ix, &err);
+            if (rc == SHELF_ENOMEM) {
+                shelf_error_clear(&err);
+                free(problem);
+                free(dir);
+                shelf_strv_free(&places);
+                return rc;
+            }
+            if (rc < 0) {
+                if (rc != SHELF_ENOTFOUND && !problem)
+                    problem = err.message ? strdup(err.message) : NULL;
+                shelf_error_clear(&err);
+                continue;
+            }
+            /* The levels to check: all (following), or those on MODULEPATH. */
+            long *levels = calloc(mp->n + 1, sizeof *levels);
+            size_t nl = 0;
+            for (size_t m = 0; levels && !follow && m < mp->n; m++) {
+                char *d = shelf_dir_norm(mp->v[m]);
+                long l = d ? shelf_index_level(ix, d) : -2;
+                free(d);
+                if (l >= 0)
+                    levels[nl++] = l;
+            }
+            char *why = NULL;
+            int names = need->filter == SHELF_IXF_NAMES;
+            int fresh = levels ? shelf_index_fresh(ix, levels, nl, names ? need->words : NULL,
+                                                   names ? need->nwords : 0, &why)
+                               : SHELF_ENOMEM;
+            free(levels);
+            if (fresh > 0) {
+                found = ix;
+            } else {
+                if (!problem) {
+                    shelf_buf b;
+                    shelf_buf_init(&b);
+                    shelf_buf_addf(&b, "%s changed", why ? why : "the tree");
+                    problem = shelf_buf_take(&b);
+                }
+                shelf_index_close(ix);
+            }
+            free(why);
+        }
+        shelf_strv_free(&places);
+        if (found) {
+            shelf_index **v = realloc(cat->ixs, (cat->nix + 1) * sizeof *v);
+            if (!v) {
+                shelf_index_close(found);
+                free(problem);
+                free(dir);
+                return SHELF_ENOMEM;
+            }
+            cat->ixs = v;
+            cat->ixs[cat->nix++] = found;
+        } else if (problem) {
+            fprintf(stderr, "shelf: the index of %s is stale or unusable (%s; run `shelf index "
+                            "%s`); reading the tree instead\n", dir, problem, dir);
+        }
+        free(problem);
+        free(dir);
+    }
+    return SHELF_OK;
+}
+
+typedef struct fill_ctx {
+    read_catalog *cat;
+    size_t dir;
+    int follow;
+} fill_ctx;
+
+static int fill_mod(void *ud, shelf_index_mod *im)
+{
+    fill_ctx *f = ud;
+    read_catalog *cat = f->cat;
+    if (catalog_reserve(cat, 1) < 0) {
+        shelf_index_mod_free(im);
+        return SHELF_ENOMEM;
+    }
+    read_mod *m = &cat->mods[cat->n++];
+    read_mod_init(m);
+    m->mf = im->mf;
+    m->info = im->rec;
+    m->dir = f->dir;
+    m->level_default = im->level_default;
+    memset(&im->mf, 0, sizeof im->mf);
+    shelf_spider_rec_init(&im->rec);
+    shelf_index_mod_free(im);
+    return SHELF_OK;
+}
+
+static int fill_edge(void *ud, const char *fullname, const char *opened)
+{
+    fill_ctx *f = ud;
+    return catalog_add_edge(f->cat, f->dir, fullname, opened, f->follow);
+}
+
+static int fill_alias(void *ud, const char *name, const char *target)
+{
+    fill_ctx *f = ud;
+    return catalog_add_alias(f->cat, name, target);
+}
+
+/* Fills dir d from its index. */
+static int catalog_fill_indexed(read_catalog *cat, size_t d, const cat_need *need,
+                                int follow, shelf_error *err)
+{
+    read_dir *dir = &cat->dirs[d];
+    shelf_index *ix = dir->ix;
+    long level = dir->level;
+    fill_ctx f = {cat, d, follow};
+    int rc = SHELF_OK;
+    if (dir->on_modulepath) {
+        rc = shelf_index_aliases(ix, level, fill_alias, &f, err);
+        if (rc == 0)
+            rc = shelf_index_rc_names(ix, level, &cat->dirs[d].rc_names, err);
+    }
+    if (rc == 0)
+        rc = shelf_index_query(ix, level, need->filter, need->words, need->nwords,
+                               need->what, fill_mod, &f, err);
+    if (rc == 0)
+        rc = shelf_index_edges(ix, level, fill_edge, &f, err);
+    return rc;
+}
+
+/* Fills dir d by scanning it and (with CAT_EVAL) evaluating its modulefiles. */
+static int catalog_fill_walk(shelf_engine *e, read_catalog *cat, size_t d, unsigned flags,
+                             shelf_error *err)
+{
+    shelf_modlist ml;
+    shelf_modlist_init(&ml);
+    int rc = shelf_tree_scan(cat->dirs[d].path, &ml, err);
+    if (rc == 0 && cat->dirs[d].on_modulepath)
+        for (size_t a = 0; rc == 0 && a < ml.naliases; a++)
+            rc = catalog_add_alias(cat, ml.aliases[a].name, ml.aliases[a].target);
+    if (rc == 0)
+        rc = catalog_reserve(cat, ml.n);
+    size_t first = cat->n;
+    if (rc == 0) {
+        /* The entries move into the catalog: ml keeps no copy. */
+        for (size_t i = 0; i < ml.n; i++) {
+            read_mod *m = &cat->mods[cat->n++];
+            read_mod_init(m);
+            m->mf = ml.items[i];
+            m->dir = d;
+        }
+        ml.n = 0;
+    }
+    shelf_modlist_free(&ml);
+    if (rc < 0)
+        return rc;
+    for (size_t i = first; (flags & CAT_EVAL) && i < cat->n; i++) {
+        read_mod *m = &cat->mods[i];
+        if (m->mf.is_tcl)
+            continue;
+        shelf_error eerr = {0};
+        rc = read_eval(e, &m->mf, SHELF_MODE_SPIDER, m, NULL, &eerr);
+        shelf_error_clear(&eerr);
+        if (rc == SHELF_ENOMEM)
+            return rc;
+        m = &cat->mods[i];
+        for (size_t k = 0; k < m->info.opens.n; k++)
+            if (catalog_add_edge(cat, d, m->mf.fullname, m->info.opens.v[k],
+                                 (flags & CAT_FOLLOW) != 0) < 0)
+                return SHELF_ENOMEM;
+    }
+    return SHELF_OK;
+}
+
 /* Fills cat with the modulefiles of the MODULEPATH directories (and, with
- * CAT_FOLLOW, of every directory they open, recursively). A modulefile that
- * fails to evaluate is still listed, without its metadata; a directory that
- * does not exist lists nothing. Returns 0 or SHELF_ENOMEM (cat then holds
- * what was found so far; the caller frees it in every case). */
-static int catalog_build(shelf_engine *e, unsigned flags, read_catalog *cat,
-                         shelf_error *err)
+ * CAT_FOLLOW, of every directory they open, recursively). Each directory
+ * comes from a fresh index that covers it when there is one (only the
+ * modules `need` asks for, with the fields it names), else from a walk of
+ * the tree (every module, all fields). A modulefile that fails to evaluate
+ * is still listed, with what it told before failing; a directory that does
+ * not exist lists nothing. Returns 0 or SHELF_ENOMEM / SHELF_EIO (cat then
+ * holds what was found so far; the caller frees it in every case). */
+static int catalog_build(shelf_engine *e, unsigned flags, const cat_need *need,
+                         read_catalog *cat, shelf_error *err)
 {
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
@@ -716,58 +892,24 @@ static int catalog_build(shelf_engine *e, unsigned flags, read_catalog *cat,
     for (size_t i = 0; i < mp->n; i++)
         if (catalog_add_dir(cat, mp->v[i], 1) < 0)
             return oom(err);
+    if (catalog_indexes(cat, mp, (flags & CAT_FOLLOW) != 0, need) < 0)
+        return oom(err);
+    cat->sn_complete = need->filter != SHELF_IXF_KEYWORDS;
     for (size_t d = 0; d < cat->ndirs; d++) {
-        shelf_modlist ml;
-        shelf_modlist_init(&ml);
-        int rc = shelf_tree_scan(cat->dirs[d].path, &ml, err);
-        if (rc == 0 && cat->dirs[d].on_modulepath)
-            for (size_t a = 0; rc == 0 && a < ml.naliases; a++) {
-                if (shelf_strv_find(&cat->alias_names, ml.aliases[a].name) >= 0)
-                    continue;
-                rc = shelf_strv_push(&cat->alias_names, ml.aliases[a].name);
-                if (rc == 0 && (rc = shelf_strv_push(&cat->alias_targets,
-                                                     ml.aliases[a].target)) < 0)
-                    shelf_strv_remove(&cat->alias_names, cat->alias_names.n - 1);
-            }
-        if (rc == 0 && cat->n + ml.n > cat->cap) {
-            size_t nc = cat->cap ? cat->cap : 64;
-            while (nc < cat->n + ml.n)
-                nc *= 2;
-            read_mod *nm = realloc(cat->mods, nc * sizeof *nm);
-            if (!nm)
-                rc = SHELF_ENOMEM;
-            else {
-                cat->mods = nm;
-                cat->cap = nc;
+        for (size_t k = 0; k < cat->nix && !cat->dirs[d].ix; k++) {
+            long l = shelf_index_level(cat->ixs[k], cat->dirs[d].path);
+            if (l >= 0) {
+                cat->dirs[d].ix = cat->ixs[k];
+                cat->dirs[d].level = l;
             }
         }
-        size_t first = cat->n;
-        if (rc == 0) {
-            /* The entries move into the catalog: ml keeps no copy. */
-            for (size_t i = 0; i < ml.n; i++) {
-                read_mod *m = &cat->mods[cat->n++];
-                read_mod_init(m);
-                m->mf = ml.items[i];
-                m->dir = d;
-            }
-            ml.n = 0;
-        }
-        shelf_modlist_free(&ml);
+        int rc = cat->dirs[d].ix ? catalog_fill_indexed(cat, d, need, (flags & CAT_FOLLOW) != 0,
+                                                        err)
+                                 : catalog_fill_walk(e, cat, d, flags, err);
+        if (rc == SHELF_ENOMEM)
+            return oom(err);
         if (rc < 0)
-            return rc == SHELF_ENOMEM ? oom(err) : rc;
-        for (size_t i = first; (flags & CAT_EVAL) && i < cat->n; i++) {
-            read_mod *m = &cat->mods[i];
-            if (m->mf.is_tcl)
-                continue;
-            shelf_error eerr = {0};
-            rc = read_eval(e, &m->mf, SHELF_MODE_SPIDER, m, NULL, &eerr);
-            shelf_error_clear(&eerr);
-            if (rc == SHELF_ENOMEM)
-                return oom(err);
-            for (size_t k = 0; (flags & CAT_FOLLOW) && k < m->opens.n; k++)
-                if (catalog_add_dir(cat, m->opens.v[k], 0) < 0)
-                    return oom(err);
-        }
+            return rc;
     }
     return SHELF_OK;
 }
@@ -783,20 +925,20 @@ static int catalog_chains(read_catalog *cat, size_t d)
         return SHELF_OK; /* done, or a cycle being walked */
     dir->chain_state = 1;
     int rc = SHELF_OK, opened = 0;
-    for (size_t i = 0; rc == 0 && i < cat->n; i++) {
-        const read_mod *m = &cat->mods[i];
-        if (shelf_strv_find(&m->opens, cat->dirs[d].path) < 0 || m->dir == d)
+    for (size_t i = 0; rc == 0 && i < cat->nedges; i++) {
+        const read_edge *ed = &cat->edges[i];
+        if (ed->to != d || ed->from == d)
             continue;
         opened = 1;
-        rc = catalog_chains(cat, m->dir);
-        const shelf_strv *pc = &cat->dirs[m->dir].chains;
+        rc = catalog_chains(cat, ed->from);
+        const shelf_strv *pc = &cat->dirs[ed->from].chains;
         for (size_t c = 0; rc == 0 && c < pc->n; c++) {
             shelf_buf b;
             shelf_buf_init(&b);
             shelf_buf_adds(&b, pc->v[c]);
             if (pc->v[c][0])
                 shelf_buf_adds(&b, "  ");
-            shelf_buf_adds(&b, m->mf.fullname);
+            shelf_buf_adds(&b, ed->fullname);
             char *line = shelf_buf_take(&b);
             if (!line)
                 rc = SHELF_ENOMEM;
@@ -863,10 +1005,10 @@ static cJSON *mod_json(read_catalog *cat, const read_mod *m, int dflt, int loade
     cJSON_AddBoolToObject(o, "hidden", m->mf.hidden);
     json_str(o, "file", m->mf.path);
     json_str(o, "modulepath", m->mf.mpath);
-    json_str(o, "description", m->description);
-    json_str(o, "category", m->category);
-    json_str(o, "keywords", m->keywords);
-    cJSON *p = props_json(&m->props);
+    json_str(o, "description", m->info.description);
+    json_str(o, "category", m->info.category);
+    json_str(o, "keywords", m->info.keywords);
+    cJSON *p = props_json(&m->info.props);
     if (!p || !cJSON_AddItemToObject(o, "properties", p)) {
         cJSON_Delete(p);
         cJSON_Delete(o);
@@ -1054,11 +1196,44 @@ typedef struct sn_default {
     const char *sn;
     char *path; /* NULL when sn alone resolves to nothing */
     size_t count;
+    long dir;   /* the MODULEPATH directory holding sn (-1: none yet) */
+    int multi;  /* sn is in several MODULEPATH directories */
+    const struct read_mod *hit; /* its entry with level_default set */
 } sn_default;
 
 static int cmp_sn_default(const void *a, const void *b)
 {
     return strcmp(((const sn_default *)a)->sn, ((const sn_default *)b)->sn);
+}
+
+/* 1 if rc names of a MODULEPATH directory other than `dir` mention sn. */
+static int rc_mentions(const read_catalog *cat, size_t dir, const char *sn)
+{
+    size_t len = strlen(sn);
+    for (size_t d = 0; d < cat->ndirs; d++) {
+        if (d == dir || !cat->dirs[d].on_modulepath)
+            continue;
+        const shelf_strv *names = &cat->dirs[d].rc_names;
+        for (size_t i = 0; i < names->n; i++)
+            if (strncmp(names->v[i], sn, len) == 0 &&
+                (names->v[i][len] == '\0' || names->v[i][len] == '/'))
+                return 1;
+    }
+    return 0;
+}
+
+/* The default of d->sn from the index, without resolving: when the short
+ * name lives in one MODULEPATH directory only and no other directory's
+ * rc files mention it, what it resolves to is what it resolved to with
+ * that directory alone, recorded by `shelf index`. 1 done (d->path set or
+ * left NULL), 0 when the resolver must decide, SHELF_ENOMEM. */
+static int index_default(const read_catalog *cat, sn_default *d)
+{
+    if (d->dir < 0 || d->multi || rc_mentions(cat, (size_t)d->dir, d->sn))
+        return 0;
+    if (d->hit && !(d->path = strdup(d->hit->mf.path)))
+        return SHELF_ENOMEM;
+    return 1;
 }
 
 /* Fills *out (sorted by sn) for the listed entries of cat (those in
@@ -1087,13 +1262,37 @@ static int defaults_build(shelf_engine *e, const read_catalog *cat, int show_hid
         const read_mod *m = &cat->mods[i];
         if (!cat->dirs[m->dir].on_modulepath || (m->mf.hidden && !show_hidden))
             continue;
-        sn_default key = {m->mf.sn, NULL, 0};
+        sn_default key = {m->mf.sn, NULL, 0, -1, 0, NULL};
         sn_default *d = bsearch(&key, v, u, sizeof *v, cmp_sn_default);
         if (d)
             d->count++;
     }
+    for (size_t i = 0; i < u; i++)
+        v[i].dir = -1;
+    for (size_t i = 0; i < cat->n; i++) {
+        const read_mod *m = &cat->mods[i];
+        if (!cat->dirs[m->dir].on_modulepath)
+            continue;
+        sn_default key = {m->mf.sn, NULL, 0, -1, 0, NULL};
+        sn_default *d = bsearch(&key, v, u, sizeof *v, cmp_sn_default);
+        if (!d)
+            continue;
+        if (d->dir >= 0 && (size_t)d->dir != m->dir)
+            d->multi = 1;
+        d->dir = (long)m->dir;
+        if (m->level_default)
+            d->hit = m;
+    }
     const shelf_strv *mp = shelf_engine_modulepath(e);
+    int fast = cat->sn_complete;
+    for (size_t d = 0; d < cat->ndirs; d++)
+        fast &= !cat->dirs[d].on_modulepath || cat->dirs[d].ix != NULL;
     for (size_t i = 0; mp && i < u; i++) {
+        int r = fast ? index_default(cat, &v[i]) : 0;
+        if (r == SHELF_ENOMEM)
+            goto fail;
+        if (r == 1)
+            continue;
         shelf_modfile mf;
         shelf_error err = {0};
         int rc = shelf_resolve(mp, v[i].sn, &mf, &err);
@@ -1127,7 +1326,7 @@ static void defaults_free(sn_default *v, size_t n)
 
 static const sn_default *default_of(const sn_default *v, size_t n, const char *sn)
 {
-    sn_default key = {sn, NULL, 0};
+    sn_default key = {sn, NULL, 0, -1, 0, NULL};
     return bsearch(&key, v, n, sizeof *v, cmp_sn_default);
 }
 
@@ -1209,7 +1408,8 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     legend lg;
     legend_init(&lg);
     int status = 0;
-    int rc = catalog_build(e, o->terse && !o->json ? 0 : CAT_EVAL, &cat, &err);
+    cat_need need = {SHELF_IXF_ALL, NULL, 0, o->terse && !o->json ? 0 : SHELF_IX_META};
+    int rc = catalog_build(e, o->terse && !o->json ? 0 : CAT_EVAL, &need, &cat, &err);
     if (rc == 0)
         rc = defaults_build(e, &cat, o->show_hidden, &dv, &ndv);
     /* A word that names an alias searches for what the alias leads to. */
@@ -1321,7 +1521,7 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             }
             shelf_buf mk;
             shelf_buf_init(&mk);
-            rc = prop_marks(&m->props, m->mf.hidden, ld != NULL, &mk, &lg);
+            rc = prop_marks(&m->info.props, m->mf.hidden, ld != NULL, &mk, &lg);
             const sn_default *sd = default_of(dv, ndv, m->mf.sn);
             if (rc == 0 && !o->defaults && dflt && sd && sd->count > 1) {
                 if (mk.len)
@@ -1481,8 +1681,8 @@ static void level0_helper(const read_catalog *cat, idxv *ix, shelf_buf *b, size_
         }
         if (b->len && b->data[b->len - 1] == ',')
             b->data[b->len - 1] = '\n';
-        if (first && first->description) {
-            fill_words(b, first->description, "    ", tw);
+        if (first && first->info.description) {
+            fill_words(b, first->info.description, "    ", tw);
             shelf_buf_addc(b, '\n');
         }
         shelf_buf_addc(b, '\n');
@@ -1534,17 +1734,17 @@ static int spider_level2(read_catalog *cat, const char *sn, const char *fullname
     border(b, width);
     shelf_buf_addf(b, "  %s: %s\n", sn, fullname);
     border(b, width);
-    if (first && first->description) {
+    if (first && first->info.description) {
         shelf_buf_adds(b, "    Description:\n");
-        fill_words(b, first->description, "      ", tw);
+        fill_words(b, first->info.description, "      ", tw);
         shelf_buf_adds(b, "\n\n");
     }
-    if (first && first->props.n) {
+    if (first && first->info.props.n) {
         shelf_buf_adds(b, "    Properties:\n");
-        for (size_t i = 0; i < first->props.n; i++)
+        for (size_t i = 0; i < first->info.props.n; i++)
             for (size_t p = 0; p < sizeof PROPS / sizeof PROPS[0]; p++) {
                 size_t kl = strlen(PROPS[p].key);
-                const char *kv = first->props.v[i];
+                const char *kv = first->info.props.v[i];
                 if (strncmp(kv, PROPS[p].key, kl) == 0 && kv[kl] == '=' &&
                     strcmp(kv + kl + 1, PROPS[p].value) == 0) {
                     fill_words(b, PROPS[p].doc, "      ", tw);
@@ -1596,9 +1796,9 @@ static int spider_level2(read_catalog *cat, const char *sn, const char *fullname
         }
     }
     shelf_strv_free(&lines);
-    if (first && first->help) {
+    if (first && first->info.help) {
         shelf_buf_adds(b, "\n    Help:\n");
-        const char *p = first->help;
+        const char *p = first->info.help;
         for (;;) {
             size_t n = strcspn(p, "\n");
             shelf_buf_adds(b, "      ");
@@ -1675,7 +1875,7 @@ static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
             seen = shelf_version_cmp(cat->mods[versions.v[k]].mf.version, m->mf.version) == 0;
         if (!seen) {
             versions.v[versions.n++] = all.v[i];
-            description = m->description;
+            description = m->info.description;
         }
     }
     idx_sort(cat, &versions, cmp_mod_idx);
@@ -1799,7 +1999,11 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     shelf_buf_init(&b);
     int status = 0;
     idxv ix = {NULL, 0};
-    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &cat, &err);
+    /* spider NAME needs only the short names some full name matching NAME
+     * has (all their versions, for the level-1 and level-2 reports). */
+    cat_need need = {nargs ? SHELF_IXF_NAMES : SHELF_IXF_ALL, args, (size_t)nargs,
+                     SHELF_IX_META | (nargs ? SHELF_IX_HELP : 0)};
+    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
     if (rc < 0)
         goto done;
     ix.v = calloc(cat.n + 1, sizeof *ix.v);
@@ -1855,11 +2059,11 @@ static int keyword_match(const read_mod *m, char *const *words, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (contains_ci(m->mf.sn, words[i]))
             return 1;
-        for (size_t k = 0; k < m->whatis.n; k++)
-            if (contains_ci(m->whatis.v[k], words[i]))
+        for (size_t k = 0; k < m->info.whatis.n; k++)
+            if (contains_ci(m->info.whatis.v[k], words[i]))
                 return 1;
-        for (size_t k = 0; k < m->props.n; k++) {
-            const char *eq = strchr(m->props.v[k], '=');
+        for (size_t k = 0; k < m->info.props.n; k++) {
+            const char *eq = strchr(m->info.props.v[k], '=');
             if (eq && contains_ci(eq + 1, words[i]))
                 return 1;
         }
@@ -1882,7 +2086,8 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     shelf_buf_init(&b);
     int status = 0;
     idxv ix = {NULL, 0};
-    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &cat, &err);
+    cat_need need = {SHELF_IXF_KEYWORDS, args, (size_t)nargs, SHELF_IX_META | SHELF_IX_WHATIS};
+    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
     if (rc == 0 && !(ix.v = calloc(cat.n + 1, sizeof *ix.v)))
         rc = oom(&err);
     if (rc < 0) {
@@ -2025,13 +2230,13 @@ static int access_one(shelf_engine *e, access_kind kind, const char *name, shelf
         read_mod_init(&m);
         rc = read_eval(e, &mf, kind == ACCESS_HELP ? SHELF_MODE_HELP : SHELF_MODE_WHATIS,
                        &m, NULL, err);
-        if (rc == 0 && kind == ACCESS_HELP && m.help)
-            shelf_buf_addf(b, "%s\n", m.help);
-        for (size_t i = 0; rc == 0 && kind == ACCESS_WHATIS && i < m.whatis.n; i++) {
+        if (rc == 0 && kind == ACCESS_HELP && m.info.help)
+            shelf_buf_addf(b, "%s\n", m.info.help);
+        for (size_t i = 0; rc == 0 && kind == ACCESS_WHATIS && i < m.info.whatis.n; i++) {
             size_t l = strlen(mf.fullname);
             shelf_buf_adds(b, mf.fullname);
             add_spaces(b, l < 20 ? 20 - l : l + 2);
-            shelf_buf_addf(b, ": %s\n", m.whatis.v[i]);
+            shelf_buf_addf(b, ": %s\n", m.info.whatis.v[i]);
         }
         read_mod_free(&m);
     }

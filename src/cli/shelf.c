@@ -253,6 +253,8 @@ int main(int argc, char **argv)
             cli_usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "index") == 0) /* no SHELL: it prints nothing to eval */
+        return cli_index(argc - 2, argv + 2);
     o.shell = shelf_shell_from_name(argv[1]);
     if (o.shell == SHELF_SH_UNKNOWN) {
         fprintf(stderr, "shelf: error: unknown shell \"%s\" (one of bash zsh sh ksh "

@@ -1,0 +1,158 @@
+/*
+ * index.c -- `shelf index [--output FILE] [--quiet] [--check] [--full] DIR...`
+ *
+ * Builds (or, with --check, inspects) the sqlite index of each MODULEPATH
+ * directory DIR and of the levels its modules open. Unlike the other
+ * subcommands it takes no SHELL argument and prints nothing for a shell:
+ * a progress bar on stderr when stderr is a terminal, then one summary
+ * line per DIR (nothing with --quiet, for cron). The index goes to
+ * DIR/.shelf/index.db when DIR is writable, else to
+ * $XDG_CACHE_HOME/shelf/index-HASH.db; --output FILE names it (one DIR
+ * only). Exit status: 0 on success; 1 when an index could not be written,
+ * or with --check when an index is missing, stale or unreadable; 2 for bad
+ * usage.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "index.h"
+
+static void progress(void *ud, size_t done, size_t total)
+{
+    (void)ud;
+    if (done == total || done % 64 == 0)
+        fprintf(stderr, "\rindexing %zu/%zu modulefiles", done, total);
+}
+
+static int print_broken(void *ud, const char *file, const char *message)
+{
+    (void)ud;
+    printf("broken: %s: %s\n", file, message);
+    return 0;
+}
+
+/* --check of one DIR: 0 fresh, 1 missing, stale or unreadable. */
+static int check_one(const char *dir, const char *output, int quiet)
+{
+    shelf_strv places;
+    shelf_strv_init(&places);
+    if (output ? shelf_strv_push(&places, output) < 0
+               : shelf_index_locations(dir, &places) < 0) {
+        fprintf(stderr, "shelf: error: out of memory\n");
+        return 1;
+    }
+    int status = 1, found = 0;
+    for (size_t i = 0; i < places.n && status; i++) {
+        shelf_index *ix = NULL;
+        shelf_error err = {0};
+        int rc = shelf_index_open(places.v[i], &ix, &err);
+        if (rc == SHELF_ENOTFOUND) {
+            shelf_error_clear(&err);
+            continue;
+        }
+        found = 1;
+        if (rc < 0) {
+            printf("%s: unusable index %s: %s\n", dir, places.v[i], err.message);
+            shelf_error_clear(&err);
+            continue;
+        }
+        char *why = NULL;
+        int fresh = shelf_index_fresh(ix, NULL, 0, NULL, 0, &why);
+        if (fresh > 0) {
+            status = 0;
+            if (!quiet)
+                printf("%s: index %s is fresh (%ld modulefiles)\n", dir, places.v[i],
+                       shelf_index_count(ix));
+        } else if (fresh == 0) {
+            printf("%s: index %s is stale: %s changed (run `shelf index %s`)\n", dir,
+                   places.v[i], why ? why : "a directory", dir);
+        } else {
+            printf("%s: index %s cannot be read\n", dir, places.v[i]);
+        }
+        free(why);
+        if (shelf_index_broken(ix, print_broken, NULL, &err) < 0) {
+            printf("%s: index %s cannot be read: %s\n", dir, places.v[i], err.message);
+            status = 1;
+        }
+        shelf_error_clear(&err);
+        shelf_index_close(ix);
+    }
+    if (!found)
+        printf("%s: no index (run `shelf index %s`)\n", dir, dir);
+    shelf_strv_free(&places);
+    return status;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: shelf index [--output FILE] [--quiet] [--check] [--full] DIR...\n");
+}
+
+int cli_index(int argc, char **argv)
+{
+    const char *output = NULL;
+    int quiet = 0, check = 0, full = 0, i = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            quiet = 1;
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check = 1;
+        } else if (strcmp(argv[i], "--full") == 0) {
+            full = 1;
+        } else if ((strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0) &&
+                   i + 1 < argc) {
+            output = argv[++i];
+        } else if (strncmp(argv[i], "--output=", 9) == 0) {
+            output = argv[i] + 9;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        } else {
+            fprintf(stderr, "shelf: error: index: unknown option \"%s\"\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i >= argc || (output && argc - i > 1)) {
+        fprintf(stderr, "shelf: error: index: %s\n",
+                i >= argc ? "name at least one MODULEPATH directory"
+                          : "--output takes one directory only");
+        usage(stderr);
+        return 2;
+    }
+    int status = 0;
+    if (check) {
+        for (; i < argc; i++)
+            status |= check_one(argv[i], output, quiet);
+        return status;
+    }
+    int bar = !quiet && isatty(STDERR_FILENO);
+    for (; i < argc; i++) {
+        shelf_index_opts o = {output, full, bar ? progress : NULL, NULL};
+        shelf_index_stats st;
+        shelf_error err = {0};
+        int rc = shelf_index_build(argv[i], &o, &st, &err);
+        if (bar)
+            fprintf(stderr, "\r\033[K");
+        if (rc < 0) {
+            cli_print_error(stderr, &err);
+            status = 1;
+        } else if (!quiet) {
+            fprintf(stderr, "shelf: indexed %s: %zu modulefiles in %zu levels, %zu broken, "
+                            "%zu evaluated, %.2f s -> %s\n",
+                    argv[i], st.modules, st.levels, st.broken, st.evaluated, st.seconds,
+                    st.output);
+        }
+        shelf_error_clear(&err);
+        free(st.output);
+    }
+    return status;
+}
