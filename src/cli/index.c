@@ -1,5 +1,6 @@
 /*
- * index.c -- `shelf index [--output FILE] [--quiet] [--check] [--full] DIR...`
+ * index.c -- `shelf index [--output FILE] [--timestamp FILE] [--quiet] [--check] [--full]
+ * DIR...`
  *
  * Builds (or, with --check, inspects) the sqlite index of each MODULEPATH
  * directory DIR and of the levels its modules open. Unlike the other
@@ -8,7 +9,9 @@
  * line per DIR (nothing with --quiet, for cron). The index goes to
  * DIR/.shelf/index.db when DIR is writable, else to
  * $XDG_CACHE_HOME/shelf/index-HASH.db; --output FILE names it (one DIR
- * only). Exit status: 0 on success; 1 when an index could not be written,
+ * only). --timestamp FILE makes readers trust the index while FILE is not
+ * newer than the build and the level roots are unchanged (Lmod's system
+ * cache); --check says which check an index uses. Exit status: 0 on success; 1 when an index could not be written,
  * or with --check when an index is missing, stale or unreadable; 2 for bad
  * usage.
  */
@@ -63,6 +66,15 @@ static int check_one(const char *dir, const char *output, int quiet)
         }
         char *why = NULL;
         int fresh = shelf_index_fresh(ix, NULL, 0, NULL, 0, &why);
+        const char *stamp = shelf_index_timestamp(ix);
+        if (!quiet) {
+            if (stamp)
+                printf("%s: index %s: timestamp mode: fresh while %s is not touched and the "
+                       "level roots are unchanged\n", dir, places.v[i], stamp);
+            else
+                printf("%s: index %s: directory mode: every recorded directory is checked\n",
+                       dir, places.v[i]);
+        }
         if (fresh > 0) {
             status = 0;
             if (!quiet)
@@ -90,12 +102,41 @@ static int check_one(const char *dir, const char *output, int quiet)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: shelf index [--output FILE] [--quiet] [--check] [--full] DIR...\n");
+    fprintf(out, "usage: shelf index [--output FILE] [--timestamp FILE] [--quiet] [--check] "
+                 "[--full] DIR...\n");
+}
+
+static void help(FILE *out)
+{
+    usage(out);
+    fputs("\n"
+          "Writes a sqlite index of each MODULEPATH directory DIR and of the levels its\n"
+          "modules open: DIR/.shelf/index.db when DIR is writable, else\n"
+          "$XDG_CACHE_HOME/shelf/index-HASH.db. avail, spider and keyword answer from it\n"
+          "while it is fresh, else read the tree with a hint to re-index.\n"
+          "\n"
+          "  -o, --output FILE  write the index to FILE (one DIR only)\n"
+          "  --timestamp FILE   timestamp mode, as Lmod's system cache: FILE is created\n"
+          "                     when missing, and readers trust the index while FILE's\n"
+          "                     mtime is not newer than the start of this build and\n"
+          "                     every level root directory (and its .modulerc.lua,\n"
+          "                     .version, default files) keeps its mtime: a few stats.\n"
+          "                     Packages added or removed at a level root are seen at\n"
+          "                     once; a version added inside an existing package\n"
+          "                     directory, or a modulefile edited, is seen only after\n"
+          "                     `touch FILE` (the tree is then read until re-indexed)\n"
+          "                     or `shelf index`. Without it, every directory recorded\n"
+          "                     is checked (one stat each).\n"
+          "  --full             evaluate every modulefile again (else only changed ones)\n"
+          "  --check            say which mode each index uses, whether it is fresh,\n"
+          "                     and list its broken modulefiles; exit 1 when an index\n"
+          "                     is missing, stale or unreadable\n"
+          "  -q, --quiet        no progress bar, no summary (cron)\n", out);
 }
 
 int cli_index(int argc, char **argv)
 {
-    const char *output = NULL;
+    const char *output = NULL, *stamp = NULL;
     int quiet = 0, check = 0, full = 0, i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
@@ -109,8 +150,12 @@ int cli_index(int argc, char **argv)
             output = argv[++i];
         } else if (strncmp(argv[i], "--output=", 9) == 0) {
             output = argv[i] + 9;
+        } else if (strcmp(argv[i], "--timestamp") == 0 && i + 1 < argc) {
+            stamp = argv[++i];
+        } else if (strncmp(argv[i], "--timestamp=", 12) == 0) {
+            stamp = argv[i] + 12;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
+            help(stdout);
             return 0;
         } else if (strcmp(argv[i], "--") == 0) {
             i++;
@@ -136,7 +181,7 @@ int cli_index(int argc, char **argv)
     }
     int bar = !quiet && isatty(STDERR_FILENO);
     for (; i < argc; i++) {
-        shelf_index_opts o = {output, full, bar ? progress : NULL, NULL};
+        shelf_index_opts o = {output, full, bar ? progress : NULL, NULL, stamp};
         shelf_index_stats st;
         shelf_error err = {0};
         int rc = shelf_index_build(argv[i], &o, &st, &err);

@@ -1410,7 +1410,8 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     int status = 0;
     cat_need need = {SHELF_IXF_ALL, NULL, 0, o->terse && !o->json ? 0 : SHELF_IX_META};
     int rc = catalog_build(e, o->terse && !o->json ? 0 : CAT_EVAL, &need, &cat, &err);
-    if (rc == 0)
+    /* `avail -t` prints no default marks: no defaults to work out. */
+    if (rc == 0 && (o->json || !o->terse || o->defaults))
         rc = defaults_build(e, &cat, o->show_hidden, &dv, &ndv);
     /* A word that names an alias searches for what the alias leads to. */
     for (int i = 0; rc == 0 && i < nargs; i++) {

@@ -21,7 +21,7 @@
 
 /* Bumped whenever the tables change: an index with another number is
  * never read and is rebuilt completely by `shelf index`. */
-#define SHELF_INDEX_SCHEMA 1
+#define SHELF_INDEX_SCHEMA 2
 
 /* ---- spider records --------------------------------------------------- */
 
@@ -57,6 +57,11 @@ typedef struct shelf_index_opts {
     /* Called after each modulefile (may be NULL): done of total known so far. */
     void (*progress)(void *ud, size_t done, size_t total);
     void *ud;
+    /* NULL: readers check every recorded directory (the default). Else the
+     * admin's timestamp file (created when missing): readers trust the index
+     * while that file's mtime is not newer than the start of the build and
+     * every level root keeps its mtime (see shelf_index_fresh). */
+    const char *timestamp;
 } shelf_index_opts;
 
 typedef struct shelf_index_stats {
@@ -105,6 +110,9 @@ void shelf_index_close(shelf_index *ix);
 /* The file it was opened from, and the root directory it covers. */
 const char *shelf_index_file(const shelf_index *ix);
 const char *shelf_index_root(const shelf_index *ix);
+/* The timestamp file of an index built with --timestamp, else NULL (the
+ * index is then checked directory by directory). */
+const char *shelf_index_timestamp(const shelf_index *ix);
 
 /* The level id of the MODULEPATH directory path (normalized), or -1 when
  * the index does not cover it; -2 on a read error. */
@@ -118,7 +126,11 @@ long shelf_index_level(shelf_index *ix, const char *path);
  * words (spider NAME), only the directories that can change that answer
  * are checked: the level roots and category directories, the directories
  * of the short names matching a word (as SHELF_IXF_NAMES) and those of
- * the modules that open levels. */
+ * the modules that open levels. An index built with a timestamp file
+ * checks only that file (stale when missing or newer than the start of the
+ * build) and the level roots with the markers directly in them: a version
+ * added inside an existing package directory is not seen until the file
+ * is touched or the index rebuilt. */
 int shelf_index_fresh(shelf_index *ix, const long *levels, size_t n, char *const *words,
                       size_t nwords, char **why);
 

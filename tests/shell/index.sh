@@ -136,6 +136,48 @@ else
     [ -f "$XDG_CACHE_HOME/x/idx.db" ] && pass "--output names the file" || fail "--output names the file"
 fi
 
+# Timestamp mode (--timestamp FILE), as Lmod's system cache: trusted while
+# FILE is untouched and the level roots are unchanged.
+rm -rf "$core/.shelf"
+all "$core" >"$t/stampwalk"
+"$SHELF" index -q --timestamp "$t/stamp" "$core"
+[ -f "$t/stamp" ] && pass "--timestamp creates the file" || fail "--timestamp creates the file"
+out=$("$SHELF" index --check "$core"); st=$?
+is "$st" 0 "--check of a fresh timestamp index exits 0"
+case $out in *"timestamp mode"*"$t/stamp"*) pass "--check names the timestamp mode" ;;
+    *) fail "--check names the timestamp mode" "$out" ;; esac
+all "$core" >"$t/stamped"
+cmp -s "$t/stamped" "$t/stampwalk" && pass "timestamp index: same output as the tree" ||
+    fail "timestamp index: same output as the tree" "$(diff "$t/stamped" "$t/stampwalk" | head)"
+# The documented trade-off: a version added inside a package directory is
+# not seen while FILE is untouched.
+echo 'whatis("Description: quiet version")' >"$core/newpkg/9.9.lua"
+got=$(run "$core" avail -t)
+case $got in *newpkg/9.9*|*stale*) fail "timestamp index: trusted while FILE is untouched" "$got" ;;
+    *) pass "timestamp index: trusted while FILE is untouched" ;; esac
+touch "$t/stamp"
+got=$(run "$core" avail -t)
+case $got in *"is stale"*"$t/stamp"*newpkg/9.9*) pass "timestamp index: stale once FILE is touched" ;;
+    *) fail "timestamp index: stale once FILE is touched" "$got" ;; esac
+out=$("$SHELF" index --check "$core"); st=$?
+is "$st" 1 "--check: stale once FILE is touched"
+"$SHELF" index -q --timestamp "$t/stamp" "$core"
+got=$(run "$core" avail -t)
+case $got in *stale*) fail "re-indexed timestamp index is fresh" "$got" ;;
+    *newpkg/9.9*) pass "re-indexed timestamp index is fresh" ;;
+    *) fail "re-indexed timestamp index is fresh" "$got" ;; esac
+mkdir -p "$core/otherpkg"
+echo 'whatis("Description: other")' >"$core/otherpkg/1.0.lua"
+got=$(run "$core" avail -t)
+case $got in *"is stale"*otherpkg/1.0*) pass "timestamp index: a new package at a level root is seen" ;;
+    *) fail "timestamp index: a new package at a level root is seen" "$got" ;; esac
+rm -rf "$core/otherpkg" "$core/newpkg/9.9.lua"
+rm -f "$t/stamp"
+got=$(run "$core" avail -t)
+case $got in *"is stale"*) pass "timestamp index: stale when FILE is removed" ;;
+    *) fail "timestamp index: stale when FILE is removed" "$got" ;; esac
+rm -rf "$core/.shelf"
+
 "$SHELF" index >/dev/null 2>&1; st=$?
 is "$st" 2 "index without DIR is a usage error"
 
