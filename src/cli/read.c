@@ -17,7 +17,12 @@
  * that directory, reading only the modules and fields the command needs
  * (spider NAME: the names matching; keyword: the rows whose text may
  * match), else by walking the tree; the commands read the same structure
- * either way, so their output is the same byte for byte. A stale or
+ * either way, so their output is the same byte for byte. When one fresh
+ * index covers every MODULEPATH directory, avail, spider (no name) and
+ * keyword skip the catalog: rows stream from the index in printing order
+ * (avail directory by directory, spider and keyword in the order the index
+ * records) straight into the output, which is written out as it grows;
+ * only one avail block's names are held for its column layout. A stale or
  * unusable index gives one hint line on stderr; whatis, help, show and
  * is-avail keep reading the modulefiles through the resolver (a few files,
  * never a walk).
@@ -882,9 +887,11 @@ static int catalog_fill_walk(shelf_engine *e, read_catalog *cat, size_t d, unsig
  * the tree (every module, all fields). A modulefile that fails to evaluate
  * is still listed, with what it told before failing; a directory that does
  * not exist lists nothing. Returns 0 or SHELF_ENOMEM / SHELF_EIO (cat then
- * holds what was found so far; the caller frees it in every case). */
-static int catalog_build(shelf_engine *e, unsigned flags, const cat_need *need,
-                         read_catalog *cat, shelf_error *err)
+ * holds what was found so far; the caller frees it in every case).
+ * catalog_open adds the MODULEPATH directories and opens their fresh
+ * indexes; catalog_fill then reads the modules. */
+static int catalog_open(shelf_engine *e, unsigned flags, const cat_need *need,
+                        read_catalog *cat, shelf_error *err)
 {
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
@@ -894,6 +901,13 @@ static int catalog_build(shelf_engine *e, unsigned flags, const cat_need *need,
             return oom(err);
     if (catalog_indexes(cat, mp, (flags & CAT_FOLLOW) != 0, need) < 0)
         return oom(err);
+    return SHELF_OK;
+}
+
+/* The second half of catalog_build, after catalog_open. */
+static int catalog_fill(shelf_engine *e, unsigned flags, const cat_need *need,
+                        read_catalog *cat, shelf_error *err)
+{
     cat->sn_complete = need->filter != SHELF_IXF_KEYWORDS;
     for (size_t d = 0; d < cat->ndirs; d++) {
         for (size_t k = 0; k < cat->nix && !cat->dirs[d].ix; k++) {
@@ -1393,6 +1407,458 @@ static void message_tail(shelf_buf *b, const char *text, size_t width)
     shelf_buf_adds(b, "\n\n");
 }
 
+/* ---- streaming from one index ---------------------------------------------- */
+
+/* The index every directory of cat comes from when it is one and the same
+ * fresh index (setting each directory's ix and level), else NULL: the
+ * commands then read the catalog. Call right after catalog_open. */
+static shelf_index *catalog_single_index(read_catalog *cat)
+{
+    if (cat->nix != 1 || cat->ndirs == 0)
+        return NULL;
+    shelf_index *ix = cat->ixs[0];
+    for (size_t d = 0; d < cat->ndirs; d++) {
+        long l = shelf_index_level(ix, cat->dirs[d].path);
+        if (l < 0)
+            return NULL;
+        cat->dirs[d].ix = ix;
+        cat->dirs[d].level = l;
+    }
+    return ix;
+}
+
+/* The aliases and rc names of the MODULEPATH directories of a single index
+ * (what catalog_fill_indexed reads besides the modules). */
+static int stream_aliases(read_catalog *cat, shelf_error *err)
+{
+    int rc = SHELF_OK;
+    for (size_t d = 0; rc == 0 && d < cat->ndirs; d++) {
+        fill_ctx f = {cat, d, 0};
+        rc = shelf_index_aliases(cat->dirs[d].ix, cat->dirs[d].level, fill_alias, &f, err);
+        if (rc == 0)
+            rc = shelf_index_rc_names(cat->dirs[d].ix, cat->dirs[d].level,
+                                      &cat->dirs[d].rc_names, err);
+    }
+    return rc;
+}
+
+typedef struct level_set {
+    long *v;
+    size_t n, cap;
+    int missing; /* an edge leads out of the index */
+    shelf_index *ix;
+    long *from, *to; /* the edges between levels */
+    size_t nedges, edgecap;
+} level_set;
+
+static int level_set_add(level_set *s, long l)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i] == l)
+            return 0;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 16;
+        long *nv = realloc(s->v, nc * sizeof *nv);
+        if (!nv)
+            return SHELF_ENOMEM;
+        s->v = nv;
+        s->cap = nc;
+    }
+    s->v[s->n++] = l;
+    return 1;
+}
+
+static int collect_edge(void *ud, long level, const char *opened)
+{
+    level_set *s = ud;
+    long to = shelf_index_level(s->ix, opened);
+    if (to == -2)
+        return SHELF_EIO;
+    if (to < 0) {
+        s->missing = 1;
+        to = -1;
+    }
+    if (s->nedges == s->edgecap) {
+        size_t nc = s->edgecap ? s->edgecap * 2 : 16;
+        long *nf = realloc(s->from, nc * sizeof *nf);
+        if (nf)
+            s->from = nf;
+        long *nt = nf ? realloc(s->to, nc * sizeof *nt) : NULL;
+        if (!nt)
+            return SHELF_ENOMEM;
+        s->to = nt;
+        s->edgecap = nc;
+    }
+    s->from[s->nedges] = level;
+    s->to[s->nedges++] = to;
+    return SHELF_OK;
+}
+
+/* The levels spider and keyword read from a single index: those of the
+ * MODULEPATH directories and every level their modules open, recursively
+ * (as catalog_fill follows them). 1 done, 0 when some opened directory is
+ * not in the index (read the catalog instead), <0 on error. */
+static int reach_levels(read_catalog *cat, shelf_index *ix, level_set *s, shelf_error *err)
+{
+    s->ix = ix;
+    int rc = shelf_index_all_edges(ix, collect_edge, s, err);
+    if (rc == SHELF_EIO && err->code == SHELF_OK)
+        shelf_error_set(err, rc, NULL, shelf_index_file(ix), 0, "cannot read %s",
+                        shelf_index_file(ix));
+    for (size_t d = 0; rc == 0 && d < cat->ndirs; d++)
+        rc = level_set_add(s, cat->dirs[d].level) < 0 ? SHELF_ENOMEM : SHELF_OK;
+    for (size_t i = 0; rc == 0 && i < s->n; i++) /* s grows while walked */
+        for (size_t k = 0; rc == 0 && k < s->nedges; k++) {
+            if (s->from[k] != s->v[i])
+                continue;
+            if (s->to[k] < 0)
+                return 0;
+            if (level_set_add(s, s->to[k]) < 0)
+                rc = SHELF_ENOMEM;
+        }
+    return rc < 0 ? rc : 1;
+}
+
+static void level_set_free(level_set *s)
+{
+    free(s->v);
+    free(s->from);
+    free(s->to);
+}
+
+/* 1 if needle occurs in hay[0..n), ignoring case (an empty needle matches). */
+static int contains_ci_n(const char *hay, size_t n, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= n; i++)
+        if (strncasecmp(hay + i, needle, nl) == 0)
+            return 1;
+    return 0;
+}
+
+/* keyword_match() on an index row: its short name, whatis lines or
+ * property values (lists joined by SHELF_INDEX_SEP). */
+static int keyword_match_row(const shelf_index_row *r, char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (contains_ci(r->sn, words[i]))
+            return 1;
+        for (const char *p = r->whatis; p;) {
+            const char *end = strchr(p, SHELF_INDEX_SEP);
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (contains_ci_n(p, len, words[i]))
+                return 1;
+            p = end ? end + 1 : NULL;
+        }
+        for (const char *p = r->props; p;) {
+            const char *end = strchr(p, SHELF_INDEX_SEP);
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            const char *eq = memchr(p, '=', len);
+            if (eq && contains_ci_n(eq + 1, len - (size_t)(eq + 1 - p), words[i]))
+                return 1;
+            p = end ? end + 1 : NULL;
+        }
+    }
+    return 0;
+}
+
+static const char *buf_str(const shelf_buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+static void buf_set(shelf_buf *b, const char *s)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+    shelf_buf_adds(b, s);
+}
+
+/* Writes b to f once it holds more than a little, and empties it: output
+ * streams out instead of growing with the tree. 0, or 1 on OOM. */
+static int flush_some(FILE *f, shelf_buf *b, size_t above)
+{
+    if (b->len <= above && shelf_buf_ok(b) == 0)
+        return 0;
+    int st = flush_buf(f, b);
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+    return st;
+}
+
+
+/* One module as avail shows it, from the catalog or an index row. */
+typedef struct avail_ent {
+    const char *sn, *version, *fullname, *file, *mpath;
+    const char *description, *category, *keywords;
+    const shelf_strv *props;
+    int hidden, dflt;
+    size_t count; /* listed versions of sn (for the "D" mark) */
+} avail_ent;
+
+/* What avail carries from one module to the next. */
+typedef struct avail_ctx {
+    shelf_engine *e;
+    const cli_opts *o;
+    const shelf_strv *search;
+    shelf_buf *b;
+    legend *lg;
+    shelf_strv cells;  /* of the current block */
+    size_t rows;       /* in the current block */
+    int header;        /* terse: the block's "dir:" line printed */
+    shelf_buf last;    /* terse: the "name/" of the last line */
+    int have_last;
+    const char *dirpath;
+    int json_first;
+} avail_ctx;
+
+/* The loaded record whose modulefile is (sn, file), or NULL. */
+static const shelf_loaded *loaded_file(const shelf_engine *e, const char *sn, const char *file)
+{
+    for (size_t i = 0; i < e->st.n; i++) {
+        const shelf_loaded *l = &e->st.mods[i];
+        if (l->active && strcmp(l->sn, sn) == 0 && strcmp(l->file, file) == 0)
+            return l;
+    }
+    return NULL;
+}
+
+/* Prints obj (then deleted) as the next element of a JSON array on stdout,
+ * formatted as cJSON_Print formats a whole array. 0 or SHELF_ENOMEM. */
+static int json_elem(cJSON *obj, int *first)
+{
+    cJSON *arr = obj ? cJSON_CreateArray() : NULL;
+    if (!arr || !cJSON_AddItemToArray(arr, obj)) {
+        cJSON_Delete(arr);
+        cJSON_Delete(obj);
+        return SHELF_ENOMEM;
+    }
+    char *s = cJSON_Print(arr);
+    cJSON_Delete(arr);
+    if (!s)
+        return SHELF_ENOMEM;
+    size_t n = strlen(s); /* "[...]": the element between the brackets */
+    fputs(*first ? "[" : ", ", stdout);
+    if (n >= 2)
+        fwrite(s + 1, 1, n - 2, stdout);
+    *first = 0;
+    free(s);
+    return SHELF_OK;
+}
+
+static int avail_entry(avail_ctx *a, const avail_ent *m)
+{
+    const cli_opts *o = a->o;
+    shelf_buf *b = a->b;
+    if (m->hidden && !o->show_hidden)
+        return SHELF_OK;
+    if (o->defaults && !m->dflt)
+        return SHELF_OK;
+    if (a->search->n && !matches_any(m->fullname, a->search->v, a->search->n) &&
+        !matches_any(m->sn, a->search->v, a->search->n))
+        return SHELF_OK;
+    const shelf_loaded *ld = loaded_file(a->e, m->sn, m->file);
+    if (o->json) {
+        cJSON *obj = cJSON_CreateObject();
+        if (!obj)
+            return SHELF_ENOMEM;
+        json_str(obj, "name", m->sn);
+        json_str(obj, "version", m->version);
+        json_str(obj, "fullname", m->fullname);
+        cJSON_AddBoolToObject(obj, "default", m->dflt);
+        cJSON_AddBoolToObject(obj, "loaded", ld != NULL);
+        cJSON_AddBoolToObject(obj, "hidden", m->hidden);
+        json_str(obj, "file", m->file);
+        json_str(obj, "modulepath", m->mpath);
+        json_str(obj, "description", m->description);
+        json_str(obj, "category", m->category);
+        json_str(obj, "keywords", m->keywords);
+        cJSON *p = props_json(m->props);
+        if (!p || !cJSON_AddItemToObject(obj, "properties", p)) {
+            cJSON_Delete(p);
+            cJSON_Delete(obj);
+            return SHELF_ENOMEM;
+        }
+        return json_elem(obj, &a->json_first);
+    }
+    if (o->terse) {
+        if (!a->header)
+            shelf_buf_addf(b, "%s:\n", a->dirpath);
+        a->header = 1;
+        /* The "name/" line before the versions of each name. */
+        const char *slash = strrchr(m->fullname, '/');
+        size_t plen = slash ? (size_t)(slash - m->fullname) : 0;
+        if (!o->defaults && a->search->n == 0 && slash &&
+            !(a->have_last && a->last.len == plen &&
+              memcmp(a->last.data, m->fullname, plen) == 0)) {
+            shelf_buf_add(b, m->fullname, plen + 1);
+            shelf_buf_addc(b, '\n');
+        }
+        if (slash) {
+            a->last.len = 0;
+            shelf_buf_add(&a->last, m->fullname, plen);
+            a->have_last = 1;
+        }
+        shelf_buf_adds(b, m->fullname);
+        shelf_buf_addc(b, '\n');
+        return shelf_buf_ok(&a->last) < 0 ? SHELF_ENOMEM : SHELF_OK;
+    }
+    shelf_buf mk;
+    shelf_buf_init(&mk);
+    int rc = prop_marks(m->props, m->hidden, ld != NULL, &mk, a->lg);
+    if (rc == 0 && !o->defaults && m->dflt && m->count > 1) {
+        if (mk.len)
+            shelf_buf_addc(&mk, ',');
+        shelf_buf_adds(&mk, "D");
+        rc = legend_add(a->lg, "D", "Default Module");
+    }
+    shelf_buf cell;
+    shelf_buf_init(&cell);
+    if (mk.len)
+        shelf_buf_addf(&cell, "(%s)", mk.data);
+    else
+        shelf_buf_adds(&cell, "");
+    shelf_buf_free(&mk);
+    char *cs = shelf_buf_take(&cell);
+    if (rc == 0)
+        rc = shelf_strv_push(&a->cells, "  ");
+    if (rc == 0)
+        rc = shelf_strv_push(&a->cells, m->fullname);
+    if (rc == 0)
+        rc = cs ? shelf_strv_push_owned(&a->cells, cs) : SHELF_ENOMEM;
+    else
+        free(cs);
+    if (rc == 0)
+        a->rows++;
+    return rc;
+}
+
+/* Starts the block of one MODULEPATH directory. */
+static void avail_block_start(avail_ctx *a, const char *path)
+{
+    shelf_strv_free(&a->cells);
+    shelf_strv_init(&a->cells);
+    a->rows = 0;
+    a->header = 0;
+    a->have_last = 0;
+    a->dirpath = path;
+}
+
+/* Ends the block: its banner and column table, then lets the output out. */
+static int avail_block_end(avail_ctx *a, size_t width, int *status)
+{
+    if (a->rows && !a->o->json && !a->o->terse) {
+        shelf_buf_adds(a->b, "\n");
+        banner(a->b, a->dirpath, width);
+        shelf_buf_adds(a->b, "\n");
+        column_table(a->b, (const char *const *)a->cells.v, a->rows, 3, width);
+        shelf_buf_adds(a->b, "\n");
+    }
+    size_t rows = a->rows;
+    shelf_strv_free(&a->cells);
+    shelf_strv_init(&a->cells);
+    *status |= flush_some(a->o->out, a->b, 65536);
+    return (int)(rows > 0 ? rows : 0);
+}
+
+/* Reads the rows of one directory of a single index. */
+typedef struct avail_stream {
+    avail_ctx *a;
+    read_catalog *cat;
+    size_t d;
+    int need_dflt;
+    shelf_buf sn;   /* the short name the group fields are for */
+    int have_sn;
+    size_t count;   /* its listed versions on MODULEPATH */
+    int multi;      /* it is in another MODULEPATH directory too */
+    int use_level;  /* its default is the row marked level_default */
+    char *dpath;    /* else what it resolves to (NULL: nothing) */
+    size_t found;
+} avail_stream;
+
+static void count_sn(void *ud, long level, int hidden)
+{
+    avail_stream *s = ud;
+    for (size_t d = 0; d < s->cat->ndirs; d++)
+        if (s->cat->dirs[d].level == level) {
+            if (!hidden || s->a->o->show_hidden)
+                s->count++;
+            if (d != s->d)
+                s->multi = 1;
+        }
+}
+
+/* The default and the count of sn, as defaults_build works them out. */
+static int avail_group(avail_stream *s, const char *sn, shelf_error *err)
+{
+    buf_set(&s->sn, sn);
+    s->have_sn = 1;
+    s->count = 0;
+    s->multi = 0;
+    free(s->dpath);
+    s->dpath = NULL;
+    if (shelf_buf_ok(&s->sn) < 0)
+        return SHELF_ENOMEM;
+    read_dir *dir = &s->cat->dirs[s->d];
+    int rc = shelf_index_sn_levels(dir->ix, sn, count_sn, s, err);
+    if (rc < 0)
+        return rc;
+    s->use_level = !s->multi && !rc_mentions(s->cat, s->d, sn);
+    if (s->use_level)
+        return SHELF_OK;
+    shelf_modfile mf;
+    shelf_error rerr = {0};
+    rc = shelf_resolve(shelf_engine_modulepath(s->a->e), sn, &mf, &rerr);
+    shelf_error_clear(&rerr);
+    if (rc == SHELF_ENOMEM)
+        return rc;
+    if (rc == 0) {
+        s->dpath = mf.path;
+        mf.path = NULL;
+        shelf_modfile_free(&mf);
+    }
+    return SHELF_OK;
+}
+
+typedef struct avail_row_ctx {
+    avail_stream *s;
+    shelf_error *err;
+} avail_row_ctx;
+
+static int avail_row(void *ud, const shelf_index_row *r)
+{
+    avail_row_ctx *c = ud;
+    avail_stream *s = c->s;
+    const cli_opts *o = s->a->o;
+    if (r->hidden && !o->show_hidden)
+        return SHELF_OK;
+    avail_ent m = {r->sn, r->version, r->fullname, r->file, s->cat->dirs[s->d].path,
+                   r->description, r->category, r->keywords, NULL, r->hidden, 0, 0};
+    if (s->need_dflt) {
+        if (!s->have_sn || strcmp(buf_str(&s->sn), r->sn) != 0) {
+            int rc = avail_group(s, r->sn, c->err);
+            if (rc < 0)
+                return rc;
+        }
+        m.dflt = s->use_level ? r->level_default
+                              : s->dpath && strcmp(s->dpath, r->file) == 0;
+        m.count = s->count;
+    }
+    shelf_strv props;
+    shelf_strv_init(&props);
+    if (r->props) {
+        char sep[2] = {SHELF_INDEX_SEP, '\0'};
+        if (shelf_strv_split(&props, r->props, sep, 1) < 0)
+            return SHELF_ENOMEM;
+    }
+    m.props = &props;
+    int rc = avail_entry(s->a, &m);
+    shelf_strv_free(&props);
+    return rc;
+}
+
 int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 {
     read_catalog cat;
@@ -1407,25 +1873,35 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     shelf_buf_init(&b);
     legend lg;
     legend_init(&lg);
+    avail_ctx a = {e, o, &search, &b, &lg, {0}, 0, 0, {0}, 0, NULL, 1};
+    shelf_strv_init(&a.cells);
+    shelf_buf_init(&a.last);
+    avail_stream s;
+    memset(&s, 0, sizeof s);
+    shelf_buf_init(&s.sn);
     int status = 0;
-    cat_need need = {SHELF_IXF_ALL, NULL, 0, o->terse && !o->json ? 0 : SHELF_IX_META};
-    int rc = catalog_build(e, o->terse && !o->json ? 0 : CAT_EVAL, &need, &cat, &err);
     /* `avail -t` prints no default marks: no defaults to work out. */
-    if (rc == 0 && (o->json || !o->terse || o->defaults))
+    int need_dflt = o->json || !o->terse || o->defaults;
+    cat_need need = {SHELF_IXF_ALL, NULL, 0, o->terse && !o->json ? 0 : SHELF_IX_META};
+    unsigned flags = o->terse && !o->json ? 0 : CAT_EVAL;
+    int rc = catalog_open(e, flags, &need, &cat, &err);
+    /* From a single fresh index, the modules stream from it directory by
+     * directory: nothing of the whole tree is held. */
+    shelf_index *six = rc == 0 ? catalog_single_index(&cat) : NULL;
+    if (six)
+        rc = stream_aliases(&cat, &err);
+    else if (rc == 0)
+        rc = catalog_fill(e, flags, &need, &cat, &err);
+    if (rc == 0 && !six && need_dflt)
         rc = defaults_build(e, &cat, o->show_hidden, &dv, &ndv);
     /* A word that names an alias searches for what the alias leads to. */
     for (int i = 0; rc == 0 && i < nargs; i++) {
-        long a = shelf_strv_find(&cat.alias_names, args[i]);
-        rc = shelf_strv_push(&search, a >= 0 ? cat.alias_targets.v[a] : args[i]);
+        long al = shelf_strv_find(&cat.alias_names, args[i]);
+        rc = shelf_strv_push(&search, al >= 0 ? cat.alias_targets.v[al] : args[i]);
     }
     if (rc < 0)
         goto done;
     size_t width = term_width();
-    cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
-    if (o->json && !arr) {
-        rc = SHELF_ENOMEM;
-        goto done;
-    }
     /* Aliases: the "Global Aliases" block, or "name(@target)" lines. */
     size_t nalias = 0;
     for (size_t i = 0; !o->json && i < cat.alias_names.n; i++) {
@@ -1472,95 +1948,38 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         shelf_buf_adds(&b, "\n");
     }
     size_t found = 0;
+    s.a = &a;
+    s.cat = &cat;
+    s.need_dflt = need_dflt;
     for (size_t d = 0; d < cat.ndirs; d++) {
         if (!cat.dirs[d].on_modulepath)
             continue;
-        shelf_strv_free(&cells);
-        shelf_strv_init(&cells);
-        const char *last_dir = NULL;
-        size_t last_len = 0, rows = 0;
-        int header = 0;
-        for (size_t i = 0; i < cat.n; i++) {
+        avail_block_start(&a, cat.dirs[d].path);
+        if (six) {
+            s.d = d;
+            s.have_sn = 0;
+            avail_row_ctx c = {&s, &err};
+            rc = shelf_index_level_rows(six, cat.dirs[d].level,
+                                        o->terse && !o->json ? 0 : SHELF_IX_META, avail_row,
+                                        &c, &err);
+        }
+        for (size_t i = 0; !six && rc == 0 && i < cat.n; i++) {
             const read_mod *m = &cat.mods[i];
-            if (m->dir != d || (m->mf.hidden && !o->show_hidden))
+            if (m->dir != d)
                 continue;
-            int dflt = is_default(dv, ndv, m);
-            if (o->defaults && !dflt)
-                continue;
-            if (search.n && !matches_any(m->mf.fullname, search.v, search.n) &&
-                !matches_any(m->mf.sn, search.v, search.n))
-                continue;
-            const shelf_loaded *ld = loaded_as(e, m);
-            if (o->json) {
-                cJSON *obj = mod_json(&cat, m, dflt, ld != NULL, 0);
-                if (!obj || !cJSON_AddItemToArray(arr, obj)) {
-                    cJSON_Delete(obj);
-                    rc = SHELF_ENOMEM;
-                    goto done;
-                }
-                continue;
-            }
-            if (o->terse) {
-                if (!header)
-                    shelf_buf_addf(&b, "%s:\n", cat.dirs[d].path);
-                header = 1;
-                /* The "name/" line before the versions of each name. */
-                const char *slash = strrchr(m->mf.fullname, '/');
-                size_t plen = slash ? (size_t)(slash - m->mf.fullname) : 0;
-                if (!o->defaults && search.n == 0 && slash &&
-                    !(last_dir && last_len == plen &&
-                      strncmp(last_dir, m->mf.fullname, plen) == 0)) {
-                    shelf_buf_add(&b, m->mf.fullname, plen + 1);
-                    shelf_buf_addc(&b, '\n');
-                }
-                if (slash) {
-                    last_dir = m->mf.fullname;
-                    last_len = plen;
-                }
-                shelf_buf_addf(&b, "%s\n", m->mf.fullname);
-                continue;
-            }
-            shelf_buf mk;
-            shelf_buf_init(&mk);
-            rc = prop_marks(&m->info.props, m->mf.hidden, ld != NULL, &mk, &lg);
-            const sn_default *sd = default_of(dv, ndv, m->mf.sn);
-            if (rc == 0 && !o->defaults && dflt && sd && sd->count > 1) {
-                if (mk.len)
-                    shelf_buf_addc(&mk, ',');
-                shelf_buf_adds(&mk, "D");
-                rc = legend_add(&lg, "D", "Default Module");
-            }
-            shelf_buf cell;
-            shelf_buf_init(&cell);
-            if (mk.len)
-                shelf_buf_addf(&cell, "(%s)", mk.data);
-            else
-                shelf_buf_adds(&cell, "");
-            shelf_buf_free(&mk);
-            char *cs = shelf_buf_take(&cell);
-            if (rc == 0)
-                rc = shelf_strv_push(&cells, "  ");
-            if (rc == 0)
-                rc = shelf_strv_push(&cells, m->mf.fullname);
-            if (rc == 0)
-                rc = cs ? shelf_strv_push_owned(&cells, cs) : SHELF_ENOMEM;
-            else
-                free(cs);
-            if (rc < 0)
-                goto done;
-            rows++;
+            const sn_default *sd = need_dflt ? default_of(dv, ndv, m->mf.sn) : NULL;
+            avail_ent ent = {m->mf.sn, m->mf.version, m->mf.fullname, m->mf.path,
+                             m->mf.mpath, m->info.description, m->info.category,
+                             m->info.keywords, &m->info.props, m->mf.hidden,
+                             need_dflt && is_default(dv, ndv, m), sd ? sd->count : 0};
+            rc = avail_entry(&a, &ent);
         }
-        found += rows;
-        if (rows) {
-            shelf_buf_adds(&b, "\n");
-            banner(&b, cat.dirs[d].path, width);
-            shelf_buf_adds(&b, "\n");
-            column_table(&b, (const char *const *)cells.v, rows, 3, width);
-            shelf_buf_adds(&b, "\n");
-        }
+        if (rc < 0)
+            goto done;
+        found += (size_t)avail_block_end(&a, width, &status);
     }
     if (o->json) {
-        status = json_print(arr);
+        fputs(a.json_first ? "[]\n" : "]\n", stdout);
         goto done;
     }
     if (!o->terse) {
@@ -1570,7 +1989,7 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         if (!o->quiet)
             message_tail(&b, AVAIL_TAIL, width);
     }
-    status = flush_buf(o->out, &b);
+    status |= flush_buf(o->out, &b);
 done:
     if (rc < 0) {
         if (err.code == SHELF_OK)
@@ -1582,6 +2001,10 @@ done:
     defaults_free(dv, ndv);
     shelf_strv_free(&search);
     shelf_strv_free(&cells);
+    shelf_strv_free(&a.cells);
+    shelf_buf_free(&a.last);
+    shelf_buf_free(&s.sn);
+    free(s.dpath);
     legend_free(&lg);
     shelf_buf_free(&b);
     catalog_free(&cat);
@@ -1964,6 +2387,153 @@ static int spider_search(read_catalog *cat, const cli_opts *o, const char *pat, 
     return rc;
 }
 
+/* spider's level-0 list (or its terse form) printed row by row from rows
+ * in spider's order: what level0_helper / level0_terse print for a sorted
+ * catalog. */
+typedef struct l0_stream {
+    const cli_opts *o;
+    char *const *words; /* keyword: the words a row must match */
+    size_t nwords;
+    shelf_buf *b;
+    size_t tw;
+    int in_group;
+    shelf_buf sn, prev, minpath, desc;
+    int has_prev, has_desc, full;
+    size_t len;
+    int status; /* 1 once output failed */
+} l0_stream;
+
+static void l0_init(l0_stream *s, const cli_opts *o, char *const *words, size_t nwords,
+                    shelf_buf *b, size_t width)
+{
+    memset(s, 0, sizeof *s);
+    s->o = o;
+    s->words = words;
+    s->nwords = nwords;
+    s->b = b;
+    s->tw = width - 4;
+    shelf_buf_init(&s->sn);
+    shelf_buf_init(&s->prev);
+    shelf_buf_init(&s->minpath);
+    shelf_buf_init(&s->desc);
+}
+
+static void l0_free(l0_stream *s)
+{
+    shelf_buf_free(&s->sn);
+    shelf_buf_free(&s->prev);
+    shelf_buf_free(&s->minpath);
+    shelf_buf_free(&s->desc);
+}
+
+/* Ends the current name's paragraph, then lets the output out. */
+static void l0_close(l0_stream *s)
+{
+    shelf_buf *b = s->b;
+    if (s->in_group && !s->o->terse) {
+        if (b->len && b->data[b->len - 1] == ',')
+            b->data[b->len - 1] = '\n';
+        if (s->has_desc) {
+            fill_words(b, buf_str(&s->desc), "    ", s->tw);
+            shelf_buf_addc(b, '\n');
+        }
+        shelf_buf_addc(b, '\n');
+    }
+    s->in_group = 0;
+    s->status |= flush_some(s->o->out, b, 65536);
+}
+
+static int l0_row(void *ud, const shelf_index_row *r)
+{
+    l0_stream *s = ud;
+    shelf_buf *b = s->b;
+    if ((r->hidden && !s->o->show_hidden) ||
+        (s->nwords && !keyword_match_row(r, s->words, s->nwords)))
+        return SHELF_OK;
+    if (!s->in_group || strcmp(buf_str(&s->sn), r->sn) != 0) {
+        l0_close(s);
+        s->in_group = 1;
+        buf_set(&s->sn, r->sn);
+        s->has_prev = 0;
+        if (s->o->terse) {
+            shelf_buf_adds(b, r->sn);
+            shelf_buf_adds(b, strcmp(r->sn, r->fullname) == 0 ? "\n" : "/\n");
+        } else {
+            size_t start = b->len;
+            shelf_buf_addf(b, "  %s:", r->sn);
+            s->len = b->len - start;
+            s->full = 0;
+            buf_set(&s->minpath, r->file);
+            s->has_desc = r->description != NULL;
+            buf_set(&s->desc, r->description ? r->description : "");
+        }
+    } else if (!s->o->terse && strcmp(r->file, buf_str(&s->minpath)) < 0) {
+        /* The description of the first file by path, as Lmod picks it. */
+        buf_set(&s->minpath, r->file);
+        s->has_desc = r->description != NULL;
+        buf_set(&s->desc, r->description ? r->description : "");
+    }
+    int dup = s->has_prev && strcmp(buf_str(&s->prev), r->fullname) == 0;
+    if (s->o->terse) {
+        if (strcmp(r->sn, r->fullname) != 0 && !dup) {
+            shelf_buf_adds(b, r->fullname);
+            shelf_buf_addc(b, '\n');
+        }
+    } else if (!s->full && !dup) {
+        s->len += strlen(r->fullname) + 2;
+        if (s->len > s->tw) {
+            shelf_buf_adds(b, " ...,");
+            s->full = 1;
+        } else {
+            shelf_buf_addc(b, ' ');
+            shelf_buf_adds(b, r->fullname);
+            shelf_buf_addc(b, ',');
+        }
+    }
+    if (s->o->terse || !s->full) {
+        buf_set(&s->prev, r->fullname);
+        s->has_prev = 1;
+    }
+    if (shelf_buf_ok(b) < 0 || shelf_buf_ok(&s->sn) < 0 || shelf_buf_ok(&s->prev) < 0 ||
+        shelf_buf_ok(&s->minpath) < 0 || shelf_buf_ok(&s->desc) < 0)
+        return SHELF_ENOMEM;
+    return SHELF_OK;
+}
+
+/* spider (no name) or keyword, from a single fresh index: 1 when done
+ * (*status set), 0 when the catalog must be read instead, <0 on error. */
+static int level0_stream(read_catalog *cat, shelf_index *ix, const cli_opts *o,
+                         char *const *words, size_t nwords, shelf_buf *b, size_t width,
+                         shelf_error *err, int *status)
+{
+    level_set ls;
+    memset(&ls, 0, sizeof ls);
+    int rc = reach_levels(cat, ix, &ls, err);
+    if (rc <= 0) {
+        level_set_free(&ls);
+        return rc;
+    }
+    l0_stream s;
+    l0_init(&s, o, words, nwords, b, width);
+    rc = shelf_index_sorted_rows(ix, ls.v, ls.n, nwords ? SHELF_IXF_KEYWORDS : SHELF_IXF_ALL,
+                                 words, nwords,
+                                 nwords ? SHELF_IX_META | SHELF_IX_WHATIS
+                                        : o->terse ? 0 : SHELF_IX_DESC,
+                                 l0_row, &s, err);
+    if (rc == 0) {
+        l0_close(&s);
+        if (!o->terse) {
+            border(b, width);
+            shelf_buf_adds(b, SPIDER_TAIL);
+            border(b, width);
+        }
+    }
+    *status = s.status;
+    l0_free(&s);
+    level_set_free(&ls);
+    return rc < 0 ? rc : 1;
+}
+
 /* Prints matched entries of cat as a JSON array (with their requirements). */
 static int catalog_json(shelf_engine *e, read_catalog *cat, const idxv *ix)
 {
@@ -2004,7 +2574,35 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
      * has (all their versions, for the level-1 and level-2 reports). */
     cat_need need = {nargs ? SHELF_IXF_NAMES : SHELF_IXF_ALL, args, (size_t)nargs,
                      SHELF_IX_META | (nargs ? SHELF_IX_HELP : 0)};
-    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
+    int rc = catalog_open(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
+    shelf_index *six = rc == 0 && nargs == 0 && !o->json ? catalog_single_index(&cat) : NULL;
+    if (six) {
+        /* The list of everything, straight from the index in its order. */
+        size_t width = term_width();
+        if (!o->terse) {
+            shelf_buf_addc(&b, '\n');
+            border(&b, width);
+            shelf_buf_adds(&b, "The following is a list of the modules currently available:\n");
+            border(&b, width);
+        }
+        int done = level0_stream(&cat, six, o, NULL, 0, &b, width, &err, &status);
+        rc = done < 0 ? done : 0;
+        if (done == 0) {
+            b.len = 0; /* nothing streamed yet: read the catalog */
+            if (b.data)
+                b.data[0] = '\0';
+            for (size_t d = 0; d < cat.ndirs; d++)
+                cat.dirs[d].ix = NULL;
+        }
+        if (done > 0) {
+            if (!o->terse && !o->quiet)
+                shelf_buf_adds(&b, "\n \n\n");
+            status |= flush_buf(o->out, &b);
+            goto done;
+        }
+    }
+    if (rc == 0)
+        rc = catalog_fill(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
     if (rc < 0)
         goto done;
     ix.v = calloc(cat.n + 1, sizeof *ix.v);
@@ -2088,7 +2686,36 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     int status = 0;
     idxv ix = {NULL, 0};
     cat_need need = {SHELF_IXF_KEYWORDS, args, (size_t)nargs, SHELF_IX_META | SHELF_IX_WHATIS};
-    int rc = catalog_build(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
+    int rc = catalog_open(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
+    shelf_index *six = rc == 0 && !o->json ? catalog_single_index(&cat) : NULL;
+    if (six) {
+        /* The matches straight from the index, in spider's order. */
+        size_t width = term_width();
+        if (!o->terse) {
+            border(&b, width);
+            shelf_buf_adds(&b, "\nThe following modules match your search criteria: \"");
+            for (int i = 0; i < nargs; i++)
+                shelf_buf_addf(&b, "%s%s", i ? "\", \"" : "", args[i]);
+            shelf_buf_adds(&b, "\"\n");
+            border(&b, width);
+            shelf_buf_addc(&b, '\n');
+        }
+        int done = level0_stream(&cat, six, o, args, (size_t)nargs, &b, width, &err, &status);
+        rc = done < 0 ? done : 0;
+        if (done == 0) {
+            b.len = 0; /* nothing streamed yet: read the catalog */
+            if (b.data)
+                b.data[0] = '\0';
+            for (size_t d = 0; d < cat.ndirs; d++)
+                cat.dirs[d].ix = NULL;
+        }
+        if (done > 0) {
+            status |= flush_buf(o->out, &b);
+            goto done;
+        }
+    }
+    if (rc == 0)
+        rc = catalog_fill(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
     if (rc == 0 && !(ix.v = calloc(cat.n + 1, sizeof *ix.v)))
         rc = oom(&err);
     if (rc < 0) {

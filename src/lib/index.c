@@ -14,18 +14,21 @@
  *   levels(id, path, root)  MODULEPATH directories; root = 1 for the root
  *   dirs(path, level, mtime)      every directory walked under a level,
  *                                 mtime in ns (-1: the level did not exist)
- *   markers(path, level, mtime, size)  default, .modulerc.lua, .modulerc and
+ *   markers(path, level, mtime, size, top)  default, .modulerc.lua, .modulerc and
  *                                 .version files (lstat: links are markers)
  *   modules(id, level, seq, name, sn, version, fullname, file, size, mtime,
  *           hash, hidden, is_default, marked_default, is_tcl, level_default,
- *           broken, description, category, keywords, url, help, family,
- *           whatis, props, deps, opens)
+ *           broken, description, category, keywords, url, family,
+ *           whatis, props, deps, opens, sorder)
  *                           one row per modulefile, seq = the order of the
  *                           tree scan; lists joined by "\x1e"; hash is
  *                           FNV-1a 64 of the file in hex; level_default = 1
  *                           for what the short name resolves to with this
  *                           level alone on MODULEPATH; broken = the error
- *                           of the spider evaluation
+ *                           of the spider evaluation; sorder = the rank
+ *                           in spider's order (name, version, file), so
+ *                           readers stream sorted lists without sorting
+ *   helps(id, text)         help texts, out of the pages avail reads
  *   edges(module, level, mseq, seq, fullname, path)  module -> level it opens
  *   aliases(level, seq, name, target)   module_alias() of .modulerc files
  *   rcnames(level, name)    names the .modulerc/.version files mention
@@ -445,14 +448,15 @@ static const char SCHEMA_SQL[] =
     " mtime INTEGER NOT NULL);"
     "CREATE INDEX dirs_rel ON dirs(level, rel);"
     "CREATE TABLE markers(path TEXT NOT NULL, level INTEGER NOT NULL,"
-    " mtime INTEGER NOT NULL, size INTEGER NOT NULL);"
+    " mtime INTEGER NOT NULL, size INTEGER NOT NULL, top INTEGER NOT NULL);"
     "CREATE TABLE modules(id INTEGER PRIMARY KEY, level INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, name TEXT NOT NULL, sn TEXT NOT NULL, version TEXT NOT NULL,"
     " fullname TEXT NOT NULL, file TEXT NOT NULL, size INTEGER, mtime INTEGER,"
     " hash TEXT, hidden INTEGER, is_default INTEGER, marked_default INTEGER,"
     " is_tcl INTEGER, level_default INTEGER, broken TEXT, description TEXT,"
     " category TEXT, keywords TEXT, url TEXT, family TEXT, whatis TEXT,"
-    " props TEXT, deps TEXT, opens TEXT, help TEXT);"
+    " props TEXT, deps TEXT, opens TEXT, sorder INTEGER);"
+    "CREATE TABLE helps(id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
     "CREATE TABLE edges(module INTEGER NOT NULL, level INTEGER NOT NULL,"
     " mseq INTEGER NOT NULL, seq INTEGER NOT NULL, fullname TEXT NOT NULL,"
     " path TEXT NOT NULL);"
@@ -470,15 +474,19 @@ static const char INDEX_SQL[] =
     "CREATE INDEX modules_level ON modules(level, seq, sn, version, fullname, file, hidden,"
     " is_default, marked_default, is_tcl, level_default, broken);"
     "CREATE INDEX modules_names ON modules(fullname, sn);"
-    "CREATE INDEX modules_sn ON modules(sn);"
+    "CREATE INDEX modules_sn ON modules(sn, level, hidden);"
+    "CREATE INDEX modules_sorder ON modules(sorder, level, hidden, sn, version, fullname,"
+    " file, level_default, description);"
+    "CREATE INDEX dirs_top ON dirs(rel, level);"
     "CREATE INDEX modules_file ON modules(file);"
     "CREATE INDEX dirs_sn ON dirs(sn);"
     "CREATE INDEX markers_level ON markers(level);"
+    "CREATE INDEX markers_top ON markers(top, level);"
     "CREATE INDEX edges_level ON edges(level, mseq, seq);";
 
 enum {
     ST_LEVEL, ST_DIR, ST_DIR_SN, ST_MARKER, ST_MODULE, ST_EDGE, ST_ALIAS, ST_RCNAME,
-    ST_COUNT
+    ST_HELP, ST_COUNT
 };
 
 static const char *const INSERT_SQL[ST_COUNT] = {
@@ -486,16 +494,17 @@ static const char *const INSERT_SQL[ST_COUNT] = {
     "INSERT INTO dirs(rel, level, mtime) VALUES(?1, ?2, ?3)",
     "UPDATE dirs SET sn=?2 WHERE level=?1 AND (rel=?2 OR (rel > ?2 || '/' AND"
     " rel < ?2 || '0'))",
-    "INSERT INTO markers(path, level, mtime, size) VALUES(?1, ?2, ?3, ?4)",
+    "INSERT INTO markers(path, level, mtime, size, top) VALUES(?1, ?2, ?3, ?4, ?5)",
     "INSERT INTO modules(level, seq, name, sn, version, fullname, file, size, mtime,"
     " hash, hidden, is_default, marked_default, is_tcl, level_default, broken,"
-    " description, category, keywords, url, help, family, whatis, props, deps, opens)"
+    " description, category, keywords, url, family, whatis, props, deps, opens)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-    " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+    " ?17, ?18, ?19, ?20, ?22, ?23, ?24, ?25, ?26)",
     "INSERT INTO edges(module, level, mseq, seq, fullname, path) VALUES(?1, ?2, ?3, ?4,"
     " ?5, ?6)",
     "INSERT INTO aliases(level, seq, name, target) VALUES(?1, ?2, ?3, ?4)",
     "INSERT INTO rcnames(level, name) VALUES(?1, ?2)",
+    "INSERT INTO helps(id, text) VALUES(?1, ?2)",
 };
 
 /* What the builder carries from one level to the next. */
@@ -577,6 +586,7 @@ static int walk_dirs(builder *b, long level, const char *path, int depth)
             sqlite3_bind_int64(ins, 2, level);
             sqlite3_bind_int64(ins, 3, mtime_ns(&cs));
             sqlite3_bind_int64(ins, 4, (sqlite3_int64)cs.st_size);
+            sqlite3_bind_int(ins, 5, depth == 0);
             rc = run_insert(b, ins);
         } else if (!marker && depth < TREE_MAX_DEPTH && stat(child, &cs) == 0 &&
                    S_ISDIR(cs.st_mode)) {
@@ -781,7 +791,6 @@ static int build_module(builder *b, long level, long seq, const shelf_modfile *m
         bind_str(ins, 18, rec.category);
         bind_str(ins, 19, rec.keywords);
         bind_str(ins, 20, rec.url);
-        bind_str(ins, 21, rec.help);
         bind_str(ins, 22, rec.family);
         if (bind_list(ins, 23, &rec.whatis) != SQLITE_OK ||
             bind_list(ins, 24, &rec.props) != SQLITE_OK ||
@@ -795,6 +804,12 @@ static int build_module(builder *b, long level, long seq, const shelf_modfile *m
         }
     }
     sqlite3_int64 id = sqlite3_last_insert_rowid(b->db);
+    if (rc == 0 && rec.help) {
+        ins = b->ins[ST_HELP];
+        sqlite3_bind_int64(ins, 1, id);
+        sqlite3_bind_text(ins, 2, rec.help, -1, SQLITE_STATIC);
+        rc = run_insert(b, ins);
+    }
     for (size_t k = 0; rc == 0 && k < rec.opens.n; k++) {
         long to = queue_level(b, rec.opens.v[k]);
         if (to < 0) {
@@ -909,9 +924,11 @@ static void open_previous(builder *b, const char *output)
     int ok = meta_check(b->old, output, NULL, &e) == 0;
     shelf_error_clear(&e);
     if (!ok || sqlite3_prepare_v2(b->old,
-                                  "SELECT hash, broken, description, category, keywords,"
-                                  " url, help, family, whatis, props, deps, opens FROM"
-                                  " modules WHERE file=?1 AND size=?2 AND mtime=?3 LIMIT 1",
+                                  "SELECT m.hash, m.broken, m.description, m.category,"
+                                  " m.keywords, m.url, h.text, m.family, m.whatis, m.props,"
+                                  " m.deps, m.opens FROM modules m LEFT JOIN helps h ON"
+                                  " h.id=m.id WHERE m.file=?1 AND m.size=?2 AND m.mtime=?3"
+                                  " LIMIT 1",
                                   -1, &b->reuse, NULL) != SQLITE_OK)
         goto drop;
     return;
@@ -927,6 +944,86 @@ static int exec_sql(builder *b, const char *sql)
     if (sqlite3_exec(b->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(b->db, b->err, b->tmpfile, "cannot write");
     return SHELF_OK;
+}
+
+/* One module for build_sorder: its id, and the fields spider sorts on. */
+typedef struct sort_row {
+    sqlite3_int64 id;
+    char *sn, *vkey, *file;
+} sort_row;
+
+/* spider's order: by short name as "sn/" sorts (so "a/" before "a-b/"),
+ * then version (shelf_version_cmp, through its key), then file. */
+static int cmp_sort_row(const void *a, const void *b)
+{
+    const sort_row *x = a, *y = b;
+    size_t lx = strlen(x->sn), ly = strlen(y->sn);
+    int c = strncmp(x->sn, y->sn, lx < ly ? lx : ly);
+    if (c == 0 && lx != ly)
+        c = (lx < ly ? '/' : (unsigned char)x->sn[ly]) -
+            (lx < ly ? (unsigned char)y->sn[lx] : '/');
+    if (c == 0)
+        c = strcmp(x->vkey, y->vkey);
+    if (c == 0)
+        c = strcmp(x->file, y->file);
+    return c;
+}
+
+/* Numbers every module in spider's order (modules.sorder), so that
+ * readers list matches sorted straight from an index, without sorting. */
+static int build_sorder(builder *b)
+{
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    sort_row *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = SHELF_OK;
+    if (sqlite3_prepare_v2(b->db, "SELECT id, sn, version, file FROM modules", -1, &sel,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(b->db, "UPDATE modules SET sorder=?2 WHERE id=?1", -1, &upd,
+                           NULL) != SQLITE_OK)
+        rc = db_fail(b->db, b->err, b->tmpfile, "cannot write");
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            sort_row *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = SHELF_ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        int oom = 0;
+        sort_row *r = &v[n++];
+        r->id = sqlite3_column_int64(sel, 0);
+        r->sn = col_dup(sel, 1, &oom);
+        const unsigned char *ver = sqlite3_column_text(sel, 2);
+        r->vkey = shelf_version_key(ver ? (const char *)ver : "");
+        r->file = col_dup(sel, 3, &oom);
+        if (oom || !r->sn || !r->vkey || !r->file)
+            rc = SHELF_ENOMEM;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(b->db, b->err, b->tmpfile, "cannot read");
+    if (rc == 0 && n)
+        qsort(v, n, sizeof *v, cmp_sort_row);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_bind_int64(upd, 1, v[i].id);
+        sqlite3_bind_int64(upd, 2, (sqlite3_int64)i);
+        rc = run_insert(b, upd);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].sn);
+        free(v[i].vkey);
+        free(v[i].file);
+    }
+    free(v);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    if (rc == SHELF_ENOMEM)
+        shelf_error_set(b->err, rc, NULL, NULL, 0, "out of memory");
+    return rc;
 }
 
 /* Writes the whole index into b->db (the temp file). */
@@ -964,6 +1061,8 @@ static int build_all(builder *b, const char *root)
         sqlite3_free(qstamp);
         shelf_buf_free(&sql);
     }
+    if (rc == 0)
+        rc = build_sorder(b);
     if (rc == 0)
         rc = exec_sql(b, INDEX_SQL);
     if (rc == 0)
@@ -1129,6 +1228,7 @@ struct shelf_index {
     char *file;
     char *root;
     sqlite3_stmt *level_path; /* SELECT path FROM levels WHERE id=? */
+    sqlite3_stmt *sn_levels;  /* shelf_index_sn_levels, prepared on first use */
     char *want_key;           /* the words the temp.want table holds sns for */
     char *kw_key;             /* the words the temp.kwhit table holds ids for */
     char *timestamp;          /* the admin's timestamp file, or NULL */
@@ -1187,6 +1287,7 @@ void shelf_index_close(shelf_index *ix)
     if (!ix)
         return;
     sqlite3_finalize(ix->level_path);
+    sqlite3_finalize(ix->sn_levels);
     sqlite3_close(ix->db);
     free(ix->file);
     free(ix->root);
@@ -1372,15 +1473,12 @@ int shelf_index_fresh(shelf_index *ix, const long *levels, size_t n, char *const
     if (fresh <= 0)
         return fresh;
     shelf_buf_init(&sql);
-    shelf_buf_adds(&sql, "SELECT m.level, m.path, m.mtime, m.size FROM markers m");
-    if (ix->timestamp)
-        shelf_buf_adds(&sql, " JOIN levels l ON l.id=m.level");
-    shelf_buf_adds(&sql, " WHERE ");
+    shelf_buf_adds(&sql, "SELECT m.level, m.path, m.mtime, m.size FROM markers m WHERE ");
     for (size_t i = 0; i < n; i++)
         shelf_buf_addf(&sql, "%sm.level=%ld%s", i ? " OR " : "(", levels[i],
                        i + 1 == n ? ") AND " : "");
     if (ix->timestamp)
-        shelf_buf_adds(&sql, "instr(substr(m.path, length(l.path)+2), '/')=0 AND ");
+        shelf_buf_adds(&sql, "m.top=1 AND ");
     shelf_buf_adds(&sql, "1 ORDER BY m.level");
     fresh = shelf_buf_ok(&sql) < 0 ? SHELF_ENOMEM : rows_fresh(ix, sql.data, 1, why);
     shelf_buf_free(&sql);
@@ -1567,7 +1665,8 @@ int shelf_index_query(shelf_index *ix, long level, shelf_index_filter filter,
                                                 " family, props, deps, "
                                               : "NULL, NULL, NULL, NULL, NULL, NULL, NULL, ");
     shelf_buf_adds(&sql, what & SHELF_IX_WHATIS ? "whatis, " : "NULL, ");
-    shelf_buf_adds(&sql, what & SHELF_IX_HELP ? "help, " : "NULL, ");
+    shelf_buf_adds(&sql, what & SHELF_IX_HELP ? "(SELECT text FROM helps h WHERE h.id=m.id), "
+                                              : "NULL, ");
     shelf_buf_adds(&sql, what & SHELF_IX_OPENS ? "opens" : "NULL");
     int nomem = 0;
     char *fts = filter == SHELF_IXF_KEYWORDS ? trigram_query(words, n, &nomem) : NULL;
@@ -1578,7 +1677,7 @@ int shelf_index_query(shelf_index *ix, long level, shelf_index_filter filter,
     /* Keyword candidates: only their rows are read, by id, in scan order. */
     shelf_buf_adds(&sql, fts ? " FROM temp.kwhit k CROSS JOIN modules m ON m.id=k.id"
                                " WHERE k.level=?1"
-                             : " FROM modules WHERE level=?1");
+                             : " FROM modules m WHERE level=?1");
     if (filter == SHELF_IXF_NAMES)
         shelf_buf_adds(&sql, " AND sn IN (SELECT sn FROM temp.want)");
     if (filter == SHELF_IXF_KEYWORDS && !fts) {
@@ -1710,6 +1809,156 @@ int shelf_index_rc_names(shelf_index *ix, long level, shelf_strv *out, shelf_err
 {
     return each_pair(ix, "SELECT name, '' FROM rcnames WHERE level=?1", level, push_name,
                      out, err);
+}
+
+/* Steps st (bound by the caller) and hands each row to cb as a
+ * shelf_index_row: columns level, sn, version, fullname, file, hidden,
+ * level_default, description, category, keywords, props, whatis. */
+static int each_row(shelf_index *ix, sqlite3_stmt *st,
+                    int (*cb)(void *ud, const shelf_index_row *r), void *ud, shelf_error *err)
+{
+    int rc = SHELF_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        shelf_index_row r;
+        r.level = (long)sqlite3_column_int64(st, 0);
+        r.sn = (const char *)sqlite3_column_text(st, 1);
+        r.version = (const char *)sqlite3_column_text(st, 2);
+        r.fullname = (const char *)sqlite3_column_text(st, 3);
+        r.file = (const char *)sqlite3_column_text(st, 4);
+        r.hidden = sqlite3_column_int(st, 5) != 0;
+        r.level_default = sqlite3_column_int(st, 6) != 0;
+        r.description = (const char *)sqlite3_column_text(st, 7);
+        r.category = (const char *)sqlite3_column_text(st, 8);
+        r.keywords = (const char *)sqlite3_column_text(st, 9);
+        r.props = (const char *)sqlite3_column_text(st, 10);
+        r.whatis = (const char *)sqlite3_column_text(st, 11);
+        if (!r.sn || !r.version || !r.fullname || !r.file) {
+            if (sqlite3_errcode(ix->db) == SQLITE_NOMEM) {
+                rc = SHELF_ENOMEM;
+                break;
+            }
+            continue; /* NOT NULL columns: only a damaged file */
+        }
+        rc = cb(ud, &r);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = read_fail(ix, err);
+    return rc;
+}
+
+/* The column list of each_row for `what`, appended to sql. */
+static void row_columns(shelf_buf *sql, unsigned what)
+{
+    shelf_buf_adds(sql, "SELECT level, sn, version, fullname, file, hidden, level_default, ");
+    shelf_buf_adds(sql, what & (SHELF_IX_META | SHELF_IX_DESC) ? "description, " : "NULL, ");
+    shelf_buf_adds(sql, what & SHELF_IX_META ? "category, keywords, props, " : "NULL, NULL, NULL, ");
+    shelf_buf_adds(sql, what & SHELF_IX_WHATIS ? "whatis" : "NULL");
+}
+
+int shelf_index_level_rows(shelf_index *ix, long level, unsigned what,
+                           int (*cb)(void *ud, const shelf_index_row *r), void *ud,
+                           shelf_error *err)
+{
+    shelf_buf sql;
+    shelf_buf_init(&sql);
+    row_columns(&sql, what);
+    shelf_buf_adds(&sql, " FROM modules WHERE level=?1 ORDER BY seq");
+    if (shelf_buf_ok(&sql) < 0) {
+        shelf_buf_free(&sql);
+        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        return SHELF_ENOMEM;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) == SQLITE_OK
+                 ? SHELF_OK
+                 : read_fail(ix, err);
+    shelf_buf_free(&sql);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, level);
+        rc = each_row(ix, st, cb, ud, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int shelf_index_sorted_rows(shelf_index *ix, const long *levels, size_t n,
+                            shelf_index_filter filter, char *const *words, size_t nwords,
+                            unsigned what, int (*cb)(void *ud, const shelf_index_row *r),
+                            void *ud, shelf_error *err)
+{
+    int nomem = 0;
+    char *fts = filter == SHELF_IXF_KEYWORDS ? trigram_query(words, nwords, &nomem) : NULL;
+    shelf_buf sql;
+    shelf_buf_init(&sql);
+    row_columns(&sql, what);
+    /* Candidates of the trigram search are few: fetched by id, then sorted;
+     * else the sorder index gives the order without sorting. */
+    shelf_buf_adds(&sql, fts ? " FROM modules WHERE id IN (SELECT rowid FROM kwsearch WHERE"
+                               " kwsearch MATCH ?1) AND "
+                             : " FROM modules WHERE ");
+    /* "+level": never the level index, which would need a sort. */
+    if (n)
+        shelf_buf_adds(&sql, "+");
+    level_clause(&sql, levels, n);
+    shelf_buf_adds(&sql, fts ? "1 ORDER BY +sorder" : "1 ORDER BY sorder");
+    int rc = SHELF_OK;
+    if (nomem || shelf_buf_ok(&sql) < 0) {
+        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        rc = SHELF_ENOMEM;
+    }
+    sqlite3_stmt *st = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) != SQLITE_OK)
+        rc = read_fail(ix, err);
+    shelf_buf_free(&sql);
+    if (rc == 0 && fts)
+        sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+    if (rc == 0)
+        rc = each_row(ix, st, cb, ud, err);
+    sqlite3_finalize(st);
+    free(fts);
+    return rc;
+}
+
+int shelf_index_sn_levels(shelf_index *ix, const char *sn,
+                          void (*cb)(void *ud, long level, int hidden), void *ud,
+                          shelf_error *err)
+{
+    if (!ix->sn_levels && sqlite3_prepare_v2(ix->db, "SELECT level, hidden FROM modules"
+                                                     " WHERE sn=?1", -1, &ix->sn_levels,
+                                             NULL) != SQLITE_OK)
+        return read_fail(ix, err);
+    sqlite3_stmt *st = ix->sn_levels;
+    sqlite3_bind_text(st, 1, sn, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        cb(ud, (long)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1) != 0);
+    int rc = step == SQLITE_DONE ? SHELF_OK : read_fail(ix, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* each_pair's callback for shelf_index_all_edges: the level as text. */
+typedef struct edge_fwd {
+    int (*cb)(void *ud, long level, const char *opened);
+    void *ud;
+} edge_fwd;
+
+static int edge_forward(void *ud, const char *level, const char *opened)
+{
+    edge_fwd *f = ud;
+    return f->cb(f->ud, strtol(level, NULL, 10), opened);
+}
+
+int shelf_index_all_edges(shelf_index *ix,
+                          int (*cb)(void *ud, long level, const char *opened), void *ud,
+                          shelf_error *err)
+{
+    edge_fwd f = {cb, ud};
+    return each_pair(ix, "SELECT DISTINCT level, path FROM edges ORDER BY level", -1,
+                     edge_forward, &f, err);
 }
 
 long shelf_index_count(shelf_index *ix)

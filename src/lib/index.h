@@ -21,7 +21,7 @@
 
 /* Bumped whenever the tables change: an index with another number is
  * never read and is rebuilt completely by `shelf index`. */
-#define SHELF_INDEX_SCHEMA 2
+#define SHELF_INDEX_SCHEMA 3
 
 /* ---- spider records --------------------------------------------------- */
 
@@ -139,7 +139,8 @@ enum {
     SHELF_IX_META = 1,   /* description, category, keywords, url, family, props, deps */
     SHELF_IX_WHATIS = 2, /* the whatis lines */
     SHELF_IX_HELP = 4,   /* the help text */
-    SHELF_IX_OPENS = 8   /* the directories opened */
+    SHELF_IX_OPENS = 8,  /* the directories opened */
+    SHELF_IX_DESC = 16   /* the description alone (streaming reads) */
 };
 
 /* One module of the index, handed to a query's callback. */
@@ -194,6 +195,54 @@ int shelf_index_rc_names(shelf_index *ix, long level, shelf_strv *out, shelf_err
 int shelf_index_broken(shelf_index *ix,
                        int (*cb)(void *ud, const char *file, const char *message),
                        void *ud, shelf_error *err);
+
+/* ---- streaming reads ------------------------------------------------------ */
+
+/* One module row, valid only during the callback that receives it: the
+ * strings point into the database's row, nothing is allocated per row. */
+typedef struct shelf_index_row {
+    long level;
+    const char *sn, *version, *fullname, *file;
+    int hidden, level_default;
+    /* With SHELF_IX_META (else NULL; description also with SHELF_IX_DESC);
+     * props joined by SHELF_INDEX_SEP. */
+    const char *description, *category, *keywords, *props;
+    /* With SHELF_IX_WHATIS (else NULL): the whatis lines joined by SHELF_INDEX_SEP. */
+    const char *whatis;
+} shelf_index_row;
+
+#define SHELF_INDEX_SEP '\x1e'
+
+/* Calls cb for each module of level, in the order of the tree scan (the
+ * order avail prints), with the fields `what` names. cb returns 0 or a
+ * negative code that stops the walk and is returned. Returns 0, SHELF_EIO
+ * (err set), SHELF_ENOMEM or cb's code. */
+int shelf_index_level_rows(shelf_index *ix, long level, unsigned what,
+                           int (*cb)(void *ud, const shelf_index_row *r), void *ud,
+                           shelf_error *err);
+
+/* Calls cb for each module of levels[0..n) in spider's order: by short
+ * name (as "name/" sorts), version (shelf_version_cmp) and file, the order
+ * recorded by `shelf index`. With SHELF_IXF_KEYWORDS and words, only rows
+ * that may contain a word (a superset, as shelf_index_query; every row
+ * when a word is too short for the trigram search); SHELF_IXF_ALL: all.
+ * Returns as shelf_index_level_rows. */
+int shelf_index_sorted_rows(shelf_index *ix, const long *levels, size_t n,
+                            shelf_index_filter filter, char *const *words, size_t nwords,
+                            unsigned what, int (*cb)(void *ud, const shelf_index_row *r),
+                            void *ud, shelf_error *err);
+
+/* Calls cb(ud, level, hidden) for every module whose short name is sn.
+ * 0, SHELF_EIO (err set) or SHELF_ENOMEM. */
+int shelf_index_sn_levels(shelf_index *ix, const char *sn,
+                          void (*cb)(void *ud, long level, int hidden), void *ud,
+                          shelf_error *err);
+
+/* Calls cb(ud, level, opened) once per distinct (level, directory) pair of
+ * the hierarchy's edges. Same returns as shelf_index_edges. */
+int shelf_index_all_edges(shelf_index *ix,
+                          int (*cb)(void *ud, long level, const char *opened), void *ud,
+                          shelf_error *err);
 
 /* Number of modules recorded, or <0 on error. */
 long shelf_index_count(shelf_index *ix);

@@ -178,6 +178,42 @@ case $got in *"is stale"*) pass "timestamp index: stale when FILE is removed" ;;
     *) fail "timestamp index: stale when FILE is removed" "$got" ;; esac
 rm -rf "$core/.shelf"
 
+# A generated three-level tree (bench/gen-tree: a few hundred modules with
+# whatis, help, properties, hidden versions) with a compiler and an MPI
+# loaded: the streamed answers of the index are the tree's, byte for byte,
+# in both freshness modes.
+if [ -x "$SHELF_SRCDIR/bench/gen-tree" ] && command -v python3 >/dev/null; then
+    python3 "$SHELF_SRCDIR/bench/gen-tree" 200 "$t/gen" >/dev/null 2>&1
+    . "$t/gen/bench.env"
+    gcore="$t/gen/lua/Core"
+    gmp=$(env -i HOME="$t" PATH=/usr/bin:/bin MODULEPATH="$gcore" "$SHELF" bash load \
+        "$COMPILER" "$MPI" 2>/dev/null | tr ';' '\n' | sed -n 's/^ *MODULEPATH=//p' |
+        sed "s/^'//; s/'$//")
+    case $gmp in */MPI/*:*/Compiler/*:"$gcore") pass "generated tree: $COMPILER and $MPI open their levels" ;;
+        *) fail "generated tree: $COMPILER and $MPI open their levels" "$gmp" ;; esac
+    gcmds="avail|avail -t|avail -d|avail -t -d|--json avail|--show_hidden avail|avail $SPIDER_NAME"
+    gcmds="$gcmds|spider|spider -t|spider $SPIDER_NAME|--json spider $SPIDER_NAME"
+    v=$(ls "$gcore/$SPIDER_NAME" 2>/dev/null | sed -n 's/\.lua$//p' | head -1)
+    gcmds="$gcmds|spider $SPIDER_NAME/$v|keyword $KEYWORD|keyword $KEYWORD model a"
+    gcmds="$gcmds|keyword -t $KEYWORD|--json keyword $KEYWORD|--json spider|is-avail $SPIDER_NAME"
+    cmds=$gcmds
+    all "$gmp" >"$t/genwalk"
+    "$SHELF" index -q "$gcore"
+    all "$gmp" >"$t/genix"
+    cmp -s "$t/genwalk" "$t/genix" && pass "generated tree: same output with the index" ||
+        fail "generated tree: same output with the index" "$(diff "$t/genwalk" "$t/genix" | head -20)"
+    rm -rf "$gcore/.shelf"
+    "$SHELF" index -q --timestamp "$t/genstamp" "$gcore"
+    all "$gmp" >"$t/genstamped"
+    cmp -s "$t/genwalk" "$t/genstamped" && pass "generated tree: same output, timestamp mode" ||
+        fail "generated tree: same output, timestamp mode" \
+            "$(diff "$t/genwalk" "$t/genstamped" | head -20)"
+    grep -q "is stale" "$t/genix" "$t/genstamped" && fail "generated tree: no hint when fresh" ||
+        pass "generated tree: no hint when fresh"
+else
+    pass "# SKIP no bench/gen-tree or python3"
+fi
+
 "$SHELF" index >/dev/null 2>&1; st=$?
 is "$st" 2 "index without DIR is a usage error"
 
