@@ -2874,6 +2874,53 @@ static int access_one(shelf_engine *e, access_kind kind, const char *name, shelf
     return rc;
 }
 
+/* whatis --json: [{"name", "file", "whatis": [...]}] on stdout; a Tcl
+ * modulefile (not evaluated) has "tcl": true and no whatis lines. */
+static int whatis_json(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int status = arr ? 0 : 1;
+    for (int i = 0; arr && i < nargs; i++) {
+        shelf_modfile mf;
+        shelf_error err = {0};
+        int rc = find_module(e, args[i], &mf, &err);
+        if (rc < 0) {
+            if (rc == SHELF_ENOTFOUND) {
+                shelf_error_clear(&err);
+                shelf_error_set(&err, rc, NULL, NULL, 0, "unknown module \"%s\"", args[i]);
+            }
+            cli_print_error(o->out, &err);
+            shelf_error_clear(&err);
+            status = 1;
+            continue;
+        }
+        read_mod m;
+        read_mod_init(&m);
+        rc = mf.is_tcl ? 0 : read_eval(e, &mf, SHELF_MODE_WHATIS, &m, NULL, &err);
+        cJSON *obj = cJSON_CreateObject();
+        cJSON *lines = obj ? cJSON_AddArrayToObject(obj, "whatis") : NULL;
+        int ok = rc == 0 && lines &&
+                 cJSON_AddStringToObject(obj, "name", mf.fullname) &&
+                 cJSON_AddStringToObject(obj, "file", mf.path) &&
+                 (!mf.is_tcl || cJSON_AddTrueToObject(obj, "tcl"));
+        for (size_t k = 0; ok && k < m.info.whatis.n; k++)
+            ok = cJSON_AddItemToArray(lines, cJSON_CreateString(m.info.whatis.v[k]));
+        if (ok)
+            ok = cJSON_AddItemToArray(arr, obj);
+        else
+            cJSON_Delete(obj);
+        if (rc < 0)
+            cli_print_error(o->out, &err);
+        else if (!ok)
+            fprintf(o->out, "shelf: error: out of memory\n");
+        status |= !ok || rc < 0;
+        read_mod_free(&m);
+        shelf_error_clear(&err);
+        shelf_modfile_free(&mf);
+    }
+    return json_print(arr) | status;
+}
+
 static int access_cmd(shelf_engine *e, const cli_opts *o, access_kind kind,
                       char **args, int nargs)
 {
@@ -2887,6 +2934,8 @@ static int access_cmd(shelf_engine *e, const cli_opts *o, access_kind kind,
                 names[kind], names[kind]);
         return 1;
     }
+    if (kind == ACCESS_WHATIS && o->json)
+        return whatis_json(e, o, args, nargs);
     int status = 0;
     for (int i = 0; i < nargs; i++) {
         shelf_buf b;

@@ -341,8 +341,9 @@ int main(int argc, char **argv)
     if (rc == 0 && is_read(kind)) {
         status = run_read(&e, &o, kind, args, nargs);
         print_messages(&e, &o);
-        if (status != 0) {
-            /* As Lmod: `eval "$(shelf bash is-loaded x)"` must fail too. */
+        if (status != 0 && !o.json) {
+            /* As Lmod: `eval "$(shelf bash is-loaded x)"` must fail too
+             * (with --json, stdout holds only the JSON document). */
             shelf_emit_failure(o.shell, &out);
             fwrite(out.data ? out.data : "", 1, out.len, stdout);
         }

@@ -242,6 +242,15 @@ is "$got" "foo 1.0 gpu Foo one False" "--json avail describes each module"
 got=$(session "$small_mp" "$SHELF" 'module load foo/1.0; "$MODCMD" bash --json list 2>/dev/null' |
       python3 -c 'import json,sys; print([m["fullname"] for m in json.load(sys.stdin)])')
 is "$got" "['foo/1.0']" "--json list lists the loaded modules"
+# whatis --json: one object per module, the whatis lines as Lmod's whatis
+# prints them after the name; an unknown module fails but the JSON stays valid.
+out "$small_mp" "$SHELF" whatis foo/1.0 >/dev/null
+want=$(sed -n 's/^foo\/1\.0 *: //p' "$tmp/err" | tr '\n' '|')
+out "$small_mp" "$SHELF" --json whatis foo/1.0 nosuch >/dev/null; st=$?
+got=$(python3 -c 'import json,sys
+d = json.load(sys.stdin)
+print(len(d), d[0]["name"], "|".join(d[0]["whatis"]) + "|")' <"$tmp/stdout")
+is "$st:$got" "1:1 foo/1.0 $want" "--json whatis: lines as whatis prints them; unknown module fails"
 
 # ---- help texts ------------------------------------------------------------------
 for cmd in load try-load unload swap purge reload refresh use unuse reset list avail \
