@@ -72,6 +72,7 @@ typedef struct tree_dir {
     size_t nfiles, capfiles;
     struct tree_dir **dirs;     /* subdirectories (not yet read when !listed) */
     size_t ndirs, capdirs;
+    shelf_strv absent;          /* names looked up and found not to exist */
 } tree_dir;
 
 /* Deeper directories are not read: this ends symbolic-link loops. */
@@ -100,7 +101,7 @@ tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
  * those two names only (the second not at all when `plain_absent`, i.e.
  * nothing is called `name`). 1 and *out filled (caller frees the strings),
  * 0 when there is none, SHELF_ENOMEM. */
-int tree_dir_find_file(const tree_dir *d, const char *name, int plain_absent,
+int tree_dir_find_file(tree_dir *d, const char *name, int plain_absent,
                        tree_file *out);
 /* 1 if d (loaded or nonempty-probed children) is a module directory:
  * a marker, or no non-empty subdirectory. <0 on OOM. */

@@ -773,7 +773,21 @@ void tree_dir_free(tree_dir *d)
     free(d->rel);
     free(d->name);
     free(d->default_value);
+    shelf_strv_free(&d->absent);
     free(d);
+}
+
+/* 1 if `name` was found not to exist in d before (no need to look again). */
+static int known_absent(const tree_dir *d, const char *name)
+{
+    return shelf_strv_find(&d->absent, name) >= 0;
+}
+
+/* Remembers that `name` does not exist in d; forgetting on OOM only costs
+ * a later look. */
+static void note_absent(tree_dir *d, const char *name)
+{
+    (void)shelf_strv_push(&d->absent, name);
 }
 
 /* The marker names, as bits of the `present` mask of read_markers(). */
@@ -1072,6 +1086,10 @@ tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
     tree_dir *c = find_child(d, name);
     if (c || d->listed)
         return c;
+    if (known_absent(d, name)) {
+        *absent = 1;
+        return NULL;
+    }
     char *p = shelf_path_join(d->path, name);
     if (!p) {
         *oom = 1;
@@ -1080,6 +1098,8 @@ tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
     struct stat st;
     int ok = stat(p, &st) == 0;
     *absent = !ok && errno == ENOENT;
+    if (*absent)
+        note_absent(d, name);
     ok = ok && S_ISDIR(st.st_mode) && access(p, R_OK | X_OK) == 0;
     free(p);
     if (!ok)
@@ -1090,7 +1110,7 @@ tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
     return c;
 }
 
-int tree_dir_find_file(const tree_dir *d, const char *name, int plain_absent,
+int tree_dir_find_file(tree_dir *d, const char *name, int plain_absent,
                        tree_file *out)
 {
     memset(out, 0, sizeof *out);
@@ -1114,12 +1134,18 @@ int tree_dir_find_file(const tree_dir *d, const char *name, int plain_absent,
     char *lua = str_cat3(name, ".lua", "");
     if (!lua)
         return SHELF_ENOMEM;
-    int keep = tree_keep_name(lua);
+    int keep = tree_keep_name(lua) && !known_absent(d, lua);
     char *p = keep ? shelf_path_join(d->path, lua) : NULL;
-    free(lua);
-    if (keep && !p)
+    if (keep && !p) {
+        free(lua);
         return SHELF_ENOMEM;
-    if (p && is_regular(p)) {
+    }
+    struct stat st;
+    int lua_exists = p && stat(p, &st) == 0;
+    if (p && !lua_exists && errno == ENOENT)
+        note_absent(d, lua);
+    free(lua);
+    if (lua_exists && S_ISREG(st.st_mode)) {
         out->name = strdup(name);
         out->path = p;
         out->is_lua = 1;
