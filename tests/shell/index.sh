@@ -155,6 +155,11 @@ echo 'whatis("Description: quiet version")' >"$core/newpkg/9.9.lua"
 got=$(run "$core" avail -t)
 case $got in *newpkg/9.9*|*stale*) fail "timestamp index: trusted while FILE is untouched" "$got" ;;
     *) pass "timestamp index: trusted while FILE is untouched" ;; esac
+# SHELF_INDEX_CHECK=dirs: the full check all the same.
+got=$(env -i HOME="$t" PATH=/usr/bin:/bin XDG_CACHE_HOME="$t/cache" MODULEPATH="$core" \
+      SHELF_INDEX_CHECK=dirs "$SHELF" bash avail -t 2>&1)
+case $got in *"is stale"*newpkg/9.9*) pass "SHELF_INDEX_CHECK=dirs checks every directory" ;;
+    *) fail "SHELF_INDEX_CHECK=dirs checks every directory" "$got" ;; esac
 touch "$t/stamp"
 got=$(run "$core" avail -t)
 case $got in *"is stale"*"$t/stamp"*newpkg/9.9*) pass "timestamp index: stale once FILE is touched" ;;
