@@ -1100,7 +1100,9 @@ tree_dir *tree_dir_lookup(const char *mpath, tree_dir *d, const char *name,
     *absent = !ok && errno == ENOENT;
     if (*absent)
         note_absent(d, name);
-    ok = ok && S_ISDIR(st.st_mode) && access(p, R_OK | X_OK) == 0;
+    /* No access() check: an unreadable directory lists as empty, which
+     * makes it no module, as skipping it would. */
+    ok = ok && S_ISDIR(st.st_mode);
     free(p);
     if (!ok)
         return NULL;

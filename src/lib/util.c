@@ -9,9 +9,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shelf-internal.h"
 
@@ -328,20 +330,25 @@ char *shelf_path_join(const char *a, const char *b)
 
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* open/read rather than stdio: no fstat, one call less per modulefile. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         shelf_error_set(err, SHELF_EIO, NULL, path, 0, "cannot open %s: %s",
                         path, strerror(errno));
         return SHELF_EIO;
     }
     char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        shelf_buf_add(out, chunk, n);
-    int failed = ferror(f);
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        shelf_buf_add(out, chunk, (size_t)n);
+    }
     int saved = errno;
-    fclose(f);
-    if (failed) {
+    close(fd);
+    if (n < 0) {
         shelf_error_set(err, SHELF_EIO, NULL, path, 0, "cannot read %s: %s",
                         path, strerror(saved));
         return SHELF_EIO;
