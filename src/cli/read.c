@@ -2500,6 +2500,16 @@ static int l0_row(void *ud, const shelf_index_row *r)
     return SHELF_OK;
 }
 
+
+/* level0_stream() declined (nothing was streamed): drop what was prepared
+ * for it, so the catalog path prints from the start. */
+static void stream_declined(read_catalog *cat, shelf_buf *b)
+{
+    shelf_buf_reset(b);
+    for (size_t d = 0; d < cat->ndirs; d++)
+        cat->dirs[d].ix = NULL;
+}
+
 /* spider (no name) or keyword, from a single fresh index: 1 when done
  * (*status set), 0 when the catalog must be read instead, <0 on error. */
 static int level0_stream(read_catalog *cat, shelf_index *ix, const cli_opts *o,
@@ -2587,13 +2597,8 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         }
         int done = level0_stream(&cat, six, o, NULL, 0, &b, width, &err, &status);
         rc = done < 0 ? done : 0;
-        if (done == 0) {
-            b.len = 0; /* nothing streamed yet: read the catalog */
-            if (b.data)
-                b.data[0] = '\0';
-            for (size_t d = 0; d < cat.ndirs; d++)
-                cat.dirs[d].ix = NULL;
-        }
+        if (done == 0)
+            stream_declined(&cat, &b);
         if (done > 0) {
             if (!o->terse && !o->quiet)
                 shelf_buf_adds(&b, "\n \n\n");
@@ -2702,13 +2707,8 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         }
         int done = level0_stream(&cat, six, o, args, (size_t)nargs, &b, width, &err, &status);
         rc = done < 0 ? done : 0;
-        if (done == 0) {
-            b.len = 0; /* nothing streamed yet: read the catalog */
-            if (b.data)
-                b.data[0] = '\0';
-            for (size_t d = 0; d < cat.ndirs; d++)
-                cat.dirs[d].ix = NULL;
-        }
+        if (done == 0)
+            stream_declined(&cat, &b);
         if (done > 0) {
             status |= flush_buf(o->out, &b);
             goto done;

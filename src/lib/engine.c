@@ -803,25 +803,13 @@ int shelf_engine_refresh(shelf_engine *e, shelf_error *err)
     return SHELF_OK;
 }
 
-static char *absolute_dir(const char *dir)
-{
-    if (dir[0] == '/')
-        return strdup(dir);
-    char *cwd = getcwd(NULL, 0);
-    if (!cwd)
-        return NULL;
-    char *joined = shelf_path_join(cwd, dir);
-    free(cwd);
-    return joined;
-}
-
 int shelf_engine_use(shelf_engine *e, char *const *dirs, size_t n, int append,
                      shelf_error *err)
 {
     /* `use a b` leaves a before b, as Lmod does. */
     for (size_t k = 0; k < n; k++) {
         const char *dir = dirs[append ? k : n - 1 - k];
-        char *abs = absolute_dir(dir);
+        char *abs = shelf_path_absolute(dir);
         if (!abs)
             return oom(err);
         size_t len = strlen(abs);
@@ -844,7 +832,7 @@ int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
                        shelf_error *err)
 {
     for (size_t k = 0; k < n; k++) {
-        char *abs = absolute_dir(dirs[k]);
+        char *abs = shelf_path_absolute(dirs[k]);
         if (!abs)
             return oom(err);
         size_t len = strlen(abs);

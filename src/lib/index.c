@@ -239,13 +239,7 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 /* dir made absolute (against the working directory) and normalized. */
 static char *abs_dir(const char *dir)
 {
-    if (dir[0] == '/')
-        return shelf_dir_norm(dir);
-    char *cwd = getcwd(NULL, 0);
-    if (!cwd)
-        return NULL;
-    char *joined = shelf_path_join(cwd, dir);
-    free(cwd);
+    char *joined = shelf_path_absolute(dir);
     char *n = joined ? shelf_dir_norm(joined) : NULL;
     free(joined);
     return n;

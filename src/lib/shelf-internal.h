@@ -12,6 +12,9 @@ int shelf_str_starts(const char *s, const char *prefix);
 int shelf_str_ends(const char *s, const char *suffix);
 /* a + "/" + b (no doubled slash); NULL on OOM. */
 char *shelf_path_join(const char *a, const char *b);
+/* path joined to the working directory when relative (not normalized);
+ * a new string, NULL on OOM or when the working directory is unknown. */
+char *shelf_path_absolute(const char *path);
 /* Appends the whole file to out. Returns 0, SHELF_EIO (err names the file
  * and the reason) or SHELF_ENOMEM. */
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err);

@@ -328,6 +328,18 @@ char *shelf_path_join(const char *a, const char *b)
     return shelf_buf_take(&buf);
 }
 
+char *shelf_path_absolute(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd)
+        return NULL;
+    char *joined = shelf_path_join(cwd, path);
+    free(cwd);
+    return joined;
+}
+
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err)
 {
     /* open/read rather than stdio: no fstat, one call less per modulefile. */
