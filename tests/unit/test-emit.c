@@ -44,6 +44,14 @@ static char *emit1(shelf_shell sh, shelf_change_kind kind, const char *name,
     return s;
 }
 
+/* Emits one change and compares the whole output. */
+#define CHECK_EMIT1(sh, kind, name, value, value2, expected)               \
+    do {                                                                   \
+        char *out_ = emit1(sh, kind, name, value, value2);                 \
+        CHECK_STR(out_, expected);                                         \
+        free(out_);                                                        \
+    } while (0)
+
 static void test_shell_names(void)
 {
     const char *names[] = {"bash", "zsh", "sh", "ksh", "csh", "tcsh",
@@ -110,91 +118,67 @@ static void test_invalid_names(void)
 
 static void test_sh(void)
 {
-    char *s = emit1(SHELF_SH_BASH, SHELF_CHANGE_SETENV, "FOO", "/usr/bin:/x", NULL);
-    CHECK_STR(s, "FOO=/usr/bin:/x;\nexport FOO;\n");
-    free(s);
-    s = emit1(SHELF_SH_SH, SHELF_CHANGE_SETENV, "FOO", "it's $x", NULL);
-    CHECK_STR(s, "FOO='it'\\''s $x';\nexport FOO;\n");
-    free(s);
-    s = emit1(SHELF_SH_ZSH, SHELF_CHANGE_SETENV, "FOO", "'", NULL);
-    CHECK_STR(s, "FOO=\\';\nexport FOO;\n"); /* no empty '' pair */
-    free(s);
-    s = emit1(SHELF_SH_KSH, SHELF_CHANGE_SETENV, "FOO", "", NULL);
-    CHECK_STR(s, "FOO='';\nexport FOO;\n");
-    free(s);
-    s = emit1(SHELF_SH_KSH, SHELF_CHANGE_SETENV, "FOO", NULL, NULL);
-    CHECK_STR(s, "FOO='';\nexport FOO;\n");
-    free(s);
-    s = emit1(SHELF_SH_BASH, SHELF_CHANGE_UNSETENV, "FOO", NULL, NULL);
-    CHECK_STR(s, "unset FOO;\n");
-    free(s);
-    s = emit1(SHELF_SH_BASH, SHELF_CHANGE_ALIAS, "ll", "ls -l", NULL);
-    CHECK_STR(s, "alias ll='ls -l';\n");
-    free(s);
-    s = emit1(SHELF_SH_BASH, SHELF_CHANGE_UNALIAS, "ll", NULL, NULL);
-    CHECK_STR(s, "unalias ll 2>/dev/null || true;\n");
-    free(s);
-    s = emit1(SHELF_SH_BASH, SHELF_CHANGE_FUNC, "f", "echo hi;", "echo csh");
-    CHECK_STR(s, "function f {\necho hi;\n};\n");
-    free(s);
-    s = emit1(SHELF_SH_SH, SHELF_CHANGE_FUNC, "f", "", NULL);
-    CHECK_STR(s, "f () {\n:\n};\n");
-    free(s);
-    s = emit1(SHELF_SH_ZSH, SHELF_CHANGE_UNFUNC, "f", NULL, NULL);
-    CHECK_STR(s, "unset -f f 2>/dev/null || true;\n");
-    free(s);
+    CHECK_EMIT1(SHELF_SH_BASH, SHELF_CHANGE_SETENV, "FOO", "/usr/bin:/x", NULL,
+                "FOO=/usr/bin:/x;\nexport FOO;\n");
+    CHECK_EMIT1(SHELF_SH_SH, SHELF_CHANGE_SETENV, "FOO", "it's $x", NULL,
+                "FOO='it'\\''s $x';\nexport FOO;\n");
+    /* no empty '' pair */
+    CHECK_EMIT1(SHELF_SH_ZSH, SHELF_CHANGE_SETENV, "FOO", "'", NULL,
+                "FOO=\\';\nexport FOO;\n");
+    CHECK_EMIT1(SHELF_SH_KSH, SHELF_CHANGE_SETENV, "FOO", "", NULL,
+                "FOO='';\nexport FOO;\n");
+    CHECK_EMIT1(SHELF_SH_KSH, SHELF_CHANGE_SETENV, "FOO", NULL, NULL,
+                "FOO='';\nexport FOO;\n");
+    CHECK_EMIT1(SHELF_SH_BASH, SHELF_CHANGE_UNSETENV, "FOO", NULL, NULL,
+                "unset FOO;\n");
+    CHECK_EMIT1(SHELF_SH_BASH, SHELF_CHANGE_ALIAS, "ll", "ls -l", NULL,
+                "alias ll='ls -l';\n");
+    CHECK_EMIT1(SHELF_SH_BASH, SHELF_CHANGE_UNALIAS, "ll", NULL, NULL,
+                "unalias ll 2>/dev/null || true;\n");
+    CHECK_EMIT1(SHELF_SH_BASH, SHELF_CHANGE_FUNC, "f", "echo hi;", "echo csh",
+                "function f {\necho hi;\n};\n");
+    CHECK_EMIT1(SHELF_SH_SH, SHELF_CHANGE_FUNC, "f", "", NULL,
+                "f () {\n:\n};\n");
+    CHECK_EMIT1(SHELF_SH_ZSH, SHELF_CHANGE_UNFUNC, "f", NULL, NULL,
+                "unset -f f 2>/dev/null || true;\n");
 }
 
 static void test_csh(void)
 {
-    char *s = emit1(SHELF_SH_CSH, SHELF_CHANGE_SETENV, "BAZ", "hello world", NULL);
-    CHECK_STR(s, "setenv BAZ 'hello world';\n");
-    free(s);
-    s = emit1(SHELF_SH_TCSH, SHELF_CHANGE_SETENV, "BAZ", "a!b'c\\d", NULL);
-    CHECK_STR(s, "setenv BAZ 'a'\\!'b'\\''c'\\\\'d';\n");
-    free(s);
-    s = emit1(SHELF_SH_TCSH, SHELF_CHANGE_SETENV, "BAZ", "a\n$b", NULL);
-    CHECK_STR(s, "set _shelf_nl = '\\\n';\nsetenv BAZ 'a'$_shelf_nl:q'$b';\n"
+    CHECK_EMIT1(SHELF_SH_CSH, SHELF_CHANGE_SETENV, "BAZ", "hello world", NULL,
+                "setenv BAZ 'hello world';\n");
+    CHECK_EMIT1(SHELF_SH_TCSH, SHELF_CHANGE_SETENV, "BAZ", "a!b'c\\d", NULL,
+                "setenv BAZ 'a'\\!'b'\\''c'\\\\'d';\n");
+    CHECK_EMIT1(SHELF_SH_TCSH, SHELF_CHANGE_SETENV, "BAZ", "a\n$b", NULL,
+                "set _shelf_nl = '\\\n';\nsetenv BAZ 'a'$_shelf_nl:q'$b';\n"
                  "unset _shelf_nl;\n");
-    free(s);
-    s = emit1(SHELF_SH_CSH, SHELF_CHANGE_ALIAS, "ll", "ls -l $* $1", NULL);
-    CHECK_STR(s, "alias ll 'ls -l '\\!'* '\\!':1';\n");
-    free(s);
+    CHECK_EMIT1(SHELF_SH_CSH, SHELF_CHANGE_ALIAS, "ll", "ls -l $* $1", NULL,
+                "alias ll 'ls -l '\\!'* '\\!':1';\n");
     /* functions: the csh body as an alias, or nothing at all */
-    s = emit1(SHELF_SH_CSH, SHELF_CHANGE_FUNC, "f", "echo sh", "echo csh");
-    CHECK_STR(s, "alias f 'echo csh';\n");
-    free(s);
-    s = emit1(SHELF_SH_CSH, SHELF_CHANGE_FUNC, "f", "echo sh", NULL);
-    CHECK_STR(s, "");
-    free(s);
-    s = emit1(SHELF_SH_CSH, SHELF_CHANGE_UNFUNC, "f", NULL, NULL);
-    CHECK_STR(s, "unalias f;\n");
-    free(s);
-    s = emit1(SHELF_SH_CSH, SHELF_CHANGE_UNSETENV, "BAZ", NULL, NULL);
-    CHECK_STR(s, "unsetenv BAZ;\n");
-    free(s);
+    CHECK_EMIT1(SHELF_SH_CSH, SHELF_CHANGE_FUNC, "f", "echo sh", "echo csh",
+                "alias f 'echo csh';\n");
+    CHECK_EMIT1(SHELF_SH_CSH, SHELF_CHANGE_FUNC, "f", "echo sh", NULL,
+                "");
+    CHECK_EMIT1(SHELF_SH_CSH, SHELF_CHANGE_UNFUNC, "f", NULL, NULL,
+                "unalias f;\n");
+    CHECK_EMIT1(SHELF_SH_CSH, SHELF_CHANGE_UNSETENV, "BAZ", NULL, NULL,
+                "unsetenv BAZ;\n");
 }
 
 static void test_fish(void)
 {
-    char *s = emit1(SHELF_SH_FISH, SHELF_CHANGE_SETENV, "BAZ", "it's \\ x", NULL);
-    CHECK_STR(s, "set -gx BAZ 'it\\'s \\\\ x';\n");
-    free(s);
-    s = emit1(SHELF_SH_FISH, SHELF_CHANGE_SETENV, "PATH", "/a b::/c:", NULL);
-    CHECK_STR(s, "set -gx PATH '/a b' '' /c '';\n");
-    free(s);
-    s = emit1(SHELF_SH_FISH, SHELF_CHANGE_SETENV, "FOO", "/a:/b", NULL);
-    CHECK_STR(s, "set -gx FOO /a:/b;\n");
-    free(s);
-    s = emit1(SHELF_SH_FISH, SHELF_CHANGE_UNSETENV, "FOO", NULL, NULL);
-    CHECK_STR(s, "set -e -g FOO; or true;\n");
-    free(s);
-    s = emit1(SHELF_SH_FISH, SHELF_CHANGE_FUNC, "f", "echo hi", NULL);
-    CHECK_STR(s, "function f\necho hi\nend;\n");
-    free(s);
-    s = emit1(SHELF_SH_FISH, SHELF_CHANGE_ALIAS, "ll", "ls -l", NULL);
-    CHECK_STR(s, "alias ll 'ls -l';\n");
-    free(s);
+    CHECK_EMIT1(SHELF_SH_FISH, SHELF_CHANGE_SETENV, "BAZ", "it's \\ x", NULL,
+                "set -gx BAZ 'it\\'s \\\\ x';\n");
+    CHECK_EMIT1(SHELF_SH_FISH, SHELF_CHANGE_SETENV, "PATH", "/a b::/c:", NULL,
+                "set -gx PATH '/a b' '' /c '';\n");
+    CHECK_EMIT1(SHELF_SH_FISH, SHELF_CHANGE_SETENV, "FOO", "/a:/b", NULL,
+                "set -gx FOO /a:/b;\n");
+    CHECK_EMIT1(SHELF_SH_FISH, SHELF_CHANGE_UNSETENV, "FOO", NULL, NULL,
+                "set -e -g FOO; or true;\n");
+    CHECK_EMIT1(SHELF_SH_FISH, SHELF_CHANGE_FUNC, "f", "echo hi", NULL,
+                "function f\necho hi\nend;\n");
+    CHECK_EMIT1(SHELF_SH_FISH, SHELF_CHANGE_ALIAS, "ll", "ls -l", NULL,
+                "alias ll 'ls -l';\n");
 }
 
 static void test_python(void)
