@@ -47,83 +47,36 @@ run() { # SHELL
 script_for() { # SHELL
     init=$prefix/share/shelf/init/$1
     [ "$1" = dash ] && init=$prefix/share/shelf/init/sh
+    # The three things the shells spell differently.
     case $1 in
-    tcsh|csh) cat <<EOF
-source $init
+    tcsh|csh) src=source st='$status' isset='if ($?A_VAR) echo' ;;
+    fish) src=source st='$status' isset='set -q A_VAR; and echo' ;;
+    *) src=. st='$?' isset='[ -n "${A_VAR+x}" ] \&\& echo' ;;
+    esac
+    sed -e "s|@SRC@|$src|" -e "s|@ST@|$st|" -e "s|@ISSET@|$isset|" > "$work/script" <<EOF
+@SRC@ $init
 module --version
-echo "version=\$status"
+echo "version=@ST@"
 printenv > $work/env-before
 module load nosuchmodule
-echo "bad=\$status"
+echo "bad=@ST@"
 printenv > $work/env-after
 module load a
-echo "load=\$status"
+echo "load=@ST@"
 printenv A_VAR > $work/a_got
 printenv B_VAR > $work/b_got
 module unload a
-echo "unload=\$status"
-if (\$?A_VAR) echo "A_VAR still set"
+echo "unload=@ST@"
+@ISSET@ "A_VAR still set"
 ml a
-echo "ml-load=\$status"
+echo "ml-load=@ST@"
 printenv A_VAR > $work/a_ml
 ml
-echo "ml=\$status"
+echo "ml=@ST@"
 ml -a
-echo "ml-unload=\$status"
-if (\$?A_VAR) echo "A_VAR still set after ml -a"
+echo "ml-unload=@ST@"
+@ISSET@ "A_VAR still set after ml -a"
 EOF
-    ;;
-    fish) cat <<EOF
-source $init
-module --version
-echo "version=\$status"
-printenv > $work/env-before
-module load nosuchmodule
-echo "bad=\$status"
-printenv > $work/env-after
-module load a
-echo "load=\$status"
-printenv A_VAR > $work/a_got
-printenv B_VAR > $work/b_got
-module unload a
-echo "unload=\$status"
-set -q A_VAR; and echo "A_VAR still set"
-ml a
-echo "ml-load=\$status"
-printenv A_VAR > $work/a_ml
-ml
-echo "ml=\$status"
-ml -a
-echo "ml-unload=\$status"
-set -q A_VAR; and echo "A_VAR still set after ml -a"
-EOF
-    ;;
-    *) cat <<EOF
-. $init
-module --version
-echo "version=\$?"
-printenv > $work/env-before
-module load nosuchmodule
-echo "bad=\$?"
-printenv > $work/env-after
-module load a
-echo "load=\$?"
-printenv A_VAR > $work/a_got
-printenv B_VAR > $work/b_got
-module unload a
-echo "unload=\$?"
-[ -n "\${A_VAR+x}" ] && echo "A_VAR still set"
-ml a
-echo "ml-load=\$?"
-printenv A_VAR > $work/a_ml
-ml
-echo "ml=\$?"
-ml -a
-echo "ml-unload=\$?"
-[ -n "\${A_VAR+x}" ] && echo "A_VAR still set after ml -a"
-EOF
-    ;;
-    esac > "$work/script"
 }
 
 status_of() { # KEY: the value printed as KEY=N
