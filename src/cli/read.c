@@ -679,7 +679,12 @@ static int read_eval(shelf_engine *e, const shelf_modfile *mf, shelf_mode mode,
     shelf_mf_host host = {&h, read_call, read_is_loaded, read_is_avail, read_getenv};
     shelf_mf_info info = {mf->path, mf->fullname, mf->sn, mf->version, mf->fullname,
                           mode, shelf_shell_name(e->shell)};
-    return shelf_mf_eval(e->lua, &info, &host, err);
+    shelf_lua *lua = shelf_engine_lua(e);
+    if (!lua) {
+        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        return SHELF_ENOMEM;
+    }
+    return shelf_mf_eval(lua, &info, &host, err);
 }
 
 /* ---- the catalog from an index ------------------------------------------- */

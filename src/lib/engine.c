@@ -73,9 +73,8 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
     if (refresh_modulepath(e) < 0)
         goto oom;
     e->start_modulepath = strdup(e->modulepath_text);
-    e->lua = shelf_lua_new();
     e->resolver = shelf_resolver_new();
-    if (!e->lua || !e->start_modulepath || !e->resolver)
+    if (!e->start_modulepath || !e->resolver)
         goto oom;
     return shelf_state_load(&e->st, &e->env, err);
 oom:
@@ -95,6 +94,13 @@ void shelf_engine_close(shelf_engine *e)
     free(e->modulepath_text);
     free(e->start_modulepath);
     memset(e, 0, sizeof *e);
+}
+
+shelf_lua *shelf_engine_lua(shelf_engine *e)
+{
+    if (!e->lua)
+        e->lua = shelf_lua_new();
+    return e->lua;
 }
 
 static int oom(shelf_error *err)
@@ -437,6 +443,8 @@ static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
                         "modules load each other too deeply (a dependency cycle?)");
         return SHELF_EMODULEFILE;
     }
+    if (!shelf_engine_lua(e))
+        return oom(err);
     engine_frame frame = {rec, mode, 0, e->frame};
     shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
     shelf_mf_info info = {rec->file, rec->fullname, rec->sn, rec->version,

@@ -42,6 +42,9 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
  * the modules loaded before remain. 0 or SHELF_ENOMEM. */
 int shelf_engine_forget_table(shelf_engine *e, shelf_error *err);
 void shelf_engine_close(shelf_engine *e);
+/* The engine's Lua state, made on first use (commands that evaluate no
+ * modulefile never pay for one). NULL when out of memory. */
+shelf_lua *shelf_engine_lua(shelf_engine *e);
 
 /* Loads the modules named (as the user typed them), in order. With
  * `try_mode` missing modules are skipped; otherwise every name is looked
