@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <cJSON.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1535,9 +1536,16 @@ static void level_set_free(level_set *s)
 static int contains_ci_n(const char *hay, size_t n, const char *needle)
 {
     size_t nl = strlen(needle);
-    for (size_t i = 0; i + nl <= n; i++)
-        if (strncasecmp(hay + i, needle, nl) == 0)
+    if (nl == 0)
+        return 1;
+    /* Only positions whose first byte matches are compared in full. */
+    unsigned char lo = (unsigned char)tolower((unsigned char)needle[0]);
+    unsigned char up = (unsigned char)toupper((unsigned char)needle[0]);
+    for (size_t i = 0; i + nl <= n; i++) {
+        unsigned char c = (unsigned char)hay[i];
+        if ((c == lo || c == up) && strncasecmp(hay + i + 1, needle + 1, nl - 1) == 0)
             return 1;
+    }
     return 0;
 }
 
