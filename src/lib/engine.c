@@ -352,6 +352,11 @@ static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     shelf_engine *e = ud;
     int unload = e->frame->mode == SHELF_MODE_UNLOAD;
     e->frame->line = c->line;
+    /* refresh re-defines aliases and shell functions, and does nothing
+     * else (as Lmod's refresh mode): no loads, checks or families. */
+    if (e->frame->mode == SHELF_MODE_REFRESH && c->fn != SHELF_FN_SET_ALIAS &&
+        c->fn != SHELF_FN_SET_SHELL_FUNCTION)
+        return SHELF_OK;
     const char *const *a = (const char *const *)c->args.v;
     int rc = SHELF_OK;
     switch (c->fn) {

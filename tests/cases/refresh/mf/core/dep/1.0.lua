@@ -1,0 +1,1 @@
+prepend_path("PATH", "/opt/dep/bin")

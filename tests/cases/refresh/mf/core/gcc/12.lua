@@ -1,0 +1,3 @@
+family("compiler")
+setenv("GCC_HOME", "/opt/gcc/12")
+set_alias("gcc-version", "echo 12")

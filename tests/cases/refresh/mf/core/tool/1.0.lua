@@ -1,0 +1,5 @@
+depends_on("dep")
+prereq("gcc")
+setenv("TOOL_HOME", "/opt/tool")
+set_alias("tool-run", "tool --fast")
+set_shell_function("tool_fn", "echo tool $1", "echo tool")
