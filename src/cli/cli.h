@@ -21,7 +21,11 @@ typedef struct cli_opts {
     int show_hidden; /* --show_hidden / -a: include hidden modules */
     int append;    /* use -a */
     int json;      /* --json: machine-readable output on stdout */
+    int allow_changes; /* restore --allow-changes */
     FILE *out;     /* where read commands print (stderr) */
+    FILE *json_out; /* where --json documents go: stdout, but stderr when
+                     * SHELF_EVAL is set (the init files' `module` set it:
+                     * their stdout is evaluated as code) */
 } cli_opts;
 
 /* Read commands. Each returns the process exit status (0 success, 1
@@ -40,6 +44,22 @@ int cli_is_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 /* `shelf index ARGS...` (index.c): argv holds the words after "index".
  * Returns the exit status. */
 int cli_index(int argc, char **argv);
+
+/* Collections (collect.c). save, savelist, describe and disable are read
+ * commands (exit status; they change no environment). cli_restore is a
+ * changing command: it runs on e and returns 0 or a libshelf error in err,
+ * like the engine's operations. */
+int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
+                shelf_error *err);
+
+/* `shelf export ARGS...` (export.c): argv holds the words after "export".
+ * Prints a script that recreates the current environment's modules, or a
+ * collection's, without shelf. Returns the exit status. */
+int cli_export(int argc, char **argv);
 
 /* Help texts (help.c). cli_usage prints the overview; cli_command_help
  * prints the help of one subcommand (canonical name) and returns 0, or

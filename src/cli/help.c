@@ -89,10 +89,24 @@ static const char OVERVIEW[] =
     "                                    (--timestamp FILE: trusted until FILE\n"
     "                                    is touched; see `shelf index --help`)\n"
     "\n"
+    "Exporting an environment (for batch jobs and containers, no shelf needed):\n"
+    "----------------------------------------------------------------------------\n"
+    "  shelf export [--collection NAME] --format FORMAT [-o FILE]\n"
+    "                                    print a script that recreates what the\n"
+    "                                    loaded modules (or collection NAME) do:\n"
+    "                                    sh bash zsh ksh csh tcsh fish python json\n"
+    "                                    preamble-python (see `shelf export --help`)\n"
+    "\n"
     "Handling a collection of modules:\n"
     "--------------------------------\n"
-    "  save | restore | savelist | describe | mcc | disable\n"
-    "                                    not available in this version\n"
+    "  save                [name]        save the loaded modules, pinned, as a\n"
+    "                                    collection (\"default\" when unnamed)\n"
+    "  restore [--allow-changes] [name]  unload everything, load the collection\n"
+    "                                    back (stops when a modulefile changed)\n"
+    "  savelist                          list the saved collections\n"
+    "  describe | mcc      [name]        what a collection holds, and what\n"
+    "                                    changed since it was saved\n"
+    "  disable             name          delete a collection\n"
     "\n"
     "Deprecated commands / Other commands:\n"
     "-------------------------------------\n"
@@ -122,8 +136,8 @@ struct command_help {
     const char *example;
 };
 
-#define NOT_YET "Not available in this version of shelf: collections (save, restore,\n" \
-                "savelist, describe, disable) come in a later version.\n"
+#define COLL_WHERE "Collections are JSON files in $XDG_CONFIG_HOME/shelf/collections/\n" \
+                   "(~/.config/shelf/collections/ when XDG_CONFIG_HOME is unset).\n"
 
 static const struct command_help HELP[] = {
     {"load", "load | add MODULE...",
@@ -224,11 +238,39 @@ static const struct command_help HELP[] = {
     {"is-avail", "is-avail MODULE...",
      "Exits 0 when every module named can be loaded now, else 1. Prints nothing.\n",
      "", "module is-avail cuda/12 || echo no CUDA 12 here"},
-    {"save", "save [NAME]", NOT_YET, "", "module save mytools"},
-    {"restore", "restore [NAME]", NOT_YET, "", "module restore mytools"},
-    {"savelist", "savelist", NOT_YET, "", "module savelist"},
-    {"describe", "describe | mcc [NAME]", NOT_YET, "", "module describe mytools"},
-    {"disable", "disable NAME", NOT_YET, "", "module disable mytools"},
+    {"save", "save [NAME]",
+     "Saves the loaded modules as collection NAME (\"default\" without a name):\n"
+     "the MODULEPATH they started from, each module's full version, modulefile\n"
+     "and SHA-256, and which ones you asked for (the others came as\n"
+     "dependencies). A collection saved again is replaced whole; a failed save\n"
+     "leaves the old one intact. A name holds letters, digits and _ - . + @ ,\n"
+     "and does not start with '.' or '-'.\n" COLL_WHERE,
+     "  -q, --quiet    no message\n", "module save train"},
+    {"restore", "restore [--allow-changes] [NAME]",
+     "Unloads every module (sticky ones too), sets MODULEPATH as saved and loads\n"
+     "the collection's modules at the versions saved, even where the default\n"
+     "has moved on since. Without a name: \"default\", or, when there is no such\n"
+     "collection, the system's default set (SHELF_SYSTEM_DEFAULT_MODULES).\n"
+     "When a modulefile vanished, changed (another SHA-256) or now comes from\n"
+     "another file, restore lists every such module and changes nothing.\n",
+     "  --allow-changes  go ahead anyway: leave out what vanished, load what\n"
+     "                   changed, and report each difference\n",
+     "module restore train"},
+    {"savelist", "savelist",
+     "Lists the saved collections by name.\n" COLL_WHERE,
+     "  -t, --terse    one name a line\n"
+     "  --json         a JSON array of names on standard output\n",
+     "module savelist"},
+    {"describe", "describe | mcc [NAME]",
+     "Shows what collection NAME (\"default\" without a name) holds: when and by\n"
+     "which shelf it was saved, its MODULEPATH, each module with its version,\n"
+     "whether you asked for it or it came as a dependency, its modulefile and\n"
+     "SHA-256; then what changed since the save.\n",
+     "  -t, --terse    the full names only, one a line\n"
+     "  --json         the collection and its \"drift\" as JSON on standard output\n",
+     "module describe train"},
+    {"disable", "disable NAME",
+     "Deletes collection NAME.\n" COLL_WHERE, "", "module disable train"},
 };
 
 int cli_command_help(FILE *out, const char *command)

@@ -6,7 +6,7 @@
  * person on o->out (stderr) in Lmod's layouts (column tables, banners,
  * "Where:" legends, spider's levels), so that people and scripts used to
  * Lmod read them the same way. With --json, avail, list, spider and
- * keyword print one JSON document on stdout instead.
+ * keyword print one JSON document on o->json_out (stdout; see cli.h) instead.
  *
  * The catalog (read_catalog) is the plain data behind avail, spider and
  * keyword: the modulefiles under the MODULEPATH directories and, for
@@ -1058,8 +1058,8 @@ static cJSON *mod_json(read_catalog *cat, const read_mod *m, int dflt, int loade
     return o;
 }
 
-/* Prints doc on stdout and frees it; 0, or 1 on OOM. */
-static int json_print(cJSON *doc)
+/* Prints doc on o->json_out and frees it; 0, or 1 on OOM. */
+static int json_print(const cli_opts *o, cJSON *doc)
 {
     char *s = doc ? cJSON_Print(doc) : NULL;
     cJSON_Delete(doc);
@@ -1067,7 +1067,7 @@ static int json_print(cJSON *doc)
         fprintf(stderr, "shelf: error: out of memory\n");
         return 1;
     }
-    printf("%s\n", s);
+    fprintf(o->json_out, "%s\n", s);
     free(s);
     return 0;
 }
@@ -1105,7 +1105,7 @@ int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             if (p)
                 cJSON_AddItemToObject(obj, "properties", p);
         }
-        return json_print(arr);
+        return json_print(o, arr);
     }
     shelf_buf b;
     shelf_buf_init(&b);
@@ -1640,7 +1640,7 @@ static const shelf_loaded *loaded_file(const shelf_engine *e, const char *sn, co
 
 /* Prints obj (then deleted) as the next element of a JSON array on stdout,
  * formatted as cJSON_Print formats a whole array. 0 or SHELF_ENOMEM. */
-static int json_elem(cJSON *obj, int *first)
+static int json_elem(FILE *f, cJSON *obj, int *first)
 {
     cJSON *arr = obj ? cJSON_CreateArray() : NULL;
     if (!arr || !cJSON_AddItemToArray(arr, obj)) {
@@ -1653,9 +1653,9 @@ static int json_elem(cJSON *obj, int *first)
     if (!s)
         return SHELF_ENOMEM;
     size_t n = strlen(s); /* "[...]": the element between the brackets */
-    fputs(*first ? "[" : ", ", stdout);
+    fputs(*first ? "[" : ", ", f);
     if (n >= 2)
-        fwrite(s + 1, 1, n - 2, stdout);
+        fwrite(s + 1, 1, n - 2, f);
     *first = 0;
     free(s);
     return SHELF_OK;
@@ -1694,7 +1694,7 @@ static int avail_entry(avail_ctx *a, const avail_ent *m)
             cJSON_Delete(obj);
             return SHELF_ENOMEM;
         }
-        return json_elem(obj, &a->json_first);
+        return json_elem(o->json_out, obj, &a->json_first);
     }
     if (o->terse) {
         if (!a->header)
@@ -1992,7 +1992,7 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         found += (size_t)avail_block_end(&a, width, &status);
     }
     if (o->json) {
-        fputs(a.json_first ? "[]\n" : "]\n", stdout);
+        fputs(a.json_first ? "[]\n" : "]\n", o->json_out);
         goto done;
     }
     if (!o->terse) {
@@ -2558,14 +2558,14 @@ static int level0_stream(read_catalog *cat, shelf_index *ix, const cli_opts *o,
 }
 
 /* Prints matched entries of cat as a JSON array (with their requirements). */
-static int catalog_json(shelf_engine *e, read_catalog *cat, const idxv *ix)
+static int catalog_json(shelf_engine *e, const cli_opts *o, read_catalog *cat, const idxv *ix)
 {
     cJSON *arr = cJSON_CreateArray();
     sn_default *dv = NULL;
     size_t ndv = 0;
     if (!arr || defaults_build(e, cat, 0, &dv, &ndv) < 0) {
         cJSON_Delete(arr);
-        return json_print(NULL);
+        return json_print(o, NULL);
     }
     for (size_t i = 0; i < ix->n; i++) {
         read_mod *m = &cat->mods[ix->v[i]];
@@ -2581,7 +2581,7 @@ static int catalog_json(shelf_engine *e, read_catalog *cat, const idxv *ix)
         }
     }
     defaults_free(dv, ndv);
-    return json_print(arr);
+    return json_print(o, arr);
 }
 
 int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
@@ -2634,7 +2634,7 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             ix.v[ix.n++] = i;
     if (o->json) {
         idx_sort(&cat, &ix, cmp_mod_idx);
-        status = catalog_json(e, &cat, &ix);
+        status = catalog_json(e, o, &cat, &ix);
         goto done;
     }
     size_t width = term_width();
@@ -2741,7 +2741,7 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             ix.v[ix.n++] = i;
     if (o->json) {
         idx_sort(&cat, &ix, cmp_mod_idx);
-        status = catalog_json(e, &cat, &ix);
+        status = catalog_json(e, o, &cat, &ix);
         goto done;
     }
     size_t width = term_width();
@@ -2931,7 +2931,7 @@ static int whatis_json(shelf_engine *e, const cli_opts *o, char **args, int narg
         shelf_error_clear(&err);
         shelf_modfile_free(&mf);
     }
-    return json_print(arr) | status;
+    return json_print(o, arr) | status;
 }
 
 static int access_cmd(shelf_engine *e, const cli_opts *o, access_kind kind,

@@ -22,7 +22,8 @@ typedef enum cmd_kind {
     CMD_REFRESH, CMD_USE, CMD_UNUSE, CMD_RESET,
     CMD_LIST, CMD_AVAIL, CMD_SPIDER, CMD_WHATIS, CMD_HELP, CMD_SHOW,
     CMD_KEYWORD, CMD_IS_LOADED, CMD_IS_AVAIL,
-    CMD_SAVE, CMD_RESTORE, CMD_SAVELIST, CMD_DESCRIBE, CMD_DISABLE,
+    CMD_SAVE, CMD_SAVELIST, CMD_DESCRIBE, CMD_DISABLE, /* read commands up to here */
+    CMD_RESTORE,
     CMD_VERSION
 } cmd_kind;
 
@@ -196,6 +197,8 @@ static int run_change(shelf_engine *e, const cli_opts *o, cmd_kind kind,
         }
         return rc;
     }
+    case CMD_RESTORE:
+        return cli_restore(e, o, args, nargs, err);
     default:
         return SHELF_EUSAGE;
     }
@@ -226,13 +229,17 @@ static int run_read(shelf_engine *e, const cli_opts *o, cmd_kind kind,
     case CMD_SHOW: return cli_show(e, o, args, nargs);
     case CMD_IS_LOADED: return cli_is_loaded(e, o, args, nargs);
     case CMD_IS_AVAIL: return cli_is_avail(e, o, args, nargs);
+    case CMD_SAVE: return cli_save(e, o, args, nargs);
+    case CMD_SAVELIST: return cli_savelist(e, o, args, nargs);
+    case CMD_DESCRIBE: return cli_describe(e, o, args, nargs);
+    case CMD_DISABLE: return cli_disable(e, o, args, nargs);
     default: return 1;
     }
 }
 
 static int is_read(cmd_kind kind)
 {
-    return kind >= CMD_LIST && kind <= CMD_IS_AVAIL;
+    return kind >= CMD_LIST && kind <= CMD_DISABLE;
 }
 
 int main(int argc, char **argv)
@@ -244,6 +251,7 @@ int main(int argc, char **argv)
     cli_opts o;
     memset(&o, 0, sizeof o);
     o.out = stderr;
+    o.json_out = getenv("SHELF_EVAL") ? stderr : stdout;
     int want_version = 0, want_help = 0;
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
@@ -255,6 +263,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "index") == 0) /* no SHELL: it prints nothing to eval */
         return cli_index(argc - 2, argv + 2);
+    if (strcmp(argv[1], "export") == 0) /* prints a script, not code to eval */
+        return cli_export(argc - 2, argv + 2);
     o.shell = shelf_shell_from_name(argv[1]);
     if (o.shell == SHELF_SH_UNKNOWN) {
         fprintf(stderr, "shelf: error: unknown shell \"%s\" (one of bash zsh sh ksh "
@@ -306,6 +316,8 @@ int main(int argc, char **argv)
             o.append = 1;
         else if ((kind == CMD_USE) && (strcmp(a, "-p") == 0 || strcmp(a, "--prepend") == 0))
             o.append = 0;
+        else if (kind == CMD_RESTORE && strcmp(a, "--allow-changes") == 0)
+            o.allow_changes = 1;
         else if (cmd && a[0] == '-' && parse_option(&o, a, &want_version, &want_help))
             continue;
         else
@@ -317,14 +329,6 @@ int main(int argc, char **argv)
             cli_usage(stderr);
         return 0;
     }
-    if (kind == CMD_SAVE || kind == CMD_RESTORE || kind == CMD_SAVELIST ||
-        kind == CMD_DESCRIBE || kind == CMD_DISABLE) {
-        shelf_error err = {SHELF_EUSAGE, (char *)"collections (save, restore, savelist, "
-                           "describe, disable) are not available in this version",
-                           NULL, NULL, 0};
-        return fail(&o, &err);
-    }
-
     shelf_engine e;
     shelf_error err = {0};
     int status = 0;

@@ -36,6 +36,23 @@ int shelf_emit_is_bare(const char *s, size_t n);
  * RC_QUOTES cannot merge two quotes into one). */
 void shelf_emit_sh_quote(shelf_buf *out, const char *s);
 
+/* Appends a csh/tcsh word whose value is exactly s (emit_csh.c). A newline
+ * is written as $_shelf_nl:q: the code must define that variable first
+ * (set _shelf_nl = '\<newline>') when s may hold one. */
+void shelf_emit_csh_quote(shelf_buf *out, const char *s);
+
+/* Appends a fish word whose value is exactly the n bytes at s: bare when
+ * shelf_emit_is_bare(), else in '...' with \ and ' escaped (emit_fish.c). */
+void shelf_emit_fish_word(shelf_buf *out, const char *s, size_t n);
+
+/* Appends a pure-ASCII Python expression whose value, stored in
+ * os.environ, gives back exactly the bytes of s (emit_python.c). */
+void shelf_emit_py_literal(shelf_buf *out, const char *s);
+
+/* Appends a JSON string literal for the bytes of s: valid UTF-8 as is,
+ * every other byte as \udcXX (Python's surrogateescape) (emit_json.c). */
+void shelf_emit_json_quote(shelf_buf *out, const char *s);
+
 /* A value, or "" for NULL. */
 static inline const char *shelf_emit_str(const char *s)
 {

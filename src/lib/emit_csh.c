@@ -8,7 +8,7 @@
  * command substitution turns every newline of the output into a word
  * break, and eval joins words with spaces.
  *
- * Quoting (csh_quote): plain words stay bare; everything else is built from
+ * Quoting (shelf_emit_csh_quote): plain words stay bare; everything else is built from
  * pieces that csh reads literally in every context (interactive or not):
  *   - runs of ordinary bytes in '...' ($ and ` are literal there);
  *   - '  ->  \'      (outside quotes)
@@ -42,7 +42,7 @@
 
 #include "emit-internal.h"
 
-static void csh_quote(shelf_buf *out, const char *s)
+void shelf_emit_csh_quote(shelf_buf *out, const char *s)
 {
     if (shelf_emit_is_bare(s, strlen(s))) {
         shelf_buf_adds(out, s);
@@ -104,7 +104,7 @@ static void emit_alias(shelf_buf *out, const char *name, const char *body)
         out->oom = 1;
     } else {
         shelf_buf_addf(out, "alias %s ", name);
-        csh_quote(out, conv.data ? conv.data : "");
+        shelf_emit_csh_quote(out, conv.data ? conv.data : "");
         shelf_buf_adds(out, ";\n");
     }
     shelf_buf_free(&conv);
@@ -135,7 +135,7 @@ void shelf_emit_csh(const shelf_changes *changes, shelf_buf *out)
         switch (c->kind) {
         case SHELF_CHANGE_SETENV:
             shelf_buf_addf(out, "setenv %s ", c->name);
-            csh_quote(out, shelf_emit_str(c->value));
+            shelf_emit_csh_quote(out, shelf_emit_str(c->value));
             shelf_buf_adds(out, ";\n");
             break;
         case SHELF_CHANGE_UNSETENV:

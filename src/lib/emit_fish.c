@@ -40,13 +40,17 @@ static void fish_quote_n(shelf_buf *out, const char *s, size_t n)
     shelf_buf_addc(out, '\'');
 }
 
-static void fish_quote(shelf_buf *out, const char *s)
+void shelf_emit_fish_word(shelf_buf *out, const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (shelf_emit_is_bare(s, n))
         shelf_buf_add(out, s, n);
     else
         fish_quote_n(out, s, n);
+}
+
+static void fish_quote(shelf_buf *out, const char *s)
+{
+    shelf_emit_fish_word(out, s, strlen(s));
 }
 
 static int is_path_var(const char *name)
@@ -64,10 +68,7 @@ static void emit_setenv(shelf_buf *out, const char *name, const char *value)
         const char *p = value;
         for (;;) {
             size_t n = strcspn(p, ":");
-            if (shelf_emit_is_bare(p, n))
-                shelf_buf_add(out, p, n);
-            else
-                fish_quote_n(out, p, n);
+            shelf_emit_fish_word(out, p, n);
             if (p[n] != ':')
                 break;
             shelf_buf_addc(out, ' ');

@@ -72,38 +72,44 @@ static int valid_utf8(const char *s)
     return 1;
 }
 
-/* A JSON string literal for s with \udcXX for the invalid bytes. */
-static cJSON *raw_string(const char *s)
+void shelf_emit_json_quote(shelf_buf *b, const char *s)
 {
-    shelf_buf b;
-    shelf_buf_init(&b);
-    shelf_buf_addc(&b, '"');
+    shelf_buf_addc(b, '"');
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         size_t n = utf8_seq(p);
         if (n == 0) {
-            shelf_buf_addf(&b, "\\udc%02x", *p);
+            shelf_buf_addf(b, "\\udc%02x", *p);
             p++;
         } else if (n > 1) {
-            shelf_buf_add(&b, (const char *)p, n);
+            shelf_buf_add(b, (const char *)p, n);
             p += n;
         } else {
             switch (*p) {
-            case '"': shelf_buf_adds(&b, "\\\""); break;
-            case '\\': shelf_buf_adds(&b, "\\\\"); break;
-            case '\n': shelf_buf_adds(&b, "\\n"); break;
-            case '\t': shelf_buf_adds(&b, "\\t"); break;
-            case '\r': shelf_buf_adds(&b, "\\r"); break;
+            case '"': shelf_buf_adds(b, "\\\""); break;
+            case '\\': shelf_buf_adds(b, "\\\\"); break;
+            case '\n': shelf_buf_adds(b, "\\n"); break;
+            case '\t': shelf_buf_adds(b, "\\t"); break;
+            case '\r': shelf_buf_adds(b, "\\r"); break;
             default:
                 if (*p < 0x20)
-                    shelf_buf_addf(&b, "\\u%04x", *p);
+                    shelf_buf_addf(b, "\\u%04x", *p);
                 else
-                    shelf_buf_addc(&b, (char)*p);
+                    shelf_buf_addc(b, (char)*p);
             }
             p++;
         }
     }
-    shelf_buf_addc(&b, '"');
+    shelf_buf_addc(b, '"');
+}
+
+/* A raw cJSON item holding the JSON string literal for s (with \udcXX for
+ * the invalid bytes); NULL on OOM. */
+static cJSON *raw_string(const char *s)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_emit_json_quote(&b, s);
     cJSON *item = shelf_buf_ok(&b) == SHELF_OK ? cJSON_CreateRaw(b.data) : NULL;
     shelf_buf_free(&b);
     return item;

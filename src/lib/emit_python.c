@@ -20,7 +20,7 @@
 
 #include "emit-internal.h"
 
-static void py_literal(shelf_buf *out, const char *s)
+void shelf_emit_py_literal(shelf_buf *out, const char *s)
 {
     int high = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -59,7 +59,7 @@ void shelf_emit_python(const shelf_changes *changes, shelf_buf *out)
         imported = 1;
         if (c->kind == SHELF_CHANGE_SETENV) {
             shelf_buf_addf(out, "os.environ[\"%s\"] = ", c->name);
-            py_literal(out, shelf_emit_str(c->value));
+            shelf_emit_py_literal(out, shelf_emit_str(c->value));
             shelf_buf_addc(out, '\n');
         } else {
             shelf_buf_addf(out, "os.environ.pop(\"%s\", None)\n", c->name);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collection.h"
 #include "engine.h"
 #include "shelf-internal.h"
 
@@ -859,6 +860,187 @@ int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
             return oom(err);
     }
     return SHELF_OK;
+}
+
+/* ---- collections ------------------------------------------------------------------ */
+
+int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err)
+{
+    /* The base MODULEPATH: what a forced purge of the same environment
+     * leaves (the user's own `module use` directories stay). */
+    shelf_engine tmp;
+    int rc = shelf_engine_open(&tmp, e->env.base, e->shell, err);
+    if (rc == 0) {
+        tmp.force = 1;
+        rc = shelf_engine_purge(&tmp, err);
+    }
+    const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&tmp) : NULL;
+    if (rc == 0 && !mp)
+        rc = oom(err);
+    for (size_t i = 0; rc == 0 && i < mp->n; i++)
+        if (shelf_strv_find(&c->modulepath, mp->v[i]) < 0 &&
+            shelf_strv_push(&c->modulepath, mp->v[i]) < 0)
+            rc = oom(err);
+    shelf_engine_close(&tmp);
+    for (size_t i = 0; rc == 0 && i < e->st.n; i++) {
+        const shelf_loaded *l = &e->st.mods[i];
+        if (!l->active)
+            continue; /* not loadable from this MODULEPATH: nothing to restore */
+        char hex[65];
+        if ((rc = shelf_sha256_file(l->file, hex, err)) < 0) {
+            if (rc == SHELF_ENOTFOUND)
+                rc = SHELF_EIO;
+            break;
+        }
+        shelf_coll_mod m;
+        memset(&m, 0, sizeof m);
+        shelf_strv_init(&m.needed_by);
+        m.fullname = strdup(l->fullname);
+        m.sn = strdup(l->sn);
+        m.version = strdup(l->version);
+        m.usrname = strdup(l->usrname ? l->usrname : l->fullname);
+        m.file = strdup(l->file);
+        m.mpath = strdup(l->mpath ? l->mpath : "");
+        m.sha256 = strdup(hex);
+        m.user_loaded = l->user_loaded;
+        int bad = !m.fullname || !m.sn || !m.version || !m.usrname || !m.file || !m.mpath ||
+                  !m.sha256;
+        for (size_t k = 0; !bad && k < l->needed_by.n; k++)
+            bad = shelf_strv_push(&m.needed_by, l->needed_by.v[k]) < 0;
+        if (bad) {
+            shelf_coll_mod_free(&m);
+            rc = oom(err);
+        } else if (shelf_collection_add(c, &m) < 0) {
+            rc = oom(err);
+        }
+    }
+    return rc;
+}
+
+/* Appends to order (indexes into c->mods) module i after the modules it
+ * depends on, each once. */
+static void restore_order(const shelf_collection *c, size_t i, char *seen, size_t *order,
+                          size_t *n)
+{
+    if (seen[i])
+        return;
+    seen[i] = 1;
+    for (size_t j = 0; j < c->n; j++)
+        if (j != i && shelf_strv_find(&c->mods[j].needed_by, c->mods[i].sn) >= 0)
+            restore_order(c, j, seen, order, n);
+    order[(*n)++] = i;
+}
+
+int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_changes,
+                         shelf_error *err)
+{
+    shelf_drift *drift = NULL;
+    size_t ndrift = 0;
+    int rc = shelf_collection_check(c, &drift, &ndrift, err);
+    if (rc < 0)
+        return rc;
+    char *skip = calloc(c->n + 1, 1), *seen = calloc(c->n + 1, 1);
+    size_t *order = calloc(c->n + 1, sizeof *order), norder = 0;
+    shelf_buf why;
+    shelf_buf_init(&why);
+    if (!skip || !seen || !order) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t i = 0; i < ndrift; i++) {
+        shelf_buf_addf(&why, "\n  %s", drift[i].detail);
+        if (drift[i].kind != SHELF_DRIFT_CHANGED)
+            skip[drift[i].mod] = 1;
+    }
+    if (ndrift && !allow_changes) {
+        shelf_error_set(err, SHELF_EDRIFT, NULL, NULL, 0,
+                        "collection \"%s\" no longer matches the module trees:%s\n"
+                        "Nothing was changed. `module restore --allow-changes %s` restores "
+                        "it anyway, leaving out what vanished.",
+                        c->name ? c->name : "?", why.data ? why.data : "",
+                        c->name ? c->name : "");
+        rc = SHELF_EDRIFT;
+        goto out;
+    }
+    /* Everything goes, sticky modules too (Lmod does the same). */
+    int force = e->force;
+    e->force = 1;
+    rc = shelf_engine_purge(e, err);
+    e->force = force;
+    if (rc < 0)
+        goto out;
+    char *mp = shelf_strv_join(&c->modulepath, ":");
+    if (!mp || (c->modulepath.n ? shelf_env_set(&e->env, "MODULEPATH", mp)
+                                : shelf_env_unset(&e->env, "MODULEPATH")) < 0 ||
+        refresh_modulepath(e) < 0) {
+        free(mp);
+        rc = oom(err);
+        goto out;
+    }
+    free(mp);
+    if (message(e, "Restoring modules from collection \"%s\"", c->name ? c->name : "?") < 0) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        restore_order(c, i, seen, order, &norder);
+    for (size_t k = 0; rc == 0 && k < norder; k++) {
+        const shelf_coll_mod *m = &c->mods[order[k]];
+        if (skip[order[k]])
+            continue;
+        shelf_loaded *have = shelf_state_find_sn(&e->st, m->sn);
+        if (have && have->active && strcmp(have->fullname, m->fullname) == 0)
+            continue; /* a dependency the modules loaded themselves */
+        rc = load_one(e, m->fullname, m->user_loaded, NULL, 0, err);
+        if (rc < 0)
+            break;
+        shelf_loaded *l = shelf_state_find_sn(&e->st, m->sn);
+        if (!l || strcmp(l->file, m->file) != 0) {
+            shelf_buf d;
+            shelf_buf_init(&d);
+            shelf_buf_addf(&d, "%s now comes from %s, not %s", m->fullname,
+                           l ? l->file : "nowhere", m->file);
+            if (shelf_buf_ok(&d) < 0) {
+                shelf_buf_free(&d);
+                rc = oom(err);
+            } else if (!allow_changes) {
+                shelf_error_set(err, SHELF_EDRIFT, m->fullname, NULL, 0,
+                                "collection \"%s\" no longer matches the module trees: %s\n"
+                                "Nothing was changed. `module restore --allow-changes %s` "
+                                "restores it anyway.",
+                                c->name ? c->name : "?", d.data, c->name ? c->name : "");
+                rc = SHELF_EDRIFT;
+            } else {
+                shelf_buf_addf(&why, "\n  %s", d.data);
+            }
+            shelf_buf_free(&d);
+            if (rc < 0)
+                break;
+        }
+        if (l) {
+            char *u = strdup(m->usrname);
+            if (!u) {
+                rc = oom(err);
+                break;
+            }
+            free(l->usrname);
+            l->usrname = u;
+            l->user_loaded = m->user_loaded;
+        }
+    }
+    if (rc == 0 && why.len &&
+        message(e, "Warning: collection \"%s\" was restored with changes:%s",
+                c->name ? c->name : "?", why.data) < 0)
+        rc = oom(err);
+    if (rc == 0 && shelf_buf_ok(&why) < 0)
+        rc = oom(err);
+out:
+    shelf_buf_free(&why);
+    shelf_drifts_free(drift, ndrift);
+    free(skip);
+    free(seen);
+    free(order);
+    return rc;
 }
 
 /* ---- the hierarchy ------------------------------------------------------------------ */

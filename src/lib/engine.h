@@ -67,6 +67,24 @@ int shelf_engine_use(shelf_engine *e, char *const *dirs, size_t n, int append,
 int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
                        shelf_error *err);
 
+/* Collections (collection.h). snapshot fills c (initialised by the caller;
+ * c->name is left alone) from the loaded table: the base MODULEPATH (what
+ * a forced purge would leave), then every loaded module in load order with
+ * the SHA-256 of its modulefile. e is not changed. 0, SHELF_EIO (a loaded
+ * module's file cannot be read: err names it) or SHELF_ENOMEM. */
+struct shelf_collection;
+int shelf_engine_snapshot(shelf_engine *e, struct shelf_collection *c, shelf_error *err);
+/* Restores c: unloads everything (sticky modules too, as Lmod), sets
+ * MODULEPATH to c's base and loads each module at its recorded version,
+ * every dependency before the modules that need it, marked as the user's or
+ * as a dependency as recorded. Checks first (shelf_collection_check, and
+ * that each name still resolves to the recorded file): on any difference
+ * fails with SHELF_EDRIFT and a message listing them all, before anything
+ * changes; with allow_changes, modules that vanished are left out, changed
+ * ones are loaded, and each difference becomes a message. */
+int shelf_engine_restore(shelf_engine *e, const struct shelf_collection *c,
+                         int allow_changes, shelf_error *err);
+
 /* Settles the hierarchy (modules reloaded from a new level, made inactive
  * or reactivated after MODULEPATH changes), writes the module table and
  * appends the environment changes to out. */

@@ -33,7 +33,9 @@ enum {
     SHELF_EPREREQ = -7,     /* prereq()/prereq_any() not satisfied */
     SHELF_ESTATE = -8,      /* the _SHELF_ state in the environment is corrupt */
     SHELF_EUSAGE = -9,      /* bad arguments */
-    SHELF_EFAMILY = -10     /* family clash that could not be resolved */
+    SHELF_EFAMILY = -10,    /* family clash that could not be resolved */
+    SHELF_EPARSE = -11,     /* malformed data (a collection file, a request) */
+    SHELF_EDRIFT = -12      /* a collection no longer matches the trees */
 };
 
 typedef struct shelf_error {

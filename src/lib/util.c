@@ -66,6 +66,8 @@ const char *shelf_strerror(int code)
     case SHELF_ESTATE: return "corrupt module state in the environment";
     case SHELF_EUSAGE: return "bad usage";
     case SHELF_EFAMILY: return "family conflict";
+    case SHELF_EPARSE: return "malformed data";
+    case SHELF_EDRIFT: return "the collection no longer matches the module trees";
     default: return "unknown error";
     }
 }

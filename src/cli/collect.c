@@ -1,0 +1,319 @@
+/*
+ * collect.c -- the collection subcommands: save, restore, savelist,
+ * describe and disable (libshelf's collection.h does the storing and
+ * checking; the engine does the restoring).
+ *
+ * save, savelist, describe and disable change nothing in the environment:
+ * they print for the person on stderr (or JSON on o->json_out with --json).
+ * restore is a changing command: cli_restore runs inside the engine's
+ * transaction and shelf.c emits the result.
+ */
+#include "config.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "collection.h"
+
+#define DEFAULT_NAME "default"
+
+static int usage(const cli_opts *o, const char *text)
+{
+    shelf_error err = {SHELF_EUSAGE, (char *)text, NULL, NULL, 0};
+    cli_print_error(o->out, &err);
+    return 1;
+}
+
+static int failed(const cli_opts *o, shelf_error *err)
+{
+    cli_print_error(o->out, err);
+    shelf_error_clear(err);
+    return 1;
+}
+
+/* The name from args (at most one), or "default". NULL after a usage error. */
+static const char *one_name(const cli_opts *o, const char *cmd, char **args, int nargs,
+                            int required)
+{
+    if (nargs > 1 || (required && nargs == 0)) {
+        fprintf(o->out, "shelf: error: %s: name %s collection (see `module %s --help`)\n", cmd,
+                required ? "one" : "at most one", cmd);
+        return NULL;
+    }
+    return nargs ? args[0] : DEFAULT_NAME;
+}
+
+static char *now_iso(void)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    char buf[32];
+    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return strdup("unknown");
+    return strdup(buf);
+}
+
+int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    const char *name = one_name(o, "save", args, nargs, 0);
+    if (!name)
+        return 1;
+    shelf_error err = {0};
+    if (shelf_collection_name_check(name, &err) < 0)
+        return failed(o, &err);
+    char *dir = NULL;
+    if (shelf_collection_dir(&dir, &err) < 0)
+        return failed(o, &err);
+    shelf_collection c;
+    shelf_collection_init(&c);
+    c.name = strdup(name);
+    c.created = now_iso();
+    c.shelf_version = strdup(PACKAGE_VERSION);
+    int rc = c.name && c.created && c.shelf_version ? SHELF_OK : SHELF_ENOMEM;
+    if (rc < 0)
+        shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
+    if (rc == 0)
+        rc = shelf_engine_snapshot(e, &c, &err);
+    if (rc == 0)
+        rc = shelf_collection_write(dir, &c, &err);
+    if (rc == 0 && !o->quiet) {
+        size_t inactive = 0;
+        for (size_t i = 0; i < e->st.n; i++)
+            inactive += !e->st.mods[i].active;
+        fprintf(o->out, "Saved current collection of modules to: \"%s\" (%zu module%s)\n",
+                name, c.n, c.n == 1 ? "" : "s");
+        if (inactive)
+            fprintf(o->out, "  (%zu inactive module%s left out: not loadable from the "
+                            "current MODULEPATH)\n",
+                    inactive, inactive == 1 ? "" : "s");
+        if (c.n == 0)
+            fprintf(o->out, "  (no modules are loaded: restoring it unloads everything)\n");
+    }
+    shelf_collection_free(&c);
+    free(dir);
+    return rc < 0 ? failed(o, &err) : 0;
+}
+
+int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    (void)e;
+    (void)args;
+    if (nargs > 0)
+        return usage(o, "savelist takes no arguments");
+    shelf_error err = {0};
+    char *dir = NULL;
+    if (shelf_collection_dir(&dir, &err) < 0)
+        return failed(o, &err);
+    shelf_strv names;
+    shelf_strv_init(&names);
+    int rc = shelf_collection_names(dir, &names, &err);
+    if (rc == 0 && o->json) {
+        cJSON *a = cJSON_CreateArray();
+        int ok = a != NULL;
+        for (size_t i = 0; ok && i < names.n; i++) {
+            cJSON *s = cJSON_CreateString(names.v[i]);
+            ok = s && cJSON_AddItemToArray(a, s);
+            if (!ok)
+                cJSON_Delete(s);
+        }
+        char *text = ok ? cJSON_PrintUnformatted(a) : NULL;
+        if (text)
+            fprintf(o->json_out, "%s\n", text);
+        else
+            rc = SHELF_ENOMEM;
+        free(text);
+        cJSON_Delete(a);
+    } else if (rc == 0 && o->terse) {
+        for (size_t i = 0; i < names.n; i++)
+            fprintf(o->out, "%s\n", names.v[i]);
+    } else if (rc == 0 && names.n == 0) {
+        fprintf(o->out, "No named collections (`module save NAME` makes one).\n");
+    } else if (rc == 0) {
+        fprintf(o->out, "Named collection list:\n");
+        for (size_t i = 0; i < names.n; i++)
+            fprintf(o->out, "  %zu) %s\n", i + 1, names.v[i]);
+    }
+    if (rc == SHELF_ENOMEM)
+        shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
+    shelf_strv_free(&names);
+    free(dir);
+    return rc < 0 ? failed(o, &err) : 0;
+}
+
+/* Reads the collection `name` from the user's directory. */
+static int read_named(const char *name, shelf_collection *c, shelf_error *err)
+{
+    char *dir = NULL;
+    int rc = shelf_collection_dir(&dir, err);
+    if (rc == 0)
+        rc = shelf_collection_read(dir, name, c, err);
+    free(dir);
+    return rc;
+}
+
+static const char *drift_word(shelf_drift_kind k)
+{
+    switch (k) {
+    case SHELF_DRIFT_VANISHED: return "vanished";
+    case SHELF_DRIFT_CHANGED: return "changed";
+    default: return "unreadable";
+    }
+}
+
+static int describe_json(FILE *f, const shelf_collection *c, const shelf_drift *d, size_t nd)
+{
+    char *text = shelf_collection_to_json(c);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *a = root ? cJSON_AddArrayToObject(root, "drift") : NULL;
+    int ok = a != NULL;
+    for (size_t i = 0; ok && i < nd; i++) {
+        cJSON *o = cJSON_CreateObject();
+        ok = o && cJSON_AddItemToArray(a, o);
+        if (!ok) {
+            cJSON_Delete(o);
+            break;
+        }
+        ok = cJSON_AddStringToObject(o, "module", c->mods[d[i].mod].fullname) &&
+             cJSON_AddStringToObject(o, "kind", drift_word(d[i].kind)) &&
+             cJSON_AddStringToObject(o, "message", d[i].detail);
+    }
+    char *out = ok ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!out)
+        return SHELF_ENOMEM;
+    fprintf(f, "%s\n", out);
+    free(out);
+    return SHELF_OK;
+}
+
+int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    (void)e;
+    const char *name = one_name(o, "describe", args, nargs, 0);
+    if (!name)
+        return 1;
+    shelf_error err = {0};
+    shelf_collection c;
+    int rc = read_named(name, &c, &err);
+    if (rc < 0)
+        return failed(o, &err);
+    shelf_drift *d = NULL;
+    size_t nd = 0;
+    rc = shelf_collection_check(&c, &d, &nd, &err);
+    if (rc == 0 && o->json) {
+        rc = describe_json(o->json_out, &c, d, nd);
+        if (rc < 0)
+            shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
+    } else if (rc == 0 && o->terse) {
+        for (size_t i = 0; i < c.n; i++)
+            fprintf(o->out, "%s\n", c.mods[i].fullname);
+    } else if (rc == 0) {
+        FILE *f = o->out;
+        fprintf(f, "Collection \"%s\"", c.name);
+        if (c.created)
+            fprintf(f, ", saved %s", c.created);
+        if (c.shelf_version)
+            fprintf(f, " by shelf %s", c.shelf_version);
+        fprintf(f, "\n  MODULEPATH:");
+        for (size_t i = 0; i < c.modulepath.n; i++)
+            fprintf(f, "%s%s", i ? ":" : " ", c.modulepath.v[i]);
+        fprintf(f, "%s\n", c.modulepath.n ? "" : " (empty)");
+        if (c.n == 0)
+            fprintf(f, "  No modules: restoring it unloads everything.\n");
+        else
+            fprintf(f, "  Modules, in load order:\n");
+        size_t width = 0;
+        for (size_t i = 0; i < c.n; i++)
+            if (strlen(c.mods[i].fullname) > width)
+                width = strlen(c.mods[i].fullname);
+        for (size_t i = 0; i < c.n; i++) {
+            const shelf_coll_mod *m = &c.mods[i];
+            fprintf(f, "  %2zu) %-*s  ", i + 1, (int)width, m->fullname);
+            if (m->user_loaded)
+                fprintf(f, "loaded by the user");
+            else
+                fprintf(f, "dependency");
+            for (size_t k = 0; k < m->needed_by.n; k++)
+                fprintf(f, "%s%s", k ? ", " : (m->user_loaded ? "; needed by " : " of "),
+                        m->needed_by.v[k]);
+            fprintf(f, "\n       %-*s  %s\n       %-*s  sha256 %s\n", (int)width, "",
+                    m->file, (int)width, "", m->sha256);
+        }
+        if (nd == 0 && c.n)
+            fprintf(f, "Every modulefile is as it was when saved.\n");
+        else if (nd)
+            fprintf(f, "Changes since the save (`module restore %s` stops on these; "
+                       "--allow-changes goes ahead):\n",
+                    c.name);
+        for (size_t i = 0; i < nd; i++)
+            fprintf(f, "  %s: %s\n", drift_word(d[i].kind), d[i].detail);
+    }
+    shelf_drifts_free(d, nd);
+    shelf_collection_free(&c);
+    return rc < 0 ? failed(o, &err) : 0;
+}
+
+int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs)
+{
+    (void)e;
+    const char *name = one_name(o, "disable", args, nargs, 1);
+    if (!name)
+        return 1;
+    shelf_error err = {0};
+    char *dir = NULL;
+    int rc = shelf_collection_dir(&dir, &err);
+    if (rc == 0)
+        rc = shelf_collection_delete(dir, name, &err);
+    free(dir);
+    if (rc < 0)
+        return failed(o, &err);
+    if (!o->quiet)
+        fprintf(o->out, "Deleted collection \"%s\"\n", name);
+    return 0;
+}
+
+int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
+                shelf_error *err)
+{
+    if (nargs > 1) {
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                        "restore: name at most one collection (see `module restore --help`)");
+        return SHELF_EUSAGE;
+    }
+    const char *name = nargs ? args[0] : DEFAULT_NAME;
+    shelf_collection c;
+    int rc = read_named(name, &c, err);
+    if (rc == SHELF_ENOTFOUND && nargs == 0) {
+        /* No default collection: the system's default set, as `reset`. */
+        shelf_error_clear(err);
+        int force = e->force;
+        e->force = 1;
+        rc = shelf_engine_purge(e, err);
+        e->force = force;
+        const char *dflt = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
+        if (rc == 0 && dflt && *dflt) {
+            shelf_strv mods;
+            shelf_strv_init(&mods);
+            rc = shelf_strv_split(&mods, dflt, ":", 0);
+            if (rc == 0)
+                rc = shelf_engine_load(e, mods.v, mods.n, 0, err);
+            else
+                shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+            shelf_strv_free(&mods);
+        }
+        if (rc == 0 && !o->quiet)
+            fprintf(o->out, "No collection \"default\": restored the system default "
+                            "modules%s\n",
+                    dflt && *dflt ? " (SHELF_SYSTEM_DEFAULT_MODULES)" : " (none are set)");
+        return rc;
+    }
+    if (rc < 0)
+        return rc;
+    rc = shelf_engine_restore(e, &c, o->allow_changes, err);
+    shelf_collection_free(&c);
+    return rc;
+}

@@ -1,0 +1,456 @@
+/*
+ * export.c -- `shelf export [--collection NAME] --format FORMAT [-o FILE]`:
+ * a script that recreates the environment of the loaded modules (or of a
+ * collection) where shelf is not installed: batch jobs, containers.
+ *
+ * The environment the modules make is a difference between two
+ * environments, computed with the engine and never applied here:
+ *   env0 = this environment after a forced purge (no module loaded);
+ *   env1 = this environment (the loaded modules), or env0 with the
+ *          collection restored (--collection).
+ * The aliases and shell functions, and the variables the modules unset
+ * (which no purge brings back), come from evaluating the loaded modulefiles
+ * with a host that only records (record_modules), or from the restore.
+ * libshelf's export.c turns env0 -> env1, plus the aliases and shell
+ * functions of the modules (from a refresh, or from the restore), into the
+ * script. The script goes to stdout, or with -o to FILE through a
+ * temporary file renamed into place. Exit status: 0 success; 1 failure
+ * (a module, the collection, writing); 2 bad usage. Nothing goes to
+ * stdout on failure.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "collection.h"
+#include "export.h"
+
+extern char **environ;
+
+#define USAGE "usage: shelf export [--collection NAME] --format FORMAT [-o FILE]\n"
+
+static void help(FILE *out)
+{
+    fputs(USAGE
+          "\n"
+          "Prints a script that recreates the environment of the loaded modules (or,\n"
+          "with --collection, of a saved collection) where shelf is not installed:\n"
+          "for batch jobs and containers.\n"
+          "\n"
+          "The script applies what the modules changed, not this machine's whole\n"
+          "environment: a path variable the modules only extended (PATH, MANPATH,\n"
+          "MODULEPATH, ...: the value without the modules is a contiguous part of the\n"
+          "value with them, or the name ends in PATH and was unset) gets the modules'\n"
+          "entries in front of and after the value it has where the script runs (an\n"
+          "unset or empty one gets them alone); every other variable is set or unset\n"
+          "as the modules left it. LOADEDMODULES and _LMFILES_ are set whole; shelf's\n"
+          "private _SHELF_* variables are left out, so shelf sees no module loaded.\n"
+          "Aliases and shell functions of the modules follow, for the shells.\n"
+          "Each script starts with a comment naming the modules, the collection, the\n"
+          "shelf version and the date ($SOURCE_DATE_EPOCH when set).\n"
+          "\n"
+          "Formats:\n"
+          "  sh bash zsh ksh   source with `. FILE`\n"
+          "  csh tcsh fish     source with `source FILE`\n"
+          "  python            exec(open(FILE).read()): changes os.environ\n"
+          "                    (variables only)\n"
+          "  json              one document:\n"
+          "                      {\"format\": 1, \"generator\": \"shelf VERSION\",\n"
+          "                       \"created\": DATE, \"collection\": NAME or null,\n"
+          "                       \"modules\": [full names, in load order],\n"
+          "                       \"set\": {NAME: value},\n"
+          "                       \"prepend\": {NAME: [entries]},\n"
+          "                       \"append\": {NAME: [entries]},\n"
+          "                       \"unset\": [NAME],\n"
+          "                       \"aliases\": {name: command line},\n"
+          "                       \"functions\": {name: {\"sh\": body,\n"
+          "                                            \"csh\": body or null}}}\n"
+          "                    new value of a prepend/append NAME = prepend +\n"
+          "                    (current value split at ':', none when unset or\n"
+          "                    empty) + append, joined with ':'. Bytes that are not\n"
+          "                    UTF-8 are written as \\udcXX (Python's surrogateescape).\n"
+          "  preamble-python   a notebook's first cell: `import shelf` and\n"
+          "                    shelf.load() of every module at its exact version, in\n"
+          "                    load order (needs shelf and the trees at run time)\n"
+          "\n"
+          "Options:\n"
+          "  --format FORMAT       the language of the script (required)\n"
+          "  --collection NAME     the modules of collection NAME (see `module\n"
+          "                        save`) instead of the loaded ones\n"
+          "  -o, --output FILE     write FILE (atomically) instead of stdout\n"
+          "  -h, --help            this help\n"
+          "\n"
+          "With no module loaded (and no --collection) the script changes nothing\n"
+          "and says so; a note goes to stderr and the exit status is 0.\n"
+          "Exit status: 0 success, 1 failure, 2 bad usage.\n"
+          "\n"
+          "Example:\n"
+          "  $ module load gcc/12.3.0 openmpi\n"
+          "  $ shelf export --format bash -o job-env.sh\n"
+          "  $ sbatch --wrap '. ./job-env.sh && mpirun ./app'\n",
+          out);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("shelf: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n" USAGE "See `shelf export --help`.\n", stderr);
+    return 2;
+}
+
+/* The option's value: "--opt=VALUE" or the next word. NULL when missing. */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+static int is_option(const char *word, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(word, name, n) == 0 && (word[n] == '\0' || word[n] == '=');
+}
+
+/* Now in UTC, or $SOURCE_DATE_EPOCH for reproducible output. */
+static char *timestamp(void)
+{
+    time_t t = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(sde, &end, 10);
+        if (!*end && errno == 0 && v >= 0)
+            t = (time_t)v;
+    }
+    struct tm tm;
+    char buf[64];
+    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return strdup("unknown date");
+    return strdup(buf);
+}
+
+static int oom(shelf_error *err)
+{
+    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+    return SHELF_ENOMEM;
+}
+
+/* Adds (or replaces: the last definition wins) an alias or function. */
+static int put_named(shelf_changes *named, shelf_change_kind kind, const char *name,
+                     const char *value, const char *value2)
+{
+    for (size_t i = 0; i < named->n; i++) {
+        shelf_change *c = &named->items[i];
+        if (c->kind != kind || strcmp(c->name, name) != 0)
+            continue;
+        char *v = value ? strdup(value) : NULL, *v2 = value2 ? strdup(value2) : NULL;
+        if ((value && !v) || (value2 && !v2)) {
+            free(v);
+            free(v2);
+            return SHELF_ENOMEM;
+        }
+        free(c->value);
+        free(c->value2);
+        c->value = v;
+        c->value2 = v2;
+        return SHELF_OK;
+    }
+    return shelf_changes_add(named, kind, name, value, value2);
+}
+
+/* Copies the aliases and functions the changes define into x->named, and
+ * the active loaded modules of e into x->modules. */
+static int take_modules(shelf_export *x, const shelf_engine *e, const shelf_changes *c,
+                        shelf_error *err)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const shelf_change *ch = &c->items[i];
+        if ((ch->kind == SHELF_CHANGE_ALIAS || ch->kind == SHELF_CHANGE_FUNC) &&
+            put_named(&x->named, ch->kind, ch->name, ch->value, ch->value2) < 0)
+            return oom(err);
+    }
+    for (size_t i = 0; i < e->st.n; i++)
+        if (e->st.mods[i].active && shelf_strv_push(&x->modules, e->st.mods[i].fullname) < 0)
+            return oom(err);
+    return SHELF_OK;
+}
+
+/*
+ * What the loaded modules define that the environment does not show:
+ * alias and function bodies, and the variables they unset (Lmod's
+ * unsetenv() is not undone by an unload, so a purge cannot reveal them).
+ * Each loaded modulefile is evaluated as for a load with a host that only
+ * records those calls and performs nothing.
+ */
+typedef struct recorder {
+    shelf_engine *e; /* the engine holding the loaded table */
+    shelf_export *x;
+    shelf_strv *unsets;
+} recorder;
+
+static int record_call(void *ud, const shelf_mf_call *c, shelf_error *err)
+{
+    recorder *r = ud;
+    char *const *a = c->args.v;
+    int rc = SHELF_OK;
+    if (c->fn == SHELF_FN_UNSETENV && c->args.n >= 1)
+        rc = shelf_strv_find(r->unsets, a[0]) >= 0 ? 0 : shelf_strv_push(r->unsets, a[0]);
+    else if (c->fn == SHELF_FN_SET_ALIAS && c->args.n >= 2)
+        rc = put_named(&r->x->named, SHELF_CHANGE_ALIAS, a[0], a[1], NULL);
+    else if (c->fn == SHELF_FN_SET_SHELL_FUNCTION && c->args.n >= 2)
+        rc = put_named(&r->x->named, SHELF_CHANGE_FUNC, a[0], a[1],
+                       c->args.n > 2 ? a[2] : NULL);
+    return rc < 0 ? oom(err) : SHELF_OK;
+}
+
+static int record_is_loaded(void *ud, const char *name)
+{
+    return shelf_engine_is_loaded(((recorder *)ud)->e, name);
+}
+
+static const char *record_getenv(void *ud, const char *name)
+{
+    (void)ud;
+    return getenv(name);
+}
+
+static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
+                          shelf_error *err)
+{
+    recorder r = {e, x, unsets};
+    shelf_mf_host host = {&r, record_call, record_is_loaded, record_is_loaded,
+                          record_getenv};
+    shelf_lua *lua = shelf_engine_lua(e);
+    if (!lua)
+        return oom(err);
+    for (size_t i = 0; i < e->st.n; i++) {
+        const shelf_loaded *m = &e->st.mods[i];
+        if (!m->active)
+            continue;
+        if (shelf_strv_push(&x->modules, m->fullname) < 0)
+            return oom(err);
+        shelf_mf_info info = {m->file, m->fullname, m->sn, m->version, m->usrname,
+                              SHELF_MODE_LOAD, shelf_shell_name(e->shell)};
+        int rc = shelf_mf_eval(lua, &info, &host, err);
+        if (rc < 0)
+            return rc;
+    }
+    return SHELF_OK;
+}
+
+/* env0: the environment after a forced purge. With x (the loaded
+ * modules are exported), first records the loaded modules, their aliases,
+ * functions and unset variables into x and unsets. */
+static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_strv *unsets,
+                                       shelf_strv *env0, shelf_error *err)
+{
+    shelf_engine e;
+    shelf_changes c;
+    shelf_changes_init(&c);
+    int rc = shelf_engine_open(&e, environ, sh, err);
+    e.force = 1;
+    if (rc == 0 && x)
+        rc = record_modules(&e, x, unsets, err);
+    if (rc == 0)
+        rc = shelf_engine_purge(&e, err);
+    if (rc == 0)
+        rc = shelf_engine_finish(&e, &c, err);
+    if (rc == 0 && shelf_export_apply(environ, &c, env0) < 0)
+        rc = oom(err);
+    shelf_changes_free(&c);
+    shelf_engine_close(&e);
+    return rc;
+}
+
+/* The collection restored on env0 gives env1. */
+static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0,
+                              shelf_export *x, shelf_strv *env1, shelf_error *err)
+{
+    char *dir = NULL;
+    shelf_collection coll;
+    shelf_collection_init(&coll);
+    int rc = shelf_collection_dir(&dir, err);
+    if (rc == 0)
+        rc = shelf_collection_read(dir, name, &coll, err);
+    free(dir);
+    if (rc < 0) {
+        shelf_collection_free(&coll);
+        return rc;
+    }
+    shelf_engine e;
+    shelf_changes c;
+    shelf_changes_init(&c);
+    rc = shelf_engine_open(&e, env0->v, sh, err);
+    if (rc == 0)
+        rc = shelf_engine_restore(&e, &coll, 0, err);
+    if (rc == 0)
+        rc = shelf_engine_finish(&e, &c, err);
+    if (rc == 0)
+        rc = take_modules(x, &e, &c, err);
+    if (rc == 0 && shelf_export_apply(env0->v, &c, env1) < 0)
+        rc = oom(err);
+    shelf_changes_free(&c);
+    shelf_engine_close(&e);
+    shelf_collection_free(&coll);
+    return rc;
+}
+
+/* Writes data to path through a temporary file in the same directory
+ * renamed into place: the file is either the old one or the whole new
+ * one. 0, or -1 with a message on stderr. */
+static int write_atomically(const char *path, const char *data, size_t len)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 8);
+    if (!tmp) {
+        fprintf(stderr, "shelf: error: out of memory\n");
+        return -1;
+    }
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".XXXXXX", 8);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "shelf: error: cannot create a file beside %s: %s\n", path,
+                strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    int ok = fchmod(fd, 0666 & ~mask) == 0;
+    for (size_t done = 0; ok && done < len;) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        if (ok)
+            done += (size_t)w;
+    }
+    ok = ok && fsync(fd) == 0;
+    int saved = errno;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(tmp, path) != 0) {
+        saved = errno;
+        ok = 0;
+    }
+    if (!ok) {
+        fprintf(stderr, "shelf: error: cannot write %s: %s\n", path, strerror(saved));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+int cli_export(int argc, char **argv)
+{
+    const char *format = NULL, *collection = NULL, *output = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        const char *opt = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            help(stdout);
+            return 0;
+        } else if (is_option(a, "--format")) {
+            slot = &format, opt = "--format";
+        } else if (is_option(a, "--collection")) {
+            slot = &collection, opt = "--collection";
+        } else if (strcmp(a, "-o") == 0 || is_option(a, "--output")) {
+            slot = &output, opt = a[1] == 'o' ? "-o" : "--output";
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option \"%s\"", a);
+        } else {
+            return usage_error("unexpected argument \"%s\"", a);
+        }
+        if (*slot)
+            return usage_error("%s given twice", opt);
+        *slot = option_value(argc, argv, &i, opt);
+        if (!*slot)
+            return usage_error("%s needs a value", opt);
+    }
+    if (!format)
+        return usage_error("%s", "--format is required (sh bash zsh ksh csh tcsh fish "
+                                 "python json preamble-python)");
+    shelf_export_format f = shelf_export_format_from_name(format);
+    if (f == SHELF_EXPORT_UNKNOWN)
+        return usage_error("unknown format \"%s\" (one of sh bash zsh ksh csh tcsh "
+                           "fish python json preamble-python)", format);
+    if (output && !*output)
+        return usage_error("%s", "-o needs a file name");
+
+    shelf_error err = {0};
+    if (collection && shelf_collection_name_check(collection, &err) < 0) {
+        cli_print_error(stderr, &err);
+        shelf_error_clear(&err);
+        fputs(USAGE, stderr);
+        return 2;
+    }
+
+    shelf_shell sh = shelf_export_format_shell(f);
+    shelf_export x;
+    shelf_export_init(&x);
+    shelf_strv env0, env1;
+    shelf_strv_init(&env0);
+    shelf_strv_init(&env1);
+    shelf_buf out;
+    shelf_buf_init(&out);
+    shelf_strv unsets;
+    shelf_strv_init(&unsets);
+    int rc = environment_without_modules(sh, collection ? NULL : &x, &unsets, &env0, &err);
+    if (rc == 0 && collection)
+        rc = collection_modules(sh, collection, &env0, &x, &env1, &err);
+    if (rc == 0 && collection && !(x.collection = strdup(collection)))
+        rc = oom(&err);
+    if (rc == 0 && !(x.created = timestamp()))
+        rc = oom(&err);
+    if (rc == 0 && shelf_export_diff(&x, env0.v, collection ? env1.v : environ) < 0)
+        rc = oom(&err);
+    for (size_t i = 0; rc == 0 && i < unsets.n; i++)
+        if (!getenv(unsets.v[i]) && shelf_export_unset(&x, unsets.v[i]) < 0)
+            rc = oom(&err);
+    if (rc == 0)
+        rc = shelf_export_write(&x, f, SHELF_DATADIR "/python", &out, &err);
+
+    int status = 0;
+    if (rc < 0) {
+        cli_print_error(stderr, &err);
+        status = 1;
+    } else if (output) {
+        status = write_atomically(output, out.data ? out.data : "", out.len) < 0;
+        if (status == 0)
+            fprintf(stderr, "shelf: wrote the %s script to %s\n", format, output);
+    } else {
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "shelf: error: cannot write to standard output\n");
+            status = 1;
+        }
+    }
+    if (status == 0 && !collection && x.modules.n == 0)
+        fprintf(stderr, "shelf: no modules are loaded: the script changes nothing\n");
+    shelf_buf_free(&out);
+    shelf_strv_free(&env0);
+    shelf_strv_free(&env1);
+    shelf_strv_free(&unsets);
+    shelf_export_free(&x);
+    shelf_error_clear(&err);
+    return status;
+}
