@@ -10,7 +10,8 @@
 # In each shell: `module --version` succeeds; `module load nosuchmodule`
 # fails and leaves the environment exactly as it was; `module load a` sets
 # A_VAR (and B_VAR, with a newline, quotes and `!`) byte for byte;
-# `module unload a` removes them; `ml a` / `ml` / `ml -a` do the same.
+# `module unload a` removes them; `ml a` / `ml` / `ml -a` do the same;
+# `module --json avail` shows its JSON (on stderr) instead of evaluating it.
 . "$SHELF_SRCDIR/tests/lib.sh"
 
 work=$(mktemp -d) || exit 1
@@ -47,13 +48,16 @@ run() { # SHELL
 script_for() { # SHELL
     init=$prefix/share/shelf/init/$1
     [ "$1" = dash ] && init=$prefix/share/shelf/init/sh
-    # The three things the shells spell differently.
+    # The things the shells spell differently.
     case $1 in
-    tcsh|csh) src=source st='$status' isset='if ($?A_VAR) echo' ;;
-    fish) src=source st='$status' isset='set -q A_VAR; and echo' ;;
-    *) src=. st='$?' isset='[ -n "${A_VAR+x}" ] \&\& echo' ;;
+    tcsh|csh) src=source st='$status' isset='if ($?A_VAR) echo' jsonout= ;;
+    fish) src=source st='$status' isset='set -q A_VAR; and echo' jsonout=" > $work/json_out" ;;
+    *) src=. st='$?' isset='[ -n "${A_VAR+x}" ] \&\& echo' jsonout=" > $work/json_out" ;;
     esac
-    sed -e "s|@SRC@|$src|" -e "s|@ST@|$st|" -e "s|@ISSET@|$isset|" > "$work/script" <<EOF
+    # (csh cannot redirect an alias that redirects itself: there the
+    # JSON simply must not reach the evaluation)
+    sed -e "s|@SRC@|$src|" -e "s|@ST@|$st|" -e "s|@ISSET@|$isset|" -e "s|@JSONOUT@|$jsonout|" \
+        > "$work/script" <<EOF
 @SRC@ $init
 module --version
 echo "version=@ST@"
@@ -76,6 +80,8 @@ echo "ml=@ST@"
 ml -a
 echo "ml-unload=@ST@"
 @ISSET@ "A_VAR still set after ml -a"
+module --json avail@JSONOUT@
+echo "json=@ST@"
 EOF
 }
 
@@ -88,7 +94,7 @@ for sh in bash zsh dash ksh tcsh csh fish; do
         fail "$sh is installed (needed for the init tests)"
         continue
     fi
-    rm -f "$work"/env-* "$work"/a_got "$work"/b_got "$work"/a_ml
+    rm -f "$work"/env-* "$work"/a_got "$work"/b_got "$work"/a_ml "$work"/json_out
     script_for "$sh"
     run "$sh"
     diag="stderr: $(head -c 400 "$work/stderr")"
@@ -125,6 +131,14 @@ for sh in bash zsh dash ksh tcsh csh fish; do
         pass "$sh: ml a sets A_VAR"
     else
         fail "$sh: ml a sets A_VAR" "$diag"
+    fi
+    # The JSON is for the person (or a 2> redirection), not code to evaluate.
+    if [ "$(status_of json)" = 0 ] && [ ! -s "$work/json_out" ] &&
+        grep -q '"fullname":' "$work/stderr"; then
+        pass "$sh: module --json avail shows the JSON instead of evaluating it"
+    else
+        fail "$sh: module --json avail shows the JSON instead of evaluating it" \
+            "status: $(status_of json)" "$diag"
     fi
     if [ -z "$(ls -A "$work/tmp")" ]; then
         pass "$sh: no temporary file left behind"

@@ -1,0 +1,376 @@
+"""Load and unload environment modules from a running Python interpreter.
+
+In a notebook cell (or any Python program)::
+
+    import shelf
+    shelf.load("torchvision")     # torch comes with it, as a dependency
+    import torchvision_demo       # found: the module put it on PYTHONPATH
+    shelf.list()                  # ['python/3.11.8', 'torch/2.2.0', ...]
+    shelf.unload("torchvision")   # torch leaves with it; the import fails again
+
+Every function runs the ``shelf`` command as ``shelf python SUBCOMMAND ...``
+with the current ``os.environ`` (the table of loaded modules lives in the
+environment) and applies the changes it prints to this process:
+
+* ``os.environ`` gets the new values, so programs started from here
+  (``subprocess``, ``!cmd`` in a notebook) see the loaded modules;
+* entries the change adds to ``PYTHONPATH`` are inserted into ``sys.path``
+  where ``PYTHONPATH`` entries live (after the script directory, before the
+  standard library), in ``PYTHONPATH`` order; entries it removes leave
+  ``sys.path``, and the modules imported from them leave ``sys.modules``, so
+  a later ``import`` of them fails as it would in a new interpreter.
+
+A command either succeeds completely or changes nothing: on failure
+:class:`ModuleError` is raised, carrying shelf's message, and neither
+``os.environ`` nor ``sys.path`` is touched. When a modulefile only warns
+(``LmodWarning``), the changes are applied, as ``module`` does in a shell,
+and the message is issued as a :class:`ModuleWarning` with
+:func:`warnings.warn`; turn it into an exception with
+``warnings.simplefilter("error", shelf.ModuleWarning)``. Other messages
+(``The following have been reloaded ...``) are printed to ``sys.stderr``.
+
+What the running interpreter has already done is not redone: variables read
+at start-up (``LD_LIBRARY_PATH``, ``PYTHONHOME``) take effect only in the
+programs started afterwards, and modules imported before a load keep the
+versions they were imported from.
+
+The ``shelf`` command used is ``$SHELF_CMD`` when set (as for the shell
+``module`` command); else the ``shelf`` installed beside this package
+(``PREFIX/bin/shelf`` for ``PREFIX/share/shelf/python/shelf``); else
+``shelf`` from ``PATH``.
+"""
+
+import ast
+import builtins
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+
+__all__ = [
+    "ModuleError", "ModuleWarning", "load", "unload", "swap", "purge",
+    "restore", "list", "avail",
+]
+
+_ERROR_PREFIX = "shelf: error: "
+
+
+class ModuleError(Exception):
+    """A shelf command failed; nothing was changed.
+
+    Attributes:
+        message: shelf's explanation (what it prints after ``shelf: error:``,
+            with the lines that follow, e.g. the modulefile and line).
+        command: the command that was run, as a list of strings.
+        status: its exit status (None when it could not be started).
+        stderr: everything it printed on standard error.
+    """
+
+    def __init__(self, message, command=None, status=None, stderr=""):
+        super().__init__(message)
+        self.message = message
+        self.command = command
+        self.status = status
+        self.stderr = stderr
+
+
+class ModuleWarning(UserWarning):
+    """A modulefile warned; the changes were applied all the same."""
+
+
+def _shelf_command():
+    """The shelf executable to run; raises ModuleError if there is none."""
+    cmd = os.environ.get("SHELF_CMD")
+    if cmd:
+        return cmd
+    here = os.path.dirname(os.path.abspath(__file__))
+    beside = os.path.normpath(os.path.join(here, "..", "..", "..", "..", "bin", "shelf"))
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("shelf")
+    if found:
+        return found
+    raise ModuleError(
+        "cannot find the shelf command: set SHELF_CMD to its path, or put "
+        "the directory that holds it on PATH (looked for %s too)" % beside)
+
+
+def _run(args):
+    """Runs `shelf python ARGS` with the current environment.
+
+    Returns (command, status, stdout text, stderr text); raises ModuleError
+    when the command cannot be started.
+    """
+    command = [_shelf_command(), "python"] + [str(a) for a in args]
+    try:
+        proc = subprocess.run(command, env=dict(os.environ), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise ModuleError("cannot run %s: %s" % (command[0], exc.strerror or exc),
+                          command=command) from None
+    stdout = proc.stdout.decode("utf-8", "surrogateescape")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    return command, proc.returncode, stdout, stderr
+
+
+def _error(command, status, stderr):
+    """The ModuleError for a failed command."""
+    at = stderr.find(_ERROR_PREFIX)
+    if at >= 0:
+        message = stderr[at + len(_ERROR_PREFIX):].rstrip()
+    else:
+        message = stderr.strip() or "%s exited with status %s" % (
+            os.path.basename(command[0]), status)
+    return ModuleError(message, command=command, status=status, stderr=stderr)
+
+
+def _is_os_environ(node):
+    return (isinstance(node, ast.Attribute) and node.attr == "environ" and
+            isinstance(node.value, ast.Name) and node.value.id == "os")
+
+
+def _string(node):
+    """The str an emitted value stands for: "text" or os.fsdecode(b"bytes")."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if (isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1 and
+            isinstance(node.func, ast.Attribute) and node.func.attr == "fsdecode" and
+            isinstance(node.func.value, ast.Name) and node.func.value.id == "os" and
+            isinstance(node.args[0], ast.Constant) and
+            isinstance(node.args[0].value, bytes)):
+        return os.fsdecode(node.args[0].value)
+    raise ValueError("unexpected value")
+
+
+def _parse_changes(code):
+    """Reads the Python that `shelf python` prints, without running it.
+
+    Only the statements shelf emits are accepted: `import os`,
+    `os.environ["N"] = VALUE`, `os.environ.pop("N", None)` and
+    `_mlstatus = BOOL`. Returns a dict NAME -> new value (None = unset), in
+    order, the last change to a name winning; raises ValueError on anything
+    else.
+    """
+    changes = {}
+    for stmt in ast.parse(code).body:
+        if isinstance(stmt, ast.Import) and [a.name for a in stmt.names] == ["os"]:
+            continue
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name) and target.id == "_mlstatus":
+                continue
+            if (isinstance(target, ast.Subscript) and _is_os_environ(target.value) and
+                    isinstance(target.slice, ast.Constant) and
+                    isinstance(target.slice.value, str)):
+                changes.pop(target.slice.value, None)
+                changes[target.slice.value] = _string(stmt.value)
+                continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            call = stmt.value
+            if (isinstance(call.func, ast.Attribute) and call.func.attr == "pop" and
+                    _is_os_environ(call.func.value) and not call.keywords and
+                    len(call.args) == 2 and isinstance(call.args[0], ast.Constant) and
+                    isinstance(call.args[0].value, str)):
+                changes.pop(call.args[0].value, None)
+                changes[call.args[0].value] = None
+                continue
+        raise ValueError("unexpected statement on line %d" % stmt.lineno)
+    return changes
+
+
+def _path_entries(value):
+    """The directories of a PYTHONPATH value, absolute, in order, once each."""
+    seen = []
+    for entry in (value or "").split(os.pathsep):
+        if entry:
+            entry = os.path.abspath(entry)
+            if entry not in seen:
+                seen.append(entry)
+    return seen
+
+
+def _under(path, dirs):
+    """Whether path lies in one of dirs (absolute directories)."""
+    if not isinstance(path, str) or not path:
+        return False
+    path = os.path.abspath(path)
+    return any(path == d or path.startswith(d.rstrip(os.sep) + os.sep) for d in dirs)
+
+
+def _module_locations(module):
+    """The files and directories a module was imported from."""
+    locations = []
+    value = getattr(module, "__file__", None)
+    if isinstance(value, str):
+        locations.append(value)
+    spec = getattr(module, "__spec__", None)
+    origin = getattr(spec, "origin", None)
+    if isinstance(origin, str):
+        locations.append(origin)
+    try:
+        locations.extend(p for p in getattr(module, "__path__", ()) or () if isinstance(p, str))
+    except Exception:  # a broken custom __path__ must not stop the unload
+        pass
+    return locations
+
+
+def _pythonpath_anchor():
+    """Where PYTHONPATH entries start in sys.path when there are none yet:
+    just before the standard library (its zip entry or its directory)."""
+    zip_name = "python%d%d.zip" % sys.version_info[:2]
+    stdlib = os.path.dirname(os.__file__)
+    for i, entry in enumerate(sys.path):
+        if isinstance(entry, str) and (os.path.basename(entry) == zip_name or
+                                       (entry and os.path.abspath(entry) == stdlib)):
+            return i
+    return 1 if sys.path else 0
+
+
+def _sync_sys_path(before, after):
+    """Makes sys.path follow a PYTHONPATH change from `before` to `after`."""
+    old = _path_entries(before)
+    new = _path_entries(after)
+    removed = [d for d in old if d not in new]
+    if removed:
+        sys.path[:] = [p for p in sys.path
+                       if not (isinstance(p, str) and p and os.path.abspath(p) in removed)]
+        for key in [k for k in sys.path_importer_cache if _under(k, removed)]:
+            del sys.path_importer_cache[key]
+        for name, module in builtins.list(sys.modules.items()):
+            if module is not None and any(_under(p, removed)
+                                          for p in _module_locations(module)):
+                del sys.modules[name]
+
+    def index_of(directory):
+        for i, entry in enumerate(sys.path):
+            if isinstance(entry, str) and entry and os.path.abspath(entry) == directory:
+                return i
+        return -1
+
+    for k, directory in enumerate(new):
+        if index_of(directory) >= 0:
+            continue
+        at = -1
+        for prev in reversed(new[:k]):
+            at = index_of(prev)
+            if at >= 0:
+                at += 1
+                break
+        if at < 0:
+            for nxt in new[k + 1:]:
+                at = index_of(nxt)
+                if at >= 0:
+                    break
+        if at < 0:
+            at = _pythonpath_anchor()
+        sys.path.insert(at, directory)
+    importlib.invalidate_caches()
+
+
+def _apply(changes):
+    """Applies a NAME -> value (None = unset) dict to os.environ and sys.path."""
+    before = os.environ.get("PYTHONPATH")
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    after = os.environ.get("PYTHONPATH")
+    if before != after:
+        _sync_sys_path(before, after)
+
+
+def _change(*args):
+    """Runs a subcommand that changes the environment and applies it."""
+    command, status, stdout, stderr = _run(args)
+    warned = status == 1 and _ERROR_PREFIX not in stderr and stderr.strip() != ""
+    if status != 0 and not warned:
+        raise _error(command, status, stderr)
+    try:
+        changes = _parse_changes(stdout)
+    except (SyntaxError, ValueError) as exc:
+        raise ModuleError("cannot read the output of %s: %s" % (" ".join(command), exc),
+                          command=command, status=status, stderr=stderr) from None
+    _apply(changes)
+    if warned:
+        warnings.warn(stderr.rstrip(), ModuleWarning, stacklevel=3)
+    elif stderr.strip():
+        sys.stderr.write(stderr if stderr.endswith("\n") else stderr + "\n")
+        sys.stderr.flush()
+
+
+def _query(*args):
+    """Runs a read-only subcommand with --json and returns the parsed data."""
+    command, status, stdout, stderr = _run(("--json",) + args)
+    if status != 0:
+        raise _error(command, status, stderr)
+    if stderr.strip():
+        sys.stderr.write(stderr if stderr.endswith("\n") else stderr + "\n")
+        sys.stderr.flush()
+    try:
+        return json.loads(stdout)
+    except ValueError as exc:
+        raise ModuleError("cannot read the output of %s: %s" % (" ".join(command), exc),
+                          command=command, status=status, stderr=stderr) from None
+
+
+def load(*names):
+    """Loads the named modules (``"torch"``, ``"python/3.12.2"``) and what
+    they depend on. Raises ModuleError (changing nothing) if one is unknown
+    or its modulefile fails."""
+    _change("load", *names)
+
+
+def unload(*names):
+    """Unloads the named modules, with the modules only they had pulled in.
+    Packages imported from their PYTHONPATH entries are forgotten."""
+    _change("unload", *names)
+
+
+def swap(a, b=None):
+    """``swap(old, new)`` replaces module old by new; ``swap(new)`` replaces
+    the loaded module of the same name by version new."""
+    if b is None:
+        _change("swap", a)
+    else:
+        _change("swap", a, b)
+
+
+def purge():
+    """Unloads every loaded module (sticky ones stay, as with ``module purge``)."""
+    _change("purge")
+
+
+def restore(name=None, allow_changes=False):
+    """Replaces the loaded modules by the collection saved as `name`
+    (``module save NAME`` in a shell); the default collection when None.
+
+    When a module of the collection vanished or its modulefile changed since
+    the save, ModuleError is raised and nothing changes, unless
+    `allow_changes` is true: then the rest is restored and shelf says what
+    differs."""
+    args = ["restore"]
+    if name is not None:
+        args.append(name)
+    if allow_changes:
+        args.append("--allow-changes")
+    _change(*args)
+
+
+def list():  # noqa: A001 -- the name users know from `module list`
+    """The full names of the loaded modules, in load order, e.g.
+    ``['python/3.11.8', 'torch/2.2.0', 'torchvision/0.17.0']``."""
+    return [m["fullname"] for m in _query("list") if m.get("active", True)]
+
+
+def avail(query=None):
+    """The modules that can be loaded now, as a list of dicts (keys include
+    ``name``, ``version``, ``fullname``, ``default``, ``loaded``,
+    ``description``, ``file``), restricted to those matching `query` when
+    given (as ``module avail QUERY``)."""
+    if query is None:
+        return _query("avail")
+    return _query("avail", query)

@@ -1,0 +1,294 @@
+"""Checks of the Python module `shelf`, run by tests/shell/python.sh.
+
+Usage: python3 shelf_checks.py SCENARIO [ARGS...]
+
+Each check prints "PASS name" or "FAIL name" followed by "# " lines of
+diagnostics; the last line is "DONE" when the scenario ran to its end.
+The environment (SHELF_CMD, MODULEPATH, PYTHONPATH with the package's
+directory) is set by the caller.
+"""
+
+import io
+import os
+import sys
+import warnings
+
+
+def check(cond, name, *diag):
+    print(("PASS " if cond else "FAIL ") + name)
+    if not cond:
+        for line in diag:
+            for part in str(line).splitlines() or [""]:
+                print("# " + part)
+    sys.stdout.flush()
+    return cond
+
+
+def same(got, expected, name):
+    return check(got == expected, name, "got:      %r" % (got,), "expected: %r" % (expected,))
+
+
+def importable(name):
+    """Whether `import name` works now, importing it afresh."""
+    sys.modules.pop(name, None)
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+def under(path, directory):
+    return os.path.abspath(path).startswith(os.path.abspath(directory) + os.sep)
+
+
+def session(tree, expected_loaded):
+    """load / list / unload with the sample tree; sys.path and sys.modules."""
+    import shelf
+    sw = os.path.join(tree, "sw")
+    path_before = sys.path[:]
+    env_before = dict(os.environ)
+    check(not importable("torchvision_demo"), "torchvision_demo is not importable before load")
+
+    shelf.load("torchvision")
+    check(importable("torchvision_demo"), "torchvision_demo is importable after load")
+    import torchvision_demo
+    check(under(torchvision_demo.__file__, os.path.join(sw, "torchvision")),
+          "torchvision_demo comes from the tree's sw/torchvision",
+          "file: %s" % torchvision_demo.__file__)
+    same(torchvision_demo.__version__, "0.17.0", "torchvision_demo.__version__")
+    check(importable("torch_demo"), "torch_demo (the dependency) is importable too")
+    import torch_demo
+    check(under(torch_demo.__file__, os.path.join(sw, "torch")),
+          "torch_demo comes from the tree's sw/torch", "file: %s" % torch_demo.__file__)
+    same(shelf.list(), ["python/3.11.8", "torch/2.2.0", "torchvision/0.17.0"],
+         "list() names the loaded modules with versions")
+    same(os.environ.get("LOADEDMODULES"), expected_loaded,
+         "LOADEDMODULES is what `shelf bash load torchvision` sets in bash")
+    pp = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    added = [p for p in sys.path if p not in path_before]
+    same(added, [p for p in pp if p not in path_before],
+         "sys.path gained the new PYTHONPATH entries, in PYTHONPATH order")
+    same(sys.path[0], path_before[0], "sys.path[0] stays the script directory")
+    first = sys.path.index(added[0]) if added else -1
+    same(sys.path[first:first + len(added)], added, "the new entries are next to each other")
+
+    shelf.unload("torchvision")
+    same(shelf.list(), [], "unload took the dependencies along")
+    check("torchvision_demo" not in sys.modules and "torch_demo" not in sys.modules,
+          "unload dropped the packages from sys.modules",
+          [m for m in sys.modules if m.endswith("_demo")])
+    check(not importable("torchvision_demo"), "torchvision_demo is not importable after unload")
+    check(not importable("torch_demo"), "torch_demo is not importable after unload")
+    same(sys.path, path_before, "sys.path is as before load")
+    same(dict(os.environ), env_before, "os.environ is as before load")
+
+    names = [m["fullname"] for m in shelf.avail("torch")]
+    same(names, ["torch/2.2.0", "torchvision/0.17.0"], "avail('torch') lists the matches")
+    check(all(isinstance(m, dict) and "description" in m for m in shelf.avail()),
+          "avail() gives dicts with a description")
+
+
+def no_pythonpath(tree, package_dir):
+    """PYTHONPATH was empty: the entries go after sys.path[0], before the stdlib."""
+    sys.path.append(package_dir)
+    import shelf
+    check("PYTHONPATH" not in os.environ, "PYTHONPATH is unset at the start")
+    before = sys.path[:]
+    shelf.load("torch")
+    entry = os.path.join(tree, "sw", "torch", "2.2.0", "lib", "python3", "site-packages")
+    same(os.environ.get("PYTHONPATH"), entry, "PYTHONPATH is the torch entry")
+    same(sys.path, before[:1] + [entry] + before[1:],
+         "the entry is right after the script directory")
+    check(importable("torch_demo"), "torch_demo is importable")
+    shelf.unload("torch")
+    same(sys.path, before, "sys.path is as before")
+    check("PYTHONPATH" not in os.environ, "PYTHONPATH is unset again")
+
+
+def swap_purge(tree):
+    import shelf
+    sw = os.path.join(tree, "sw", "python")
+    path0 = os.environ["PATH"]
+    shelf.load("python/3.11.8")
+    check(os.environ["PATH"].startswith(os.path.join(sw, "3.11.8", "bin") + os.pathsep),
+          "load python/3.11.8 puts its bin first on PATH", os.environ["PATH"])
+    err = io.StringIO()
+    real, sys.stderr = sys.stderr, err
+    try:
+        shelf.swap("python/3.11.8", "python/3.12.2")
+    finally:
+        sys.stderr = real
+    same(shelf.list(), ["python/3.12.2"], "swap(old, new) loads the new version")
+    paths = os.environ["PATH"].split(os.pathsep)
+    check(os.path.join(sw, "3.12.2", "bin") in paths and
+          os.path.join(sw, "3.11.8", "bin") not in paths,
+          "swap replaced the PATH entry", os.environ["PATH"])
+    check("python/3.11.8 => python/3.12.2" in err.getvalue(),
+          "swap showed shelf's message on sys.stderr", "stderr: %r" % err.getvalue())
+    shelf.swap("python/3.11.8")
+    same(shelf.list(), ["python/3.11.8"], "swap(new) replaces the module of that name")
+    shelf.load("torch")
+    shelf.purge()
+    same(shelf.list(), [], "purge unloads everything")
+    same(os.environ["PATH"], path0, "purge restored PATH")
+    check("LOADEDMODULES" not in os.environ or os.environ["LOADEDMODULES"] == "",
+          "purge emptied LOADEDMODULES", os.environ.get("LOADEDMODULES"))
+    check(not importable("torch_demo"), "torch_demo is gone after purge")
+
+
+def errors(bad_tree):
+    import shelf
+    check(issubclass(shelf.ModuleError, Exception), "ModuleError is an Exception")
+    shelf.load("torch")
+    env0, path0 = dict(os.environ), sys.path[:]
+
+    def failing(name, what, *args):
+        try:
+            getattr(shelf, what)(*args)
+        except shelf.ModuleError as exc:
+            same(dict(os.environ), env0, name + ": os.environ unchanged")
+            same(sys.path, path0, name + ": sys.path unchanged")
+            return exc
+        check(False, name + ": raises ModuleError")
+        return None
+
+    exc = failing("unknown module", "load", "nonesuch")
+    if exc:
+        check("unknown" in exc.message and "nonesuch" in exc.message,
+              "the message is the engine's", exc.message)
+        same(str(exc), exc.message, "str(error) is the message")
+        check(not exc.message.startswith("shelf: error:"), "without the `shelf: error:` prefix",
+              exc.message)
+        same(exc.status, 1, "status is the exit status")
+        same(exc.command[1:], ["python", "load", "nonesuch"], "command is the command run")
+    os.environ["MODULEPATH"] += os.pathsep + bad_tree
+    env0 = dict(os.environ)
+    exc = failing("broken modulefile", "load", "broken")
+    if exc:
+        check(os.path.join(bad_tree, "broken", "1.0.lua") in exc.message,
+              "the message names the modulefile", exc.message)
+    check("BROKEN_X" not in os.environ, "the broken module's setenv did not happen")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shelf.load("warn")
+    same(os.environ.get("WARN_X"), "yes", "a warning module's changes are applied")
+    same([(w.category, str(w.message)) for w in caught],
+         [(shelf.ModuleWarning, "Warning: careful with this one (warn/1.0)")],
+         "its LmodWarning is issued as a ModuleWarning")
+    same(shelf.list(), ["python/3.11.8", "torch/2.2.0", "warn/1.0"], "and it is loaded")
+
+    shelf.load("odd")
+    same(os.environb.get(b"ODD_X"), b'caf\xc3\xa9 \\ "q" \n\xe9!',
+         "a value with quotes, newline and non-UTF-8 bytes arrives byte for byte")
+
+    os.environ["SHELF_CMD"] = os.path.join(bad_tree, "no-such-shelf")
+    try:
+        shelf.list()
+        check(False, "a missing shelf command raises ModuleError")
+    except shelf.ModuleError as exc:
+        check("no-such-shelf" in exc.message, "a missing shelf command raises ModuleError",
+              exc.message)
+
+
+def installed(prefix):
+    """No SHELF_CMD: the shelf installed beside the package is used."""
+    sys.path.insert(0, os.path.join(prefix, "share", "shelf", "python"))
+    import shelf
+    check(under(shelf.__file__, prefix), "the installed package is imported", shelf.__file__)
+    check("SHELF_CMD" not in os.environ, "SHELF_CMD is unset")
+    shelf.load("torch")
+    same(shelf.list(), ["python/3.11.8", "torch/2.2.0"], "load works through PREFIX/bin/shelf")
+
+
+def restore(name, expected_loaded):
+    import shelf
+    same(shelf.list(), [], "nothing loaded before restore")
+    shelf.restore(name)
+    same(os.environ.get("LOADEDMODULES"), expected_loaded,
+         "restore(%r) gives the LOADEDMODULES of the saved shell" % name)
+    check(importable("torch_demo"), "torch_demo is importable after restore")
+
+
+def restore_changed(name):
+    """The collection's modulefile changed after the save."""
+    import shelf
+    env0 = dict(os.environ)
+    try:
+        shelf.restore(name)
+        check(False, "restore raises ModuleError when a modulefile changed")
+    except shelf.ModuleError as exc:
+        check("changed" in exc.message, "restore raises ModuleError when a modulefile changed",
+              exc.message)
+    same(dict(os.environ), env0, "and changes nothing")
+    err = io.StringIO()
+    real, sys.stderr = sys.stderr, err
+    try:
+        shelf.restore(name, allow_changes=True)
+    finally:
+        sys.stderr = real
+    same((shelf.list(), os.environ.get("C_X")), (["c/1.0"], "2"),
+         "restore(allow_changes=True) loads the changed modulefile")
+    check("changed" in err.getvalue(), "and says so on sys.stderr", err.getvalue())
+
+
+def kernel(tree, workdir):
+    """The module in an IPython kernel driven through jupyter_client."""
+    import json
+    from jupyter_client.manager import start_new_kernel
+    spec = os.path.join(workdir, "kernels", "shelf-test")
+    os.makedirs(spec, exist_ok=True)
+    with open(os.path.join(spec, "kernel.json"), "w") as f:
+        json.dump({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f",
+                            "{connection_file}"],
+                   "display_name": "shelf test", "language": "python"}, f)
+    os.environ["JUPYTER_PATH"] = workdir
+    km, kc = start_new_kernel(kernel_name="shelf-test", startup_timeout=30)
+    try:
+        def run(code):
+            out = []
+
+            def hook(msg):
+                if msg["msg_type"] == "stream":
+                    out.append(msg["content"]["text"])
+                elif msg["msg_type"] == "error":
+                    out.append(msg["content"]["ename"])
+            reply = kc.execute_interactive(code, timeout=20, output_hook=hook)
+            return reply["content"], "".join(out)
+
+        reply, out = run("import sys; print(sys.executable)")
+        same(out.strip(), sys.executable, "the kernel runs this interpreter")
+        reply, out = run("import shelf; shelf.load('torchvision')")
+        same(reply["status"], "ok", "shelf.load('torchvision') in a cell")
+        reply, out = run("import torchvision_demo; print(torchvision_demo.__version__)")
+        same((reply["status"], out), ("ok", "0.17.0\n"),
+             "import torchvision_demo in the next cell prints its version on iopub")
+        reply, out = run("print(shelf.list())")
+        same(out, "['python/3.11.8', 'torch/2.2.0', 'torchvision/0.17.0']\n",
+             "shelf.list() in the kernel")
+        reply, out = run("shelf.unload('torchvision')")
+        same(reply["status"], "ok", "shelf.unload('torchvision') in a cell")
+        reply, out = run("import torchvision_demo")
+        same((reply["status"], reply.get("ename")), ("error", "ModuleNotFoundError"),
+             "import torchvision_demo fails after unload")
+        reply, out = run("shelf.load('nonesuch')")
+        same((reply["status"], reply.get("ename")), ("error", "ModuleError"),
+             "a failing load raises ModuleError in the cell")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    check(not km.is_alive(), "the kernel shut down")
+
+
+def main():
+    scenario, args = sys.argv[1], sys.argv[2:]
+    {"session": session, "no-pythonpath": no_pythonpath, "swap-purge": swap_purge,
+     "errors": errors, "installed": installed, "restore": restore,
+     "restore-changed": restore_changed,
+     "kernel": kernel}[scenario](*args)
+    print("DONE")
+
+
+if __name__ == "__main__":
+    main()
