@@ -81,7 +81,8 @@ typedef struct tree_dir {
 /* A directory not read yet; NULL on OOM. */
 tree_dir *tree_dir_new(const char *mpath, const char *rel);
 void tree_dir_free(tree_dir *d);
-/* Reads the default markers of d once, adding what they say to rc. */
+/* Reads the rc files (.modulerc.lua, .modulerc) of d, a MODULEPATH
+ * directory, once, adding what they say to rc. */
 int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc);
 /* Reads d's markers and entries once (subdirectories are not entered). An
  * unreadable directory lists as empty. 0 or SHELF_ENOMEM. */

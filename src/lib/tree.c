@@ -884,7 +884,9 @@ static int read_markers(tree_dir *d, tree_rc *rc, unsigned present)
 int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc)
 {
     (void)mpath;
-    return read_markers(d, rc, MARK_ALL);
+    /* A MODULEPATH directory holds packages, not versions: only its rc
+     * files mean something (a `default` or `.version` there names nothing). */
+    return read_markers(d, rc, MARK_MODULERC_LUA | MARK_MODULERC);
 }
 
 static int add_file(tree_dir *d, const char *name, size_t namelen,
