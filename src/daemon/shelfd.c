@@ -1,0 +1,1151 @@
+/*
+ * shelfd.c -- the shelfd daemon: options, the runtime directory, the pid
+ * lock, the token file, daemonizing, and the libuv loop that owns the main
+ * thread (signals, watching the module trees, re-indexing them).
+ *
+ * HTTP is served by libmicrohttpd's own threads (server.c); the loop never
+ * waits for them, nor for the trees: every look at a tree (listing its
+ * package directories, checking its index, telling the API it changed) and
+ * every index rebuild runs in libuv's thread pool, and their results come
+ * back to the loop in the after-work callbacks. Per tree, at most one scan
+ * and one rebuild run at a time; a request for another while one runs is
+ * remembered and run after it.
+ *
+ * A change is seen by inotify (uv_fs_event on the tree's top directory and
+ * its package directories, debounced) or, where inotify sees nothing (NFS),
+ * by a poll of the same directories' mtimes every POLL_MS.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "api.h"
+#include "events.h"
+#include "index.h"
+#include "server.h"
+
+extern char **environ;
+
+#define DEBOUNCE_MS 300
+#define POLL_MS 5000
+#define STALE_REBUILD_MS 60000
+#define MAX_WATCHES 8192
+#define DEFAULT_MAX_BODY (1024 * 1024)
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void oom_exit(void)
+{
+    fprintf(stderr, "shelfd: error: out of memory\n");
+    exit(1);
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        oom_exit();
+    return p;
+}
+
+static char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xfmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        oom_exit();
+    va_end(ap);
+    return s;
+}
+
+/* path made absolute (against the working directory) and normalized. */
+static char *absolute(const char *path)
+{
+    char *joined;
+    if (path[0] == '/') {
+        joined = xstrdup(path);
+    } else {
+        char *cwd = getcwd(NULL, 0);
+        if (!cwd) {
+            fprintf(stderr, "shelfd: error: getcwd: %s\n", strerror(errno));
+            exit(1);
+        }
+        joined = xfmt("%s/%s", cwd, path);
+        free(cwd);
+    }
+    char *norm = shelf_dir_norm(joined);
+    free(joined);
+    if (!norm)
+        oom_exit();
+    return norm;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return xstrdup("/");
+    char *d = strndup(path, (size_t)(slash - path));
+    if (!d)
+        oom_exit();
+    return d;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+typedef struct options {
+    char *socket;      /* unix mode */
+    char *listen;      /* TCP mode: ADDR:PORT */
+    char *token_file;
+    int token_file_given;
+    char **trees;
+    size_t ntrees;
+    int foreground;
+    char *pid_file;
+    int print_address;
+    size_t max_body;
+    unsigned threads;
+    char *log;
+} options;
+
+static void usage(FILE *out)
+{
+    fputs("usage: shelfd [--socket PATH | --listen ADDR:PORT [--token-file FILE]]\n"
+          "              [--tree DIR]... [--foreground] [--pid-file FILE] [--print-address]\n"
+          "              [--max-body BYTES] [--threads N] [--log FILE]\n", out);
+}
+
+static void help(void)
+{
+    usage(stdout);
+    fputs("\n"
+          "Serves Shelf's JSON API (/api/v1/...) over HTTP on a unix socket (mode 0600)\n"
+          "or on a loopback TCP port with a bearer token. See shelfd(1).\n"
+          "\n"
+          "  --socket PATH       the unix socket (default $XDG_RUNTIME_DIR/shelf/shelfd.sock,\n"
+          "                      else /tmp/shelf-$UID/shelfd.sock)\n"
+          "  --listen ADDR:PORT  TCP instead: 127.0.0.1, [::1] or localhost (another\n"
+          "                      address only with an explicit --token-file); port 0 picks one\n"
+          "  --token-file FILE   where the bearer token is written, mode 0600 (default\n"
+          "                      beside the default socket: .../shelf/token)\n"
+          "  --tree DIR          a module tree to serve and watch (repeatable; default: the\n"
+          "                      directories of $MODULEPATH)\n"
+          "  --foreground        do not detach; log to stderr unless --log is given\n"
+          "  --pid-file FILE     the pid and lock file (default shelfd.pid beside the\n"
+          "                      socket, shelfd-tcp.pid beside the token file)\n"
+          "  --print-address     print socket= or url= and token_file=, pid= once serving\n"
+          "  --max-body BYTES    largest request body (default 1M; suffixes K, M)\n"
+          "  --threads N         requests worked on at once (default: no limit, one\n"
+          "                      thread per connection)\n"
+          "  --log FILE          log requests and errors to FILE\n"
+          "  --help, --version\n", stdout);
+}
+
+static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("shelfd: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    usage(stderr);
+    exit(2);
+}
+
+static unsigned long long parse_size(const char *opt, const char *s, unsigned long long max)
+{
+    char *end;
+    errno = 0;
+    if (!(*s >= '0' && *s <= '9'))
+        bad_usage("%s \"%s\": expected a number", opt, s);
+    unsigned long long v = strtoull(s, &end, 10), mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    if (*end || errno || v > max / mul)
+        bad_usage("%s \"%s\": expected a number up to %llu", opt, s, max);
+    return v * mul;
+}
+
+static void add_tree(options *o, const char *dir, int explicit_)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (explicit_)
+            bad_usage("--tree %s: not a directory", dir);
+        fprintf(stderr, "shelfd: warning: MODULEPATH directory %s does not exist; not served\n",
+                dir);
+        return;
+    }
+    char *abs = absolute(dir);
+    for (size_t i = 0; i < o->ntrees; i++)
+        if (strcmp(o->trees[i], abs) == 0) {
+            free(abs);
+            return;
+        }
+    char **v = realloc(o->trees, (o->ntrees + 2) * sizeof *v);
+    if (!v)
+        oom_exit();
+    o->trees = v;
+    o->trees[o->ntrees++] = abs;
+    o->trees[o->ntrees] = NULL;
+}
+
+static void parse_options(int argc, char **argv, options *o)
+{
+    enum { O_SOCKET = 256, O_LISTEN, O_TOKEN, O_TREE, O_FG, O_PID, O_PRINT, O_BODY, O_THREADS,
+           O_LOG, O_HELP, O_VERSION };
+    static const struct option longs[] = {
+        {"socket", required_argument, NULL, O_SOCKET},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"token-file", required_argument, NULL, O_TOKEN},
+        {"tree", required_argument, NULL, O_TREE},
+        {"foreground", no_argument, NULL, O_FG},
+        {"pid-file", required_argument, NULL, O_PID},
+        {"print-address", no_argument, NULL, O_PRINT},
+        {"max-body", required_argument, NULL, O_BODY},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"log", required_argument, NULL, O_LOG},
+        {"help", no_argument, NULL, O_HELP},
+        {"version", no_argument, NULL, O_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->max_body = DEFAULT_MAX_BODY;
+    int explicit_trees = 0;
+    opterr = 0;
+    for (;;) {
+        int prev = optind;
+        int c = getopt_long(argc, argv, ":h", longs, NULL);
+        if (c == -1)
+            break;
+        const char *arg = optarg;
+        if ((c == O_SOCKET || c == O_LISTEN || c == O_TOKEN || c == O_TREE || c == O_PID ||
+             c == O_LOG) && !*arg)
+            bad_usage("%s needs a non-empty value", longs[c - O_SOCKET].name);
+        switch (c) {
+        case O_SOCKET:
+            free(o->socket);
+            o->socket = absolute(arg);
+            break;
+        case O_LISTEN:
+            free(o->listen);
+            o->listen = xstrdup(arg);
+            break;
+        case O_TOKEN:
+            free(o->token_file);
+            o->token_file = absolute(arg);
+            o->token_file_given = 1;
+            break;
+        case O_TREE:
+            add_tree(o, arg, 1);
+            explicit_trees = 1;
+            break;
+        case O_FG:
+            o->foreground = 1;
+            break;
+        case O_PID:
+            free(o->pid_file);
+            o->pid_file = absolute(arg);
+            break;
+        case O_PRINT:
+            o->print_address = 1;
+            break;
+        case O_BODY:
+            o->max_body = (size_t)parse_size("--max-body", arg, 1ULL << 30);
+            break;
+        case O_THREADS:
+            o->threads = (unsigned)parse_size("--threads", arg, 4096);
+            break;
+        case O_LOG:
+            free(o->log);
+            o->log = absolute(arg);
+            break;
+        case 'h':
+        case O_HELP:
+            help();
+            exit(0);
+        case O_VERSION:
+            printf("shelfd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+            exit(0);
+        case ':':
+            bad_usage("%s needs a value", argv[prev]);
+        default:
+            bad_usage("unknown option \"%s\"", argv[prev]);
+        }
+    }
+    if (optind < argc)
+        bad_usage("unexpected argument \"%s\"", argv[optind]);
+    if (o->socket && o->listen)
+        bad_usage("--socket and --listen exclude each other");
+    if (o->token_file && !o->listen)
+        bad_usage("--token-file goes with --listen (a unix socket needs no token)");
+    if (!explicit_trees) {
+        const char *mp = getenv("MODULEPATH");
+        char *copy = xstrdup(mp ? mp : "");
+        char *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+            add_tree(o, d, 0);
+        free(copy);
+    }
+}
+
+/* ---- runtime directory, pid file, token ---------------------------------- */
+
+/* dir exists as a directory that we own and only we may enter (fixing its
+ * mode when it is ours). 0, or -1 with *why. */
+static int private_dir(const char *dir, char **why)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        *why = xfmt("cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (lstat(dir, &st) < 0) {
+        *why = xfmt("%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+        *why = xfmt("%s is not a directory owned by uid %u; refusing to use it", dir,
+                    (unsigned)geteuid());
+        return -1;
+    }
+    if ((st.st_mode & 077) && chmod(dir, 0700) < 0) {
+        *why = xfmt("cannot make %s private: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* $XDG_RUNTIME_DIR/shelf when that is usable, else /tmp/shelf-UID. */
+static char *runtime_dir(void)
+{
+    const char *x = getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+    char *why = NULL;
+    if (x && x[0] == '/' && stat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
+        st.st_uid == geteuid() && access(x, W_OK | X_OK) == 0) {
+        char *d = xfmt("%s/shelf", x);
+        if (private_dir(d, &why) == 0)
+            return d;
+        fprintf(stderr, "shelfd: warning: %s\n", why);
+        free(why);
+        free(d);
+    }
+    char *d = xfmt("/tmp/shelf-%u", (unsigned)geteuid());
+    if (private_dir(d, &why) < 0) {
+        fprintf(stderr, "shelfd: error: %s\n", why);
+        exit(1);
+    }
+    return d;
+}
+
+/* Takes the pid file's lock and writes our pid. Returns the fd; exits 1
+ * when another daemon holds it. */
+static int pidfile_take(const char *path, const char *where)
+{
+    for (;;) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+            fprintf(stderr, "shelfd: error: cannot open pid file %s: %s\n", path,
+                    strerror(errno));
+            exit(1);
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            char buf[32] = "";
+            ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+            buf[n > 0 ? n : 0] = 0;
+            long pid = strtol(buf, NULL, 10);
+            if (pid > 0)
+                fprintf(stderr, "shelfd: error: shelfd is already running (pid %ld) on %s\n",
+                        pid, where);
+            else
+                fprintf(stderr, "shelfd: error: shelfd is already running on %s (%s is locked)\n",
+                        where, path);
+            exit(1);
+        }
+        /* A daemon that was stopping may have removed the file we opened:
+         * the lock must be on the file that is at path now. */
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+            a.st_dev == b.st_dev) {
+            char buf[32];
+            int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+            if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+                fprintf(stderr, "shelfd: error: cannot write pid file %s: %s\n", path,
+                        strerror(errno));
+                exit(1);
+            }
+            return fd;
+        }
+        close(fd);
+    }
+}
+
+/* Writes a fresh random token (64 hex digits) to path, mode 0600, by a
+ * temp file and a rename. Returns the token. */
+static char *token_write(const char *path)
+{
+    unsigned char raw[32];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, "shelfd: error: getrandom: %s\n", strerror(errno));
+            exit(1);
+        }
+        got += (size_t)n;
+    }
+    char *tok = malloc(65);
+    if (!tok)
+        oom_exit();
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(tok + 2 * i, 3, "%02x", raw[i]);
+    explicit_bzero(raw, sizeof raw);
+    char *tmp = xfmt("%s.%ld.tmp", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, tok, 64) == 64 &&
+             write(fd, "\n", 1) == 1;
+    if (fd >= 0 && close(fd) < 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) < 0) {
+        fprintf(stderr, "shelfd: error: cannot write token file %s: %s\n", path,
+                strerror(errno));
+        unlink(tmp);
+        exit(1);
+    }
+    free(tmp);
+    return tok;
+}
+
+/* ---- the trees ------------------------------------------------------------ */
+
+typedef struct daemon_state daemon_state;
+typedef struct tree tree;
+
+typedef struct watch {
+    uv_fs_event_t h;
+    tree *t;
+    char *path;
+    int seen;   /* listed by the last scan */
+    int active; /* uv_fs_event_start succeeded */
+} watch;
+
+/* A look at one tree, made in the thread pool. */
+typedef struct scan_job {
+    uv_work_t req;
+    tree *t;
+    int notify;         /* tell the API the tree changed, whatever is found */
+    int have_old;
+    uint64_t old_sig;
+    uint64_t started;   /* uv_now when queued */
+    /* results */
+    uint64_t sig;
+    char **subdirs;     /* package directories (absolute) */
+    size_t nsub;
+    char *index;        /* the tree's index file, or NULL */
+    char *stamp;        /* its timestamp file (timestamp mode), or NULL */
+    int index_stale;
+    int notified;
+} scan_job;
+
+typedef struct rebuild_job {
+    uv_work_t req;
+    tree *t;
+    char *index;
+    char *stamp;
+    int rc;
+    char *message;
+    size_t modules, evaluated;
+    double seconds;
+} rebuild_job;
+
+struct tree {
+    daemon_state *d;
+    char *dir;
+    watch **w;
+    size_t nw;
+    uv_timer_t debounce;
+    scan_job *scan;          /* in flight */
+    int scan_pending, scan_pending_notify;
+    uint64_t sig;
+    int have_sig;
+    char *index;
+    char *stamp;
+    uint64_t rebuilt_at;     /* uv_now of the last rebuild's end, or 0 */
+    rebuild_job *rebuild;    /* in flight */
+    int rebuild_pending;
+    int rebuild_failed;      /* not retried until the next change */
+};
+
+struct daemon_state {
+    uv_loop_t *loop;
+    options *o;
+    api_state *api;
+    events *bus;
+    server *srv;
+    tree *trees;
+    size_t ntrees;
+    size_t nwatches;
+    int watch_capped;
+    uv_timer_t poll;
+    uv_signal_t sigterm, sigint, sighup;
+    int stopping;
+};
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t stat_sig(uint64_t h, const struct stat *st)
+{
+    h = fnv(h, &st->st_mtim, sizeof st->st_mtim);
+    h = fnv(h, &st->st_ino, sizeof st->st_ino);
+    return fnv(h, &st->st_size, sizeof st->st_size);
+}
+
+static void scan_work(uv_work_t *req)
+{
+    scan_job *j = req->data;
+    const char *dir = j->t->dir;
+    uint64_t h = 1469598103934665603ULL;
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        h = stat_sig(h, &st);
+    DIR *dp = opendir(dir);
+    size_t cap = 0;
+    if (dp) {
+        struct dirent *e;
+        while ((e = readdir(dp))) {
+            /* Dot entries are hidden modules or the index's .shelf: the
+             * marker files among them change the tree's mtime anyway. */
+            if (e->d_name[0] == '.')
+                continue;
+            char *p = NULL;
+            if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
+                break;
+            if (stat(p, &st) < 0) {
+                free(p);
+                continue;
+            }
+            h = fnv(h, e->d_name, strlen(e->d_name) + 1);
+            h = stat_sig(h, &st);
+            if (!S_ISDIR(st.st_mode)) {
+                free(p);
+                continue;
+            }
+            if (j->nsub == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                char **v = realloc(j->subdirs, nc * sizeof *v);
+                if (!v) {
+                    free(p);
+                    break;
+                }
+                j->subdirs = v;
+                cap = nc;
+            }
+            j->subdirs[j->nsub++] = p;
+        }
+        closedir(dp);
+    }
+    j->sig = h;
+    shelf_strv places;
+    shelf_strv_init(&places);
+    if (shelf_index_locations(dir, &places) == 0) {
+        for (size_t i = 0; i < places.n && !j->index; i++) {
+            shelf_index *ix = NULL;
+            shelf_error err = {0};
+            int rc = shelf_index_open(places.v[i], &ix, &err);
+            if (rc == 0) {
+                j->index = strdup(places.v[i]);
+                const char *stamp = shelf_index_timestamp(ix);
+                j->stamp = stamp ? strdup(stamp) : NULL;
+                j->index_stale = shelf_index_fresh(ix, NULL, 0, NULL, 0, NULL) <= 0;
+                shelf_index_close(ix);
+            } else if (rc != SHELF_ENOTFOUND && access(places.v[i], F_OK) == 0) {
+                /* There but unusable (another schema, corrupt): rebuilt. */
+                j->index = strdup(places.v[i]);
+                j->index_stale = 1;
+            }
+            shelf_error_clear(&err);
+        }
+    }
+    shelf_strv_free(&places);
+    if (j->notify || (j->have_old && j->old_sig != j->sig)) {
+        api_tree_changed(j->t->d->api, dir);
+        j->notified = 1;
+    }
+}
+
+static void scan_queue(tree *t, int notify);
+static void rebuild_queue(tree *t);
+
+static void on_fs_event(uv_fs_event_t *h, const char *filename, int events_, int status);
+
+/* Starts watching path for t unless the cap is reached. */
+static void watch_add(tree *t, const char *path)
+{
+    daemon_state *d = t->d;
+    if (d->nwatches >= MAX_WATCHES) {
+        if (!d->watch_capped)
+            server_log("watching %d directories, the most allowed: changes elsewhere are "
+                       "found by the poll every %d s", MAX_WATCHES, POLL_MS / 1000);
+        d->watch_capped = 1;
+        return;
+    }
+    watch *w = calloc(1, sizeof *w);
+    watch **v = w ? realloc(t->w, (t->nw + 1) * sizeof *v) : NULL;
+    if (!w || !v || !(w->path = strdup(path))) {
+        if (v)
+            t->w = v;
+        free(w);
+        return;
+    }
+    t->w = v;
+    w->t = t;
+    w->seen = 1;
+    uv_fs_event_init(d->loop, &w->h);
+    w->h.data = w;
+    int rc = uv_fs_event_start(&w->h, on_fs_event, path, 0);
+    if (rc < 0) {
+        /* Kept in the list, inactive, so that it is not tried again. */
+        if (!d->watch_capped)
+            server_log("cannot watch %s: %s; the poll every %d s finds its changes", path,
+                       uv_strerror(rc), POLL_MS / 1000);
+        if (rc == UV_ENOSPC)
+            d->watch_capped = 1;
+    } else {
+        w->active = 1;
+        d->nwatches++;
+    }
+    t->w[t->nw++] = w;
+}
+
+static void watch_freed(uv_handle_t *h)
+{
+    watch *w = h->data;
+    free(w->path);
+    free(w);
+}
+
+static void watch_drop(tree *t, size_t i)
+{
+    watch *w = t->w[i];
+    if (w->active)
+        t->d->nwatches--;
+    uv_close((uv_handle_t *)&w->h, watch_freed);
+    t->w[i] = t->w[--t->nw];
+}
+
+static void on_debounce(uv_timer_t *timer)
+{
+    scan_queue(timer->data, 1);
+}
+
+static void on_fs_event(uv_fs_event_t *h, const char *filename, int events_, int status)
+{
+    (void)events_;
+    watch *w = h->data;
+    tree *t = w->t;
+    if (t->d->stopping)
+        return;
+    if (status < 0) {
+        server_log("watching %s: %s", w->path, uv_strerror(status));
+        return;
+    }
+    /* The index's own directory changes on every rebuild. */
+    if (filename && strcmp(w->path, t->dir) == 0 && strcmp(filename, ".shelf") == 0)
+        return;
+    uv_timer_start(&t->debounce, on_debounce, DEBOUNCE_MS, 0);
+}
+
+static void scan_done(uv_work_t *req, int status)
+{
+    scan_job *j = req->data;
+    tree *t = j->t;
+    daemon_state *d = t->d;
+    t->scan = NULL;
+    if (status == 0 && !d->stopping) {
+        if (j->notified)
+            server_log("tree %s changed", t->dir);
+        /* Watch the package directories listed, stop watching those gone. */
+        for (size_t i = 0; i < t->nw; i++)
+            t->w[i]->seen = strcmp(t->w[i]->path, t->dir) == 0;
+        for (size_t k = 0; k < j->nsub; k++) {
+            size_t i = 0;
+            while (i < t->nw && strcmp(t->w[i]->path, j->subdirs[k]) != 0)
+                i++;
+            if (i < t->nw)
+                t->w[i]->seen = 1;
+            else
+                watch_add(t, j->subdirs[k]);
+        }
+        for (size_t i = 0; i < t->nw;)
+            if (!t->w[i]->seen)
+                watch_drop(t, i);
+            else
+                i++;
+        t->sig = j->sig;
+        t->have_sig = 1;
+        free(t->index);
+        free(t->stamp);
+        t->index = j->index;
+        t->stamp = j->stamp;
+        j->index = j->stamp = NULL;
+        if (j->notified)
+            t->rebuild_failed = 0;
+        /* A stale index with no change seen here (a level elsewhere in the
+         * hierarchy changed) is rebuilt too, but at most once a minute: a
+         * tree that changes all the time is not re-indexed in a loop. */
+        int stale_due = j->index_stale && !t->rebuild && j->started >= t->rebuilt_at &&
+                        (!t->rebuilt_at || uv_now(d->loop) - t->rebuilt_at >= STALE_REBUILD_MS);
+        if (t->index && (j->notified || stale_due) && !t->rebuild_failed)
+            rebuild_queue(t);
+    }
+    for (size_t k = 0; k < j->nsub; k++)
+        free(j->subdirs[k]);
+    free(j->subdirs);
+    free(j->index);
+    free(j->stamp);
+    free(j);
+    if (t->scan_pending && !d->stopping) {
+        int notify = t->scan_pending_notify;
+        t->scan_pending = t->scan_pending_notify = 0;
+        scan_queue(t, notify);
+    }
+}
+
+static void scan_queue(tree *t, int notify)
+{
+    if (t->d->stopping)
+        return;
+    if (t->scan) {
+        t->scan_pending = 1;
+        t->scan_pending_notify |= notify;
+        return;
+    }
+    scan_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        server_log("out of memory: tree %s not scanned", t->dir);
+        return;
+    }
+    j->t = t;
+    j->notify = notify;
+    j->have_old = t->have_sig;
+    j->old_sig = t->sig;
+    j->started = uv_now(t->d->loop);
+    j->req.data = j;
+    if (uv_queue_work(t->d->loop, &j->req, scan_work, scan_done) < 0) {
+        free(j);
+        return;
+    }
+    t->scan = j;
+}
+
+static void rebuild_work(uv_work_t *req)
+{
+    rebuild_job *j = req->data;
+    shelf_index_opts o = {j->index, 0, NULL, NULL, j->stamp};
+    shelf_index_stats st = {0};
+    shelf_error err = {0};
+    j->rc = shelf_index_build(j->t->dir, &o, &st, &err);
+    if (j->rc < 0) {
+        j->message = strdup(err.message ? err.message : "out of memory");
+    } else {
+        j->modules = st.modules;
+        j->evaluated = st.evaluated;
+        j->seconds = st.seconds;
+        /* The new file is in place: readers that open it now see it. */
+        api_index_rebuilt(j->t->d->api, j->t->dir);
+    }
+    free(st.output);
+    shelf_error_clear(&err);
+}
+
+static void rebuild_done(uv_work_t *req, int status)
+{
+    rebuild_job *j = req->data;
+    tree *t = j->t;
+    t->rebuild = NULL;
+    t->rebuilt_at = uv_now(t->d->loop);
+    if (status == 0) {
+        if (j->rc < 0) {
+            server_log("re-indexing %s failed: %s", t->dir, j->message ? j->message : "?");
+            t->rebuild_failed = 1;
+        } else {
+            server_log("re-indexed %s: %zu modulefiles, %zu evaluated, %.2f s -> %s", t->dir,
+                       j->modules, j->evaluated, j->seconds, j->index);
+        }
+    }
+    free(j->message);
+    free(j->index);
+    free(j->stamp);
+    free(j);
+    if (t->rebuild_pending && !t->d->stopping) {
+        t->rebuild_pending = 0;
+        rebuild_queue(t);
+    }
+}
+
+static void rebuild_queue(tree *t)
+{
+    if (t->d->stopping || !t->index)
+        return;
+    if (t->rebuild) {
+        t->rebuild_pending = 1;
+        return;
+    }
+    rebuild_job *j = calloc(1, sizeof *j);
+    if (!j || !(j->index = strdup(t->index)) || (t->stamp && !(j->stamp = strdup(t->stamp)))) {
+        if (j)
+            free(j->index);
+        free(j);
+        server_log("out of memory: %s not re-indexed", t->dir);
+        return;
+    }
+    j->t = t;
+    j->req.data = j;
+    if (uv_queue_work(t->d->loop, &j->req, rebuild_work, rebuild_done) < 0) {
+        free(j->stamp);
+        free(j->index);
+        free(j);
+        return;
+    }
+    t->rebuild = j;
+}
+
+static void on_poll(uv_timer_t *timer)
+{
+    daemon_state *d = timer->data;
+    for (size_t i = 0; i < d->ntrees; i++)
+        scan_queue(&d->trees[i], 0);
+}
+
+static void trees_start(daemon_state *d)
+{
+    d->trees = calloc(d->o->ntrees ? d->o->ntrees : 1, sizeof *d->trees);
+    if (!d->trees)
+        oom_exit();
+    d->ntrees = d->o->ntrees;
+    for (size_t i = 0; i < d->ntrees; i++) {
+        tree *t = &d->trees[i];
+        t->d = d;
+        t->dir = d->o->trees[i];
+        uv_timer_init(d->loop, &t->debounce);
+        t->debounce.data = t;
+        watch_add(t, t->dir);
+        scan_queue(t, 0);
+    }
+    uv_timer_init(d->loop, &d->poll);
+    d->poll.data = d;
+    uv_timer_start(&d->poll, on_poll, POLL_MS, POLL_MS);
+}
+
+static void trees_stop(daemon_state *d)
+{
+    for (size_t i = 0; i < d->ntrees; i++) {
+        tree *t = &d->trees[i];
+        while (t->nw)
+            watch_drop(t, t->nw - 1);
+        free(t->w);
+        t->w = NULL;
+        free(t->index);
+        free(t->stamp);
+        t->index = t->stamp = NULL;
+        uv_close((uv_handle_t *)&t->debounce, NULL);
+        /* Jobs not started yet are dropped; a running rebuild is waited
+         * for by uv_run, so that no half-written temp file is left. */
+        if (t->scan)
+            uv_cancel((uv_req_t *)&t->scan->req);
+        if (t->rebuild)
+            uv_cancel((uv_req_t *)&t->rebuild->req);
+    }
+    uv_close((uv_handle_t *)&d->poll, NULL);
+}
+
+/* ---- signals and lifecycle --------------------------------------------- */
+
+static void shutdown_begin(daemon_state *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    server_log("%s: shutting down", why);
+    server_quiesce(d->srv);
+    events_close(d->bus);
+    server_stop(d->srv);
+    d->srv = NULL;
+    trees_stop(d);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    daemon_state *d = h->data;
+    if (signum == SIGHUP) {
+        char *why = NULL;
+        if (server_log_reopen(&why) < 0) {
+            server_log("%s", why ? why : "cannot reopen the log");
+            free(why);
+        }
+        server_log("SIGHUP: re-reading the trees");
+        for (size_t i = 0; i < d->ntrees; i++)
+            scan_queue(&d->trees[i], 1);
+        return;
+    }
+    shutdown_begin(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Lets the file-descriptor limit go up to its hard limit: one descriptor
+ * per connection. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Forks; the parent waits until the child says it serves (exit 0) or dies
+ * (its exit status). Returns, in the child, the fd to write readiness to. */
+static int daemonize(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        fprintf(stderr, "shelfd: error: pipe: %s\n", strerror(errno));
+        exit(1);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "shelfd: error: fork: %s\n", strerror(errno));
+        exit(1);
+    }
+    if (pid > 0) {
+        close(p[1]);
+        char c = 0;
+        ssize_t n;
+        while ((n = read(p[0], &c, 1)) < 0 && errno == EINTR)
+            ;
+        if (n == 1 && c == 'R')
+            _exit(0);
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        _exit(WIFEXITED(st) && WEXITSTATUS(st) ? WEXITSTATUS(st) : 1);
+    }
+    close(p[0]);
+    setsid();
+    return p[1];
+}
+
+static void detach_stdio(void)
+{
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO)
+        close(fd);
+}
+
+/* Static, so that what it holds stays reachable when an error exits early. */
+static options o;
+
+int main(int argc, char **argv)
+{
+    parse_options(argc, argv, &o);
+
+    char *rundir = NULL;
+    char *listen_host = NULL;
+    unsigned listen_port = 0;
+    if (o.listen) {
+        int loopback = 0;
+        char *why = NULL;
+        if (server_parse_listen(o.listen, &listen_host, &listen_port, &loopback, &why) < 0) {
+            fprintf(stderr, "shelfd: error: %s\n", why ? why : "out of memory");
+            free(why);
+            usage(stderr);
+            exit(2);
+        }
+        if (!loopback && !o.token_file_given) {
+            free(listen_host);
+            bad_usage("--listen %s is not a loopback address: other hosts could reach it; "
+                      "give --token-file FILE as well to allow that", o.listen);
+        }
+        if (!o.token_file)
+            o.token_file = xfmt("%s/token", rundir = runtime_dir());
+        if (!o.pid_file) {
+            char *d = dir_of(o.token_file);
+            o.pid_file = xfmt("%s/shelfd-tcp.pid", d);
+            free(d);
+        }
+    } else {
+        if (!o.socket)
+            o.socket = xfmt("%s/shelfd.sock", rundir = runtime_dir());
+        if (!o.pid_file) {
+            char *d = dir_of(o.socket);
+            o.pid_file = xfmt("%s/shelfd.pid", d);
+            free(d);
+        }
+    }
+    free(rundir);
+    if (o.ntrees == 0)
+        fprintf(stderr, "shelfd: warning: no module tree to serve (MODULEPATH is empty and no "
+                        "--tree was given)\n");
+
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    int ready_fd = o.foreground ? -1 : daemonize();
+
+    const char *where = o.listen ? o.listen : o.socket;
+    int pid_fd = pidfile_take(o.pid_file, where);
+
+    char *why = NULL;
+    if (server_log_open(o.log, o.foreground, &why) < 0) {
+        fprintf(stderr, "shelfd: error: %s\n", why ? why : "out of memory");
+        free(why);
+        unlink(o.pid_file);
+        return 1;
+    }
+
+    int fd;
+    char *url = NULL, *token = NULL;
+    if (o.listen) {
+        fd = server_listen_tcp(listen_host, listen_port, &url, &why);
+    } else {
+        int busy = 0;
+        long pid = 0;
+        fd = server_listen_unix(o.socket, &busy, &pid, &why);
+    }
+    if (fd < 0) {
+        fprintf(stderr, "shelfd: error: %s\n", why ? why : "out of memory");
+        free(why);
+        unlink(o.pid_file);
+        return 1;
+    }
+    if (o.listen)
+        token = token_write(o.token_file);
+
+    uv_loop_t *loop = uv_default_loop();
+    daemon_state d = {0};
+    d.loop = loop;
+    d.o = &o;
+    d.bus = events_new();
+    shelf_error err = {0};
+    api_config cfg = {(const char *const *)o.trees, o.ntrees, environ, d.bus};
+    d.api = d.bus ? api_new(&cfg, &err) : NULL;
+    if (!d.api) {
+        fprintf(stderr, "shelfd: error: %s\n", err.message ? err.message : "out of memory");
+        shelf_error_clear(&err);
+        close(fd);
+        if (o.socket)
+            unlink(o.socket);
+        unlink(o.pid_file);
+        return 1;
+    }
+    server_config sc = {fd, o.listen == NULL, token, o.max_body, o.threads, d.api, d.bus};
+    d.srv = server_start(&sc, &why);
+    if (!d.srv) {
+        fprintf(stderr, "shelfd: error: %s\n", why ? why : "out of memory");
+        free(why);
+        if (o.socket)
+            unlink(o.socket);
+        unlink(o.pid_file);
+        return 1;
+    }
+    uv_signal_init(loop, &d.sigterm);
+    uv_signal_init(loop, &d.sigint);
+    uv_signal_init(loop, &d.sighup);
+    d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+    uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d.sigint, on_signal, SIGINT);
+    uv_signal_start(&d.sighup, on_signal, SIGHUP);
+    trees_start(&d);
+
+    if (o.listen)
+        server_log("serving %s (token in %s), %zu trees, pid %ld", url, o.token_file, o.ntrees,
+                   (long)getpid());
+    else
+        server_log("serving unix socket %s, %zu trees, pid %ld", o.socket, o.ntrees,
+                   (long)getpid());
+    if (o.print_address) {
+        if (o.listen)
+            printf("url=%s\ntoken_file=%s\n", url, o.token_file);
+        else
+            printf("socket=%s\n", o.socket);
+        printf("pid=%ld\npid_file=%s\n", (long)getpid(), o.pid_file);
+        fflush(stdout);
+    }
+    if (ready_fd >= 0) {
+        if (chdir("/") < 0)
+            server_log("chdir /: %s", strerror(errno));
+        detach_stdio();
+        ssize_t n = write(ready_fd, "R", 1);
+        (void)n;
+        close(ready_fd);
+    }
+
+    uv_run(loop, UV_RUN_DEFAULT);
+
+    /* The server is stopped and no job runs any more. */
+    api_free(d.api);
+    events_free(d.bus);
+    if (o.socket)
+        unlink(o.socket);
+    if (o.listen)
+        unlink(o.token_file);
+    unlink(o.pid_file);
+    close(pid_fd);
+    server_log("stopped");
+    server_log_close();
+    uv_loop_close(loop);
+    if (token)
+        explicit_bzero(token, strlen(token));
+    free(token);
+    free(url);
+    free(listen_host);
+    free(d.trees);
+    for (size_t i = 0; i < o.ntrees; i++)
+        free(o.trees[i]);
+    free(o.trees);
+    free(o.socket);
+    free(o.listen);
+    free(o.token_file);
+    free(o.pid_file);
+    free(o.log);
+    return 0;
+}
