@@ -388,27 +388,11 @@ static void cat_release(api_state *s, cat_ref *cr)
     }
 }
 
-/* The catalog of the current generation, built when needed (by one thread;
- * others meanwhile use the previous one when there is one, else wait).
- * NULL on OOM (err set). Release with cat_release. */
-static cat_ref *cat_get(api_state *s, shelf_error *err)
+/* Builds the catalog of generation gen and makes it the newest; clears
+ * s->building. With for_caller the caller holds a reference to the result
+ * (NULL on OOM, err set). */
+static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf_error *err)
 {
-    pthread_mutex_lock(&s->cat_lock);
-    for (;;) {
-        if (s->cat && (s->cat->gen == s->gen || s->building)) {
-            s->cat->refs++;
-            cat_ref *cr = s->cat;
-            pthread_mutex_unlock(&s->cat_lock);
-            return cr;
-        }
-        if (!s->building)
-            break;
-        pthread_cond_wait(&s->cat_built, &s->cat_lock);
-    }
-    s->building = 1;
-    unsigned long gen = s->gen;
-    pthread_mutex_unlock(&s->cat_lock);
-
     cat_ref *cr = calloc(1, sizeof *cr);
     int rc = cr ? api_catalog_build(s->trees.v, s->trees.n, s->default_env.v, &cr->cat, err)
                 : SHELF_ENOMEM;
@@ -423,14 +407,72 @@ static cat_ref *cat_get(api_state *s, shelf_error *err)
     cat_ref *old = NULL;
     if (cr) {
         cr->gen = gen;
-        cr->refs = 2; /* the state's and the caller's */
+        cr->refs = for_caller ? 2 : 1; /* the state's (and the caller's) */
         old = s->cat;
         s->cat = cr;
     }
     pthread_cond_broadcast(&s->cat_built);
     pthread_mutex_unlock(&s->cat_lock);
     cat_release(s, old);
-    return cr;
+    return for_caller ? cr : NULL;
+}
+
+typedef struct cat_job {
+    api_state *s;
+    unsigned long gen;
+} cat_job;
+
+static void *cat_build_thread(void *p)
+{
+    cat_job *job = p;
+    shelf_error err = {0};
+    cat_build(job->s, job->gen, 0, &err);
+    shelf_error_clear(&err); /* the next request tries again */
+    free(job);
+    return NULL;
+}
+
+/* The catalog of the current generation. When the trees changed and an
+ * older catalog exists, that one is returned at once and the new one is
+ * built by a thread of its own: a slow modulefile in the trees delays no
+ * request. Only the very first catalog is waited for. NULL on OOM (err
+ * set). Release with cat_release. */
+static cat_ref *cat_get(api_state *s, shelf_error *err)
+{
+    pthread_mutex_lock(&s->cat_lock);
+    for (;;) {
+        if (s->cat && s->cat->gen != s->gen && !s->building) {
+            cat_job *job = malloc(sizeof *job);
+            pthread_attr_t attr;
+            pthread_t t;
+            int started = 0;
+            if (job && pthread_attr_init(&attr) == 0) {
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                *job = (cat_job){s, s->gen};
+                s->building = 1;
+                started = pthread_create(&t, &attr, cat_build_thread, job) == 0;
+                pthread_attr_destroy(&attr);
+            }
+            if (!started) {
+                s->building = 0; /* build it here instead, below */
+                free(job);
+                break;
+            }
+        }
+        if (s->cat && (s->cat->gen == s->gen || s->building)) {
+            s->cat->refs++;
+            cat_ref *cr = s->cat;
+            pthread_mutex_unlock(&s->cat_lock);
+            return cr;
+        }
+        if (!s->building)
+            break;
+        pthread_cond_wait(&s->cat_built, &s->cat_lock);
+    }
+    s->building = 1;
+    unsigned long gen = s->gen;
+    pthread_mutex_unlock(&s->cat_lock);
+    return cat_build(s, gen, 1, err);
 }
 
 /* ---- contexts ------------------------------------------------------------------------ */
@@ -1732,6 +1774,11 @@ void api_free(api_state *s)
 {
     if (!s)
         return;
+    /* A catalog being built in the background finishes first. */
+    pthread_mutex_lock(&s->cat_lock);
+    while (s->building)
+        pthread_cond_wait(&s->cat_built, &s->cat_lock);
+    pthread_mutex_unlock(&s->cat_lock);
     for (api_ctx *c = s->ctxs, *next; c; c = next) {
         next = c->next;
         ctx_free(c);

@@ -122,6 +122,40 @@ case $worst in
 esac
 is "$(python3 "$CLIENTS" "unix:$S" vanish)" closed "a client vanishes in the middle of its body"
 is "$(req "$S" http://localhost/api/v1/health)" 200 "the daemon still answers after it"
+# Huge query strings: a search string over 256 bytes gets a JSON 400 that
+# says so; a request line beyond the connection's memory is refused
+# (libmicrohttpd answers 414 itself); the daemon goes on either way.
+q=$(head -c 6000 /dev/zero | tr '\0' a)
+is "$(req "$S" "http://localhost/api/v1/modules?q=$q")" 400 "a 6,000-character search string: 400"
+is "$(json "$tmp/body" 'd["error"]["message"]')" "q is too long (256 bytes at most)" \
+    "and the JSON error says why"
+q=$(head -c 100000 /dev/zero | tr '\0' a)
+code=$(req "$S" "http://localhost/api/v1/modules?x=$q")
+case $code in
+    400|413|414|431) pass "a 100,000-character query string is refused ($code)" ;;
+    *) fail "a 100,000-character query string is refused" "status $code" ;;
+esac
+is "$(req "$S" http://localhost/api/v1/health)" 200 "the daemon still answers after it"
+# A slow modulefile holds only its own request.
+mkdir -p "$tmp/tree/slow"
+printf 'local t = os.clock()\nwhile os.clock() - t < 3 do end\nsetenv("SLOW", "done")\n' \
+    > "$tmp/tree/slow/1.0.lua"
+req "$S" -H 'X-Shelf-Client: slowpoke' -d '{"modules": ["slow"]}' \
+    http://localhost/api/v1/load > "$tmp/slow.code" &
+slowpid=$!
+sleep 0.5
+t0=$(date +%s%N)
+c1=$(req "$S" http://localhost/api/v1/health)
+c2=$(req "$S" -H 'X-Shelf-Client: other' -d '{"modules": ["foo"]}' http://localhost/api/v1/load)
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "$c1:$c2" = 200:200 ] && [ "$ms" -lt 1500 ] && kill -0 "$slowpid" 2>/dev/null; then
+    pass "while a modulefile takes 3 s, other requests are answered (${ms} ms)"
+else
+    fail "while a modulefile takes 3 s, other requests are answered" "$c1 $c2 after $ms ms"
+fi
+wait "$slowpid"
+is "$(cat "$tmp/slow.code")" 200 "and the slow load itself succeeds"
+rm -rf "$tmp/tree/slow"
 
 # ---- events --------------------------------------------------------------------
 is "$(python3 "$CLIENTS" "unix:$S" events "$tmp/tree/bar/1.0.lua" 8)" tree \
