@@ -303,6 +303,56 @@ def svg_plot(sizes, path):
         f.write("\n".join(o) + "\n")
 
 
+# ---- shelfd under load (bench/daemon.sh) --------------------------------------
+
+def daemon_section(datadir):
+    """The shelfd section, from daemon.tsv (bench/daemon.sh), or nothing."""
+    path = os.path.join(datadir, "daemon.tsv")
+    if not os.path.exists(path):
+        return []
+    rows, info = {}, {}
+    for line in open(path):
+        f = line.rstrip("\n").split("\t")
+        if f[0] == "daemon" and len(f) >= 7:
+            rows[f[1]] = {"rps": float(f[2]), "p50": float(f[3]), "p99": float(f[4]),
+                          "n": int(f[5]), "err": int(f[6])}
+        elif f[0] == "daemon-info" and len(f) >= 3:
+            info[f[1]] = f[2]
+    if not rows:
+        return []
+    L = ["## shelfd under load (issue 5)", "",
+         "`bench/daemon.sh`: shelfd on 127.0.0.1 with a bearer token, serving the generated "
+         "tree of %s (from its Core level, with its index); wrk %s, 2 threads, %s connections, %s s per test. "
+         "Errors: socket errors, time-outs and answers with a status of 400 or more."
+         % (info.get("tree", "?"), info.get("wrk", "?"), info.get("connections", "?"),
+            info.get("duration", "?")), "",
+         "| test | requests/s | p50 ms | p99 ms | requests | errors |",
+         "|---|---:|---:|---:|---:|---:|"]
+    names = {"modules": "`GET /api/v1/modules?q=hdf`",
+             "loadpair": "`POST load` / `POST unload` of one module, alternating"}
+    for k in ("modules", "loadpair"):
+        if k in rows:
+            r = rows[k]
+            L.append("| %s | {:,.0f} | %.2f | %.2f | {:,} | {:,} |".format(r["rps"], r["n"], r["err"])
+                     % (names[k], r["p50"], r["p99"]))
+    L += ["", "| target | measured | result |", "|---|---|---|"]
+    def res(ok):
+        return "**pass**" if ok else "**FAIL**"
+    if "modules" in rows:
+        r = rows["modules"]
+        L.append("| `GET modules?q=` at 64 connections: at least 10,000 requests/s | {:,.0f}/s | {} |"
+                 .format(r["rps"], res(r["rps"] >= 10000)))
+        L.append("| ... with p99 under 10 ms | %.2f ms | %s |" % (r["p99"], res(r["p99"] < 10)))
+        L.append("| ... with zero errors | %d | %s |" % (r["err"], res(r["err"] == 0)))
+    if "loadpair" in rows:
+        r = rows["loadpair"]
+        pairs = r["rps"] / 2
+        L.append("| `POST load` + `POST unload` pairs: at least 1,000/s | {:,.0f} pairs/s | {} |"
+                 .format(pairs, res(pairs >= 1000)))
+        L.append("| ... with zero errors | %d | %s |" % (r["err"], res(r["err"] == 0)))
+    return L + [""]
+
+
 # ---- RESULTS.md -----------------------------------------------------------------
 
 def main(argv):
@@ -417,6 +467,7 @@ def main(argv):
           "\"Fastest peer\" is the fastest of Lmod (no cache), Lmod (system cache) and "
           "Environment Modules for that operation.", "", targets(sizes), "",
           "![time against tree size](results.svg)", ""]
+    L += daemon_section(argv[1])
     with open(argv[2], "w") as f:
         f.write("\n".join(L))
     svg_plot(sizes, argv[3])

@@ -5,7 +5,9 @@
 #
 #   bench/run.sh [--sizes "200 2000 10000"] [--runs K] [--quick]
 #
-# SHELF names the shelf binary (default: build/gcc/src/cli/shelf).
+# SHELF names the shelf binary (default: build/gcc/src/cli/shelf), SHELFD the
+# daemon (default: beside it, ../daemon/shelfd), measured with wrk by
+# bench/daemon.sh on the 2,000-package tree.
 # BENCH_WORK is where trees, caches, Environment Modules and raw data go
 # (default /var/tmp/shelf-bench). Sizes are numbers of packages; the trees
 # hold about 6.75 modulefiles per package (2,000 -> 13,509).
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
     --sizes) sizes=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --quick) quick=1; sizes=200; runs=5; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -313,6 +315,23 @@ for n in $sizes; do
     unset times want rcs rsss args state states expect
     say "N=$n: done"
 done
+
+# ---- shelfd under load: the 2,000-package tree (else the largest measured) ----
+SHELFD=${SHELFD:-$(dirname "$SHELF")/../daemon/shelfd}
+dn=2000
+case " $sizes " in *" 2000 "*) ;; *) dn=${sizes##* } ;; esac
+if [ -x "$SHELFD" ]; then
+    say "shelfd under load (N=$dn)"
+    dtree=$work/tree-$dn
+    # shellcheck disable=SC1091
+    . "$dtree/bench.env"
+    SHELFD=$SHELFD SHELF=$SHELF "$bench/daemon.sh" --tree "$LUA_CORE" \
+        --label "$(python3 -c "print(f'{$LUA_FILES:,} modulefiles ({$dn:,} packages)')")" \
+        --duration "$([ $quick -eq 1 ] && echo 3 || echo 10)" --out "$data/daemon.tsv" ||
+        say "bench/daemon.sh failed: no shelfd figures"
+else
+    say "no shelfd at $SHELFD: no shelfd figures"
+fi
 
 python3 "$bench/report.py" "$data" "$bench/RESULTS.md" "$bench/results.svg" || exit 1
 say "wrote $bench/RESULTS.md and $bench/results.svg (raw data in $data)"
