@@ -368,4 +368,19 @@ is "$(cat "$work/out")" "[]" "restoring an empty collection unloads everything"
 grep -q 'restoring it unloads everything' "$work/err" && pass "saving an empty set says so" ||
     fail "saving an empty set says so" "$(cat "$work/err")"
 
+# ---- completion offers the collections ------------------------------------------------
+cp "$SHELF_SRCDIR/shell-init/bash-completion" "$SHELF_SRCDIR/shell-init/fish-completion" \
+    "$prefix/share/shelf/init/"
+sh_run 'module -t savelist'
+want=$(sort "$work/err")
+sh_run '. '"$prefix"'/share/shelf/init/bash-completion
+COMP_WORDS=(module restore ""); COMP_CWORD=2; __shelf_complete_module
+printf "%s\n" "${COMPREPLY[@]}"'
+is "$(sort "$work/out")" "$want" "bash: module restore TAB offers the collections"
+env -i HOME="$work/home" PATH=/usr/bin:/bin MODULEPATH="$core" \
+    fish --no-config -c "source $prefix/share/shelf/init/fish
+source $prefix/share/shelf/init/fish-completion
+complete -C 'module describe '" > "$work/out" 2> "$work/err"
+is "$(cut -f1 "$work/out" | sort)" "$want" "fish: module describe TAB offers the collections"
+
 done_testing
