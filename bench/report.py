@@ -391,10 +391,12 @@ def main(argv):
          "(shelf, Lmod) and as Tcl (Environment Modules) with the same content.",
          "- Each cell: median wall time in ms of %s runs (fewer where marked ⁿ⁼k: cells whose "
          "first run took over 1.5 s get 3 runs, over 30 s one run); the tools interleaved; "
-         "each command started with `env -i HOME=<fresh> PATH=/usr/bin:/bin TERM=dumb "
-         "MODULEPATH=<Core>`, or, for list/swap/unload and avail, the environment that the tool's "
-         "own `load` output produced when evaluated by bash. Output goes to /dev/null. "
-         "In parentheses: time relative to shelf." % runs,
+         "each command started by `bench/spawn-time.py` (posix_spawn from a small process, "
+         "as hyperfine does: no shell or `env -i` in between, whose own start-up would add "
+         "about 0.7 ms to every figure) with exactly `HOME=<fresh> PATH=/usr/bin:/bin "
+         "TERM=dumb MODULEPATH=<Core>`, or, for list/swap/unload and avail, the environment "
+         "that the tool's own `load` output produced when evaluated by bash. "
+         "Output goes to /dev/null. In parentheses: time relative to shelf." % runs,
          "- shelf: its index built with `shelf index --timestamp FILE`, which readers trust "
          "while FILE is untouched and each level's top directory is unchanged, as Lmod's system "
          "cache trusts its timestamp file. shelf (dir check): the same index with "
@@ -419,8 +421,8 @@ def main(argv):
          "`strace -f -c -e trace=%file,getdents64`, total calls of one run.",
          ""]
     if sizes and sizes[0].get("baseline") is not None:
-        L.append("- Starting `env -i /bin/true` costs %.2f ms here: no command can take "
-                 "less.\n" % sizes[0]["baseline"])
+        L.append("- Starting `/bin/true` the same way costs %.2f ms here: no command can "
+                 "take less.\n" % sizes[0]["baseline"])
     L += ["## Trees", "",
           "| packages | Lua modulefiles | Tcl modulefiles | `avail -t` entries (shelf / Lmod / "
           "Lmod cached / EM) | `shelf index` build | Lmod cache build |",

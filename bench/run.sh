@@ -14,9 +14,10 @@
 #
 # Every cell is the median wall time of K runs (default 7; cells whose first
 # run takes over 1.5 s get 3 runs, over 30 s 1 run), tools interleaved, each
-# command started from a clean environment (env -i HOME=<fresh> PATH=/usr/bin:/bin
-# TERM=dumb MODULEPATH=<Core>) or from the environment the tool itself produced
-# for the starting state (its own `load` output evaluated by bash). Peak RSS
+# command started by bench/spawn-time.py with exactly a clean environment
+# (HOME=<fresh> PATH=/usr/bin:/bin TERM=dumb MODULEPATH=<Core>) or the
+# environment the tool itself produced for the starting state (its own
+# `load` output evaluated by bash). Peak RSS
 # comes from one run under /usr/bin/time, file-system calls from one run under
 # strace -f -c -e trace=%file,getdents64.
 set -u
@@ -103,6 +104,16 @@ time_us() {
     RC=$?
     t1=${EPOCHREALTIME/./}
     T=$((t1 - t0))
+}
+# spawn_us NAME=VALUE... -- CMD ARGS...: one run of CMD with exactly those
+# variables, started by bench/spawn-time.py (posix_spawn from a small
+# process, as hyperfine does: no shell or env(1) start-up in the figure);
+# sets T (µs) and RC.
+spawn_us() {
+    local out
+    out=$(python3 "$bench/spawn-time.py" "$@") || { T=0; RC=127; return; }
+    T=${out% *}
+    RC=${out#* }
 }
 median_ms() { tr ' ' '\n' | grep . | sort -n |
     awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else printf "%.2f", a[int((NR+1)/2)]/1000}'; }
@@ -244,7 +255,8 @@ for n in $sizes; do
         local -n envs=env_${1}_${state[$2]} c=cmd_$1
         [ "$tool" = em ] && [ "$op" = keyword ] && a="search $KEYWORD"
         # shellcheck disable=SC2206
-        CMD=(env -i "${envs[@]}" "$c" bash $a)
+        CMD=(env -i "${envs[@]}" "$c" bash $a)   # for /usr/bin/time and strace
+        TCMD=("${envs[@]}" -- "$c" bash $a)             # for spawn_us
     }
     applies() {
         case $1:$2 in
@@ -269,7 +281,7 @@ for n in $sizes; do
 
     # ---- baseline: starting a process that does nothing ----------------------
     b=""
-    for ((i = 0; i < 21; i++)); do time_us env -i /bin/true; b+="$T "; done
+    for ((i = 0; i < 21; i++)); do spawn_us -- /bin/true; b+="$T "; done
     printf 'baseline\t%s\n' "$(echo "$b" | median_ms)" >>"$out"
 
     # ---- timings, interleaved ------------------------------------------------------
@@ -288,7 +300,7 @@ for n in $sizes; do
                     time_us /usr/bin/time -f %M -o "$data/time.out" "${CMD[@]}"
                     rsss[$tool-$op]=$(tail -1 "$data/time.out")
                 else
-                    time_us "${CMD[@]}"
+                    spawn_us "${TCMD[@]}"
                 fi
                 times[$tool-$op]+="$T "
                 if [ "$r" -eq 0 ]; then
