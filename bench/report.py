@@ -322,7 +322,7 @@ def daemon_section(datadir):
         return []
     L = ["## shelfd under load (issue 5)", "",
          "`bench/daemon.sh`: shelfd on 127.0.0.1 with a bearer token, serving the generated "
-         "tree of %s (from its Core level, with its index); wrk %s, 2 threads, %s connections, %s s per test. "
+         "tree of %s from its Core level, with its index; %s, 2 threads, %s connections, %s s per test. "
          "Errors: socket errors, time-outs and answers with a status of 400 or more."
          % (info.get("tree", "?"), info.get("wrk", "?"), info.get("connections", "?"),
             info.get("duration", "?")), "",
