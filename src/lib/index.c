@@ -1809,78 +1809,6 @@ int shelf_index_rc_names(shelf_index *ix, long level, shelf_strv *out, shelf_err
                      out, err);
 }
 
-/* Steps st (bound by the caller) and hands each row to cb as a
- * shelf_index_row: columns level, sn, version, fullname, file, hidden,
- * level_default, description, category, keywords, props, whatis. */
-static int each_row(shelf_index *ix, sqlite3_stmt *st,
-                    int (*cb)(void *ud, const shelf_index_row *r), void *ud, shelf_error *err)
-{
-    int rc = SHELF_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        shelf_index_row r;
-        r.level = (long)sqlite3_column_int64(st, 0);
-        r.sn = (const char *)sqlite3_column_text(st, 1);
-        r.version = (const char *)sqlite3_column_text(st, 2);
-        r.fullname = (const char *)sqlite3_column_text(st, 3);
-        r.file = (const char *)sqlite3_column_text(st, 4);
-        r.hidden = sqlite3_column_int(st, 5) != 0;
-        r.level_default = sqlite3_column_int(st, 6) != 0;
-        r.description = (const char *)sqlite3_column_text(st, 7);
-        r.category = (const char *)sqlite3_column_text(st, 8);
-        r.keywords = (const char *)sqlite3_column_text(st, 9);
-        r.props = (const char *)sqlite3_column_text(st, 10);
-        r.whatis = (const char *)sqlite3_column_text(st, 11);
-        if (!r.sn || !r.version || !r.fullname || !r.file) {
-            if (sqlite3_errcode(ix->db) == SQLITE_NOMEM) {
-                rc = SHELF_ENOMEM;
-                break;
-            }
-            continue; /* NOT NULL columns: only a damaged file */
-        }
-        rc = cb(ud, &r);
-        if (rc != 0)
-            break;
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = read_fail(ix, err);
-    return rc;
-}
-
-/* The column list of each_row for `what`, appended to sql. */
-static void row_columns(shelf_buf *sql, unsigned what)
-{
-    shelf_buf_adds(sql, "SELECT level, sn, version, fullname, file, hidden, level_default, ");
-    shelf_buf_adds(sql, what & (SHELF_IX_META | SHELF_IX_DESC) ? "description, " : "NULL, ");
-    shelf_buf_adds(sql, what & SHELF_IX_META ? "category, keywords, props, " : "NULL, NULL, NULL, ");
-    shelf_buf_adds(sql, what & SHELF_IX_WHATIS ? "whatis" : "NULL");
-}
-
-int shelf_index_level_rows(shelf_index *ix, long level, unsigned what,
-                           int (*cb)(void *ud, const shelf_index_row *r), void *ud,
-                           shelf_error *err)
-{
-    shelf_buf sql;
-    shelf_buf_init(&sql);
-    row_columns(&sql, what);
-    shelf_buf_adds(&sql, " FROM modules WHERE level=?1 ORDER BY seq");
-    if (shelf_buf_ok(&sql) < 0) {
-        shelf_buf_free(&sql);
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) == SQLITE_OK
-                 ? SHELF_OK
-                 : read_fail(ix, err);
-    shelf_buf_free(&sql);
-    if (rc == 0) {
-        sqlite3_bind_int64(st, 1, level);
-        rc = each_row(ix, st, cb, ud, err);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Rows of a trigram search, held until sorted: the search yields them in
  * id order, and sorting a few thousand small copies in C costs a fraction
  * of sqlite's sorter on rows with their whatis text. */
@@ -1952,11 +1880,13 @@ static void held_free(held_rows *h)
     free(h->v);
 }
 
-/* each_row, but the statement's column 12 is the sort key: rows are held,
- * sorted by it and then handed to cb. */
-static int each_row_sorted(shelf_index *ix, sqlite3_stmt *st,
-                           int (*cb)(void *ud, const shelf_index_row *r), void *ud,
-                           shelf_error *err)
+/* Steps st (bound by the caller) and hands each row to cb as a
+ * shelf_index_row: columns level, sn, version, fullname, file, hidden,
+ * level_default, description, category, keywords, props, whatis. With
+ * `sorted`, column 12 is a sort key: the rows are held, sorted by it, and
+ * then handed to cb. */
+static int each_row(shelf_index *ix, sqlite3_stmt *st, int sorted,
+                    int (*cb)(void *ud, const shelf_index_row *r), void *ud, shelf_error *err)
 {
     held_rows h = {NULL, 0, 0};
     int rc = SHELF_OK, step;
@@ -1981,19 +1911,57 @@ static int each_row_sorted(shelf_index *ix, sqlite3_stmt *st,
             }
             continue; /* NOT NULL columns: only a damaged file */
         }
-        if ((rc = hold_row(&h, &r, (long)sqlite3_column_int64(st, 12))) != 0) {
+        if (!sorted) {
+            rc = cb(ud, &r);
+        } else if ((rc = hold_row(&h, &r, (long)sqlite3_column_int64(st, 12))) != 0) {
             shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-            break;
         }
+        if (rc != 0)
+            break;
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = read_fail(ix, err);
-    if (rc == 0) {
+    if (rc == 0 && sorted) {
         qsort(h.v, h.n, sizeof *h.v, held_cmp);
         for (size_t i = 0; rc == 0 && i < h.n; i++)
             rc = cb(ud, &h.v[i]->r);
     }
     held_free(&h);
+    return rc;
+}
+
+/* The column list of each_row for `what`, appended to sql. */
+static void row_columns(shelf_buf *sql, unsigned what)
+{
+    shelf_buf_adds(sql, "SELECT level, sn, version, fullname, file, hidden, level_default, ");
+    shelf_buf_adds(sql, what & (SHELF_IX_META | SHELF_IX_DESC) ? "description, " : "NULL, ");
+    shelf_buf_adds(sql, what & SHELF_IX_META ? "category, keywords, props, " : "NULL, NULL, NULL, ");
+    shelf_buf_adds(sql, what & SHELF_IX_WHATIS ? "whatis" : "NULL");
+}
+
+int shelf_index_level_rows(shelf_index *ix, long level, unsigned what,
+                           int (*cb)(void *ud, const shelf_index_row *r), void *ud,
+                           shelf_error *err)
+{
+    shelf_buf sql;
+    shelf_buf_init(&sql);
+    row_columns(&sql, what);
+    shelf_buf_adds(&sql, " FROM modules WHERE level=?1 ORDER BY seq");
+    if (shelf_buf_ok(&sql) < 0) {
+        shelf_buf_free(&sql);
+        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        return SHELF_ENOMEM;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) == SQLITE_OK
+                 ? SHELF_OK
+                 : read_fail(ix, err);
+    shelf_buf_free(&sql);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, level);
+        rc = each_row(ix, st, 0, cb, ud, err);
+    }
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -2008,7 +1976,7 @@ int shelf_index_sorted_rows(shelf_index *ix, const long *levels, size_t n,
     shelf_buf_init(&sql);
     row_columns(&sql, what);
     /* The candidates of a trigram search are few and come in id order: they
-     * are sorted in C (each_row_sorted). Else the sorder index gives the
+     * are sorted in C (each_row). Else the sorder index gives the
      * order without sorting. */
     shelf_buf_adds(&sql, fts ? ", sorder FROM kwsearch CROSS JOIN modules ON id=kwsearch.rowid"
                                " WHERE kwsearch MATCH ?1 AND "
@@ -2030,7 +1998,7 @@ int shelf_index_sorted_rows(shelf_index *ix, const long *levels, size_t n,
     if (rc == 0 && fts)
         sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
     if (rc == 0)
-        rc = fts ? each_row_sorted(ix, st, cb, ud, err) : each_row(ix, st, cb, ud, err);
+        rc = each_row(ix, st, fts != NULL, cb, ud, err);
     sqlite3_finalize(st);
     free(fts);
     return rc;
