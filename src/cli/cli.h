@@ -55,6 +55,10 @@ int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
                 shelf_error *err);
+/* `reset` (and `restore` with no name and no default collection): unloads
+ * every module, sticky ones too, as Lmod does, and loads the modules of
+ * SHELF_SYSTEM_DEFAULT_MODULES (colon-separated). 0 or an engine error. */
+int cli_system_default(shelf_engine *e, shelf_error *err);
 
 /* `shelf export ARGS...` (export.c): argv holds the words after "export".
  * Prints a script that recreates the current environment's modules, or a

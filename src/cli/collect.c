@@ -276,6 +276,26 @@ int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     return 0;
 }
 
+int cli_system_default(shelf_engine *e, shelf_error *err)
+{
+    int force = e->force;
+    e->force = 1;
+    int rc = shelf_engine_purge(e, err);
+    e->force = force;
+    const char *dflt = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
+    if (rc < 0 || !dflt || !*dflt)
+        return rc;
+    shelf_strv mods;
+    shelf_strv_init(&mods);
+    rc = shelf_strv_split(&mods, dflt, ":", 0);
+    if (rc == 0)
+        rc = shelf_engine_load(e, mods.v, mods.n, 0, err);
+    else
+        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+    shelf_strv_free(&mods);
+    return rc;
+}
+
 int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
                 shelf_error *err)
 {
@@ -290,21 +310,8 @@ int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
     if (rc == SHELF_ENOTFOUND && nargs == 0) {
         /* No default collection: the system's default set, as `reset`. */
         shelf_error_clear(err);
-        int force = e->force;
-        e->force = 1;
-        rc = shelf_engine_purge(e, err);
-        e->force = force;
+        rc = cli_system_default(e, err);
         const char *dflt = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
-        if (rc == 0 && dflt && *dflt) {
-            shelf_strv mods;
-            shelf_strv_init(&mods);
-            rc = shelf_strv_split(&mods, dflt, ":", 0);
-            if (rc == 0)
-                rc = shelf_engine_load(e, mods.v, mods.n, 0, err);
-            else
-                shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
-            shelf_strv_free(&mods);
-        }
         if (rc == 0 && !o->quiet)
             fprintf(o->out, "No collection \"default\": restored the system default "
                             "modules%s\n",

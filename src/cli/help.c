@@ -50,7 +50,7 @@ static const char OVERVIEW[] =
     "  refresh                           reload aliases and shell functions of\n"
     "                                    the loaded modules\n"
     "  reload                            unload and reload all loaded modules\n"
-    "  reset                             purge, then load\n"
+    "  reset                             unload all (sticky too), then load\n"
     "                                    $SHELF_SYSTEM_DEFAULT_MODULES\n"
     "\n"
     "Listing / Searching sub-commands:\n"
@@ -184,8 +184,8 @@ static const struct command_help HELP[] = {
      "directory does.\n",
      "", "module unuse $HOME/modulefiles"},
     {"reset", "reset",
-     "Purges, then loads the modules listed (colon separated) in\n"
-     "$SHELF_SYSTEM_DEFAULT_MODULES.\n",
+     "Unloads every module, sticky ones too (as Lmod does), then loads the\n"
+     "modules listed (colon separated) in $SHELF_SYSTEM_DEFAULT_MODULES.\n",
      "", "module reset"},
     {"list", "list [PATTERN...]",
      "Lists the loaded modules, numbered in load order, with their property\n"

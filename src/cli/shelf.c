@@ -184,19 +184,8 @@ static int run_change(shelf_engine *e, const cli_opts *o, cmd_kind kind,
         }
         return kind == CMD_USE ? shelf_engine_use(e, args, (size_t)nargs, o->append, err)
                                : shelf_engine_unuse(e, args, (size_t)nargs, err);
-    case CMD_RESET: {
-        int rc = shelf_engine_purge(e, err);
-        const char *dflt = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
-        if (rc == 0 && dflt && *dflt) {
-            shelf_strv mods;
-            shelf_strv_init(&mods);
-            rc = shelf_strv_split(&mods, dflt, ":", 0);
-            if (rc == 0)
-                rc = shelf_engine_load(e, mods.v, mods.n, 0, err);
-            shelf_strv_free(&mods);
-        }
-        return rc;
-    }
+    case CMD_RESET:
+        return cli_system_default(e, err);
     case CMD_RESTORE:
         return cli_restore(e, o, args, nargs, err);
     default:

@@ -101,6 +101,20 @@ $1" > "$work/out" 2> "$work/err"
 EXTRA=
 cdir=$work/home/.config/shelf/collections
 
+# ---- reset unloads sticky modules too, as Lmod's -------------------------------------
+mkdir -p "$work/rs/s" "$work/rs/a"
+printf 'add_property("lmod", "sticky")\nsetenv("S_VAR", "1")\n' > "$work/rs/s/1.0.lua"
+printf 'setenv("A_VAR", "1")\n' > "$work/rs/a/1.0.lua"
+lmod_reset=$(env -i HOME="$work/lmod-rs" PATH=/usr/bin:/bin MODULEPATH="$work/rs" \
+    LMOD_IGNORE_CACHE=1 LMOD_SYSTEM_DEFAULT_MODULES=a LMOD_CMD="$LMOD_CMD" \
+    bash --norc --noprofile -c 'm() { eval "$("$LMOD_CMD" bash "$@")"; }
+        m load s; m reset; echo "$LOADEDMODULES ${S_VAR-unset}"' 2>/dev/null)
+MP=$work/rs EXTRA=SHELF_SYSTEM_DEFAULT_MODULES=a
+sh_run 'module load s; module reset; echo "$LOADEDMODULES ${S_VAR-unset}"'
+MP= EXTRA=
+is "$(cat "$work/out")" "$lmod_reset" "reset unloads a sticky module and loads the defaults, as Lmod"
+is "$lmod_reset" "a/1.0 unset" "(Lmod itself: the sticky module and its S_VAR are gone)"
+
 # ---- Lmod agrees on the plain round trip -------------------------------------------
 lmod_home=$work/lmod-home
 mkdir -p "$lmod_home"
