@@ -1203,14 +1203,7 @@ static int sh_is_loaded(void *ud, const char *name)
 static int sh_is_avail(void *ud, const char *name)
 {
     show_host *h = ud;
-    const shelf_strv *mp = shelf_engine_modulepath(h->e);
-    shelf_modfile mf;
-    shelf_error err = {0};
-    int ok = mp && shelf_resolve_with(h->e->resolver, mp, name, &mf, &err) == 0;
-    if (ok)
-        shelf_modfile_free(&mf);
-    shelf_error_clear(&err);
-    return ok;
+    return shelf_engine_is_avail(h->e, name);
 }
 
 static const char *sh_getenv(void *ud, const char *name)

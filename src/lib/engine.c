@@ -164,7 +164,11 @@ static int host_is_loaded(void *ud, const char *name)
 
 static int host_is_avail(void *ud, const char *name)
 {
-    shelf_engine *e = ud;
+    return shelf_engine_is_avail(ud, name);
+}
+
+int shelf_engine_is_avail(shelf_engine *e, const char *name)
+{
     shelf_modfile mf;
     shelf_error err = {0};
     const shelf_strv *mp = shelf_engine_modulepath(e);

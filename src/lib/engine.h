@@ -94,5 +94,7 @@ int shelf_engine_finish(shelf_engine *e, shelf_changes *out, shelf_error *err);
 const shelf_strv *shelf_engine_modulepath(shelf_engine *e);
 /* 1 if `name` designates an active loaded module. */
 int shelf_engine_is_loaded(shelf_engine *e, const char *name);
+/* 1 if `name` resolves on the current MODULEPATH (isAvail() of modulefiles). */
+int shelf_engine_is_avail(shelf_engine *e, const char *name);
 
 #endif
