@@ -978,30 +978,6 @@ static int catalog_chains(read_catalog *cat, size_t d)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static cJSON *props_json(const shelf_strv *props)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; o && props && i < props->n; i++) {
-        const char *kv = props->v[i], *eq = strchr(kv, '=');
-        if (!eq)
-            continue;
-        char *k = strndup(kv, (size_t)(eq - kv));
-        if (!k) {
-            cJSON_Delete(o);
-            return NULL;
-        }
-        cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, k);
-        if (!arr)
-            arr = cJSON_AddArrayToObject(o, k);
-        free(k);
-        if (!arr || !cJSON_AddItemToArray(arr, cJSON_CreateString(eq + 1))) {
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
 static void json_str(cJSON *o, const char *k, const char *v)
 {
     if (v)
@@ -1028,7 +1004,7 @@ static cJSON *mod_json(read_catalog *cat, const read_mod *m, int dflt, int loade
     json_str(o, "description", m->info.description);
     json_str(o, "category", m->info.category);
     json_str(o, "keywords", m->info.keywords);
-    cJSON *p = props_json(&m->info.props);
+    cJSON *p = shelf_props_json(&m->info.props);
     if (!p || !cJSON_AddItemToObject(o, "properties", p)) {
         cJSON_Delete(p);
         cJSON_Delete(o);
@@ -1101,7 +1077,7 @@ int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             json_str(obj, "file", m->file);
             json_str(obj, "modulepath", m->mpath);
             json_str(obj, "family", m->family);
-            cJSON *p = props_json(&m->props);
+            cJSON *p = shelf_props_json(&m->props);
             if (p)
                 cJSON_AddItemToObject(obj, "properties", p);
         }
@@ -1688,7 +1664,7 @@ static int avail_entry(avail_ctx *a, const avail_ent *m)
         json_str(obj, "description", m->description);
         json_str(obj, "category", m->category);
         json_str(obj, "keywords", m->keywords);
-        cJSON *p = props_json(m->props);
+        cJSON *p = shelf_props_json(m->props);
         if (!p || !cJSON_AddItemToObject(obj, "properties", p)) {
             cJSON_Delete(p);
             cJSON_Delete(obj);

@@ -26,6 +26,7 @@
 #include "api-internal.h"
 #include "index.h"
 #include "modulefile.h"
+#include "state.h"
 
 #define CHAIN_SEP '\x1f'   /* between the full names of one chain */
 #define MAX_CHAINS 32      /* module lists kept per level */
@@ -476,28 +477,6 @@ cJSON *api_catalog_requires(const api_catalog *cat, const char *file)
     return cJSON_CreateArray();
 }
 
-cJSON *api_props_json(const shelf_strv *props)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; o && props && i < props->n; i++) {
-        const char *kv = props->v[i], *eq = strchr(kv, '=');
-        if (!eq)
-            continue;
-        char *k = strndup(kv, (size_t)(eq - kv));
-        cJSON *arr = k ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-        if (k && !arr)
-            arr = cJSON_AddArrayToObject(o, k);
-        free(k);
-        cJSON *v = arr ? cJSON_CreateString(eq + 1) : NULL;
-        if (!v || !cJSON_AddItemToArray(arr, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
 /* ---- GET modules ------------------------------------------------------------------ */
 
 static void add_str(cJSON *o, const char *k, const char *v)
@@ -572,7 +551,7 @@ static cJSON *group_json(const api_catalog *cat, size_t a, size_t b, const api_l
         add_str(o, "category", rep->rec.category);
         add_str(o, "keywords", rep->rec.keywords);
         add_str(o, "default", rep->mf.fullname);
-        cJSON *p = api_props_json(&rep->rec.props);
+        cJSON *p = shelf_props_json(&rep->rec.props);
         cJSON *req = chains_json(&chains);
         ok = p && req && cJSON_AddItemToObject(o, "properties", p);
         if (!ok)

@@ -53,7 +53,5 @@ const shelf_modfile *api_catalog_find(const api_catalog *cat, const char *name);
  * file the catalog does not know). NULL on OOM. */
 cJSON *api_catalog_requires(const api_catalog *cat, const char *file);
 
-/* {"name=value" ...} as {"name": ["value", ...]} (NULL on OOM). */
-cJSON *api_props_json(const shelf_strv *props);
 
 #endif

@@ -636,7 +636,7 @@ static cJSON *loaded_json(const shelf_state *st)
         add_str(o, "modulepath", m->mpath);
         add_str(o, "family", m->family);
         if (!add_item(o, "needed_by", strv_json(&m->needed_by)) ||
-            !add_item(o, "properties", api_props_json(&m->props))) {
+            !add_item(o, "properties", shelf_props_json(&m->props))) {
             cJSON_Delete(a);
             return NULL;
         }
@@ -1324,7 +1324,7 @@ static void get_module(api_state *s, api_ctx *c, const char *name, api_response 
         add_str(doc, "help", h.rec.help);
         if (!add_item(doc, "requires", api_catalog_requires(cr->cat, mf.path)) ||
             !add_item(doc, "whatis", strv_json(&h.rec.whatis)) ||
-            !add_item(doc, "properties", api_props_json(&h.rec.props)) ||
+            !add_item(doc, "properties", shelf_props_json(&h.rec.props)) ||
             !add_item(doc, "dependencies", h.deps) ||
             !add_item(doc, "conflicts", (h.deps = NULL, h.conflicts)) ||
             !add_item(doc, "show", (h.conflicts = NULL, h.show))) {

@@ -452,3 +452,25 @@ int shelf_state_save(const shelf_state *st, shelf_env *env)
     shelf_strv_free(&files);
     return rc;
 }
+
+cJSON *shelf_props_json(const shelf_strv *props)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; o && props && i < props->n; i++) {
+        const char *kv = props->v[i], *eq = strchr(kv, '=');
+        if (!eq)
+            continue;
+        char *k = strndup(kv, (size_t)(eq - kv));
+        cJSON *arr = k ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+        if (k && !arr)
+            arr = cJSON_AddArrayToObject(o, k);
+        free(k);
+        cJSON *v = arr ? cJSON_CreateString(eq + 1) : NULL;
+        if (!v || !cJSON_AddItemToArray(arr, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
