@@ -143,26 +143,6 @@ int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     return rc < 0 ? failed(o, &err) : 0;
 }
 
-/* Reads the collection `name` from the user's directory. */
-static int read_named(const char *name, shelf_collection *c, shelf_error *err)
-{
-    char *dir = NULL;
-    int rc = shelf_collection_dir(&dir, err);
-    if (rc == 0)
-        rc = shelf_collection_read(dir, name, c, err);
-    free(dir);
-    return rc;
-}
-
-static const char *drift_word(shelf_drift_kind k)
-{
-    switch (k) {
-    case SHELF_DRIFT_VANISHED: return "vanished";
-    case SHELF_DRIFT_CHANGED: return "changed";
-    default: return "unreadable";
-    }
-}
-
 static int describe_json(FILE *f, const shelf_collection *c, const shelf_drift *d, size_t nd)
 {
     char *text = shelf_collection_to_json(c);
@@ -178,7 +158,7 @@ static int describe_json(FILE *f, const shelf_collection *c, const shelf_drift *
             break;
         }
         ok = cJSON_AddStringToObject(o, "module", c->mods[d[i].mod].fullname) &&
-             cJSON_AddStringToObject(o, "kind", drift_word(d[i].kind)) &&
+             cJSON_AddStringToObject(o, "kind", shelf_drift_word(d[i].kind)) &&
              cJSON_AddStringToObject(o, "message", d[i].detail);
     }
     char *out = ok ? cJSON_Print(root) : NULL;
@@ -198,7 +178,7 @@ int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         return 1;
     shelf_error err = {0};
     shelf_collection c;
-    int rc = read_named(name, &c, &err);
+    int rc = shelf_collection_read_named(name, &c, &err);
     if (rc < 0)
         return failed(o, &err);
     shelf_drift *d = NULL;
@@ -250,7 +230,7 @@ int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs)
                        "--allow-changes goes ahead):\n",
                     c.name);
         for (size_t i = 0; i < nd; i++)
-            fprintf(f, "  %s: %s\n", drift_word(d[i].kind), d[i].detail);
+            fprintf(f, "  %s: %s\n", shelf_drift_word(d[i].kind), d[i].detail);
     }
     shelf_drifts_free(d, nd);
     shelf_collection_free(&c);
@@ -306,7 +286,7 @@ int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
     }
     const char *name = nargs ? args[0] : DEFAULT_NAME;
     shelf_collection c;
-    int rc = read_named(name, &c, err);
+    int rc = shelf_collection_read_named(name, &c, err);
     if (rc == SHELF_ENOTFOUND && nargs == 0) {
         /* No default collection: the system's default set, as `reset`. */
         shelf_error_clear(err);

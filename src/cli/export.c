@@ -284,17 +284,10 @@ static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_st
 static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0,
                               shelf_export *x, shelf_strv *env1, shelf_error *err)
 {
-    char *dir = NULL;
     shelf_collection coll;
-    shelf_collection_init(&coll);
-    int rc = shelf_collection_dir(&dir, err);
-    if (rc == 0)
-        rc = shelf_collection_read(dir, name, &coll, err);
-    free(dir);
-    if (rc < 0) {
-        shelf_collection_free(&coll);
-        return rc;
-    }
+    int rc = shelf_collection_read_named(name, &coll, err);
+    if (rc < 0)
+        return rc; /* coll is empty */
     shelf_engine e;
     shelf_changes c;
     shelf_changes_init(&c);

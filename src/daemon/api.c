@@ -880,16 +880,6 @@ static const char *string_field(cJSON *body, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int read_named_collection(const char *name, shelf_collection *coll, shelf_error *err)
-{
-    char *dir = NULL;
-    int rc = shelf_collection_dir(&dir, err);
-    if (rc == 0)
-        rc = shelf_collection_read(dir, name, coll, err);
-    free(dir);
-    return rc;
-}
-
 static void action(api_state *s, api_ctx *c, const char *op, const api_request *req,
                    api_response *r)
 {
@@ -950,7 +940,7 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
         rc = shelf_engine_purge(&e, &err);
     else if (strcmp(op, "reload") == 0)
         rc = shelf_engine_reload(&e, &err);
-    else if ((rc = read_named_collection(cname, &coll, &err)) == 0)
+    else if ((rc = shelf_collection_read_named(cname, &coll, &err)) == 0)
         rc = shelf_engine_restore(&e, &coll, allow_changes, &err);
     if (rc == 0)
         rc = shelf_engine_finish(&e, &ch, &err);
@@ -1410,20 +1400,13 @@ static void list_collections(api_response *r)
     free(dir);
 }
 
-static const char *drift_word(shelf_drift_kind k)
-{
-    return k == SHELF_DRIFT_VANISHED ? "vanished"
-           : k == SHELF_DRIFT_CHANGED ? "changed"
-                                      : "unreadable";
-}
-
 static void describe_collection(const char *name, api_response *r)
 {
     shelf_collection coll;
     shelf_error err = {0};
     shelf_drift *d = NULL;
     size_t nd = 0;
-    int rc = read_named_collection(name, &coll, &err);
+    int rc = shelf_collection_read_named(name, &coll, &err);
     if (rc == 0)
         rc = shelf_collection_check(&coll, &d, &nd, &err);
     char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
@@ -1438,7 +1421,7 @@ static void describe_collection(const char *name, api_response *r)
             rc = SHELF_ENOMEM;
             break;
         }
-        add_str(o, "kind", drift_word(d[i].kind));
+        add_str(o, "kind", shelf_drift_word(d[i].kind));
         add_str(o, "module", coll.mods[d[i].mod].fullname);
         add_str(o, "file", coll.mods[d[i].mod].file);
         add_str(o, "detail", d[i].detail);
@@ -1538,7 +1521,7 @@ static void get_preamble(api_ctx *c, const api_request *req, api_response *r)
     int rc = 0;
     if (cname) {
         shelf_collection coll;
-        rc = read_named_collection(cname, &coll, &err);
+        rc = shelf_collection_read_named(cname, &coll, &err);
         for (size_t i = 0; rc == 0 && i < coll.n; i++)
             if (coll.mods[i].user_loaded)
                 rc = shelf_strv_push(&mods, coll.mods[i].fullname);

@@ -124,6 +124,13 @@ int shelf_collection_name_check(const char *name, shelf_error *err)
     return SHELF_EUSAGE;
 }
 
+static int no_such(shelf_error *err, const char *name)
+{
+    shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0,
+                    "no collection named \"%s\" (`module savelist` lists them)", name);
+    return SHELF_ENOTFOUND;
+}
+
 static char *coll_path(const char *dir, const char *name)
 {
     shelf_buf b;
@@ -373,13 +380,10 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
         return oom(err);
     shelf_buf text;
     shelf_buf_init(&text);
-    if (access(path, F_OK) != 0 && errno == ENOENT) {
-        shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0,
-                        "no collection named \"%s\" (`module savelist` lists them)", name);
-        rc = SHELF_ENOTFOUND;
-    } else {
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        rc = no_such(err, name);
+    else
         rc = shelf_read_file(path, &text, err);
-    }
     if (rc == 0 && (shelf_buf_ok(&text) < 0 || !text.data))
         rc = text.data ? oom(err) : SHELF_OK;
     if (rc == 0) {
@@ -392,6 +396,18 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
         shelf_collection_free(c);
     shelf_buf_free(&text);
     free(path);
+    return rc;
+}
+
+int shelf_collection_read_named(const char *name, shelf_collection *c, shelf_error *err)
+{
+    char *dir = NULL;
+    int rc = shelf_collection_dir(&dir, err);
+    if (rc == 0)
+        rc = shelf_collection_read(dir, name, c, err);
+    else
+        shelf_collection_init(c);
+    free(dir);
     return rc;
 }
 
@@ -550,20 +566,22 @@ int shelf_collection_delete(const char *dir, const char *name, shelf_error *err)
     if (!path)
         return oom(err);
     if (unlink(path) != 0) {
-        if (errno == ENOENT) {
-            shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0,
-                            "no collection named \"%s\" (`module savelist` lists them)",
-                            name);
-            rc = SHELF_ENOTFOUND;
-        } else {
-            rc = io_fail(err, "delete", path, errno);
-        }
+        rc = errno == ENOENT ? no_such(err, name) : io_fail(err, "delete", path, errno);
     }
     free(path);
     return rc;
 }
 
 /* ---- checking ------------------------------------------------------------------ */
+
+const char *shelf_drift_word(shelf_drift_kind k)
+{
+    switch (k) {
+    case SHELF_DRIFT_VANISHED: return "vanished";
+    case SHELF_DRIFT_CHANGED: return "changed";
+    default: return "unreadable";
+    }
+}
 
 void shelf_drifts_free(shelf_drift *d, size_t n)
 {

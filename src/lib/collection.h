@@ -63,6 +63,9 @@ int shelf_collection_name_check(const char *name, shelf_error *err);
  * SHELF_EIO; SHELF_ENOMEM. c is empty after a failure. */
 int shelf_collection_read(const char *dir, const char *name, shelf_collection *c,
                           shelf_error *err);
+/* shelf_collection_read() from the user's directory (shelf_collection_dir);
+ * its errors too. */
+int shelf_collection_read_named(const char *name, shelf_collection *c, shelf_error *err);
 /* Writes c as DIR/<c->name>.json, creating DIR (mode 0700) when needed.
  * Safe against concurrent saves and failures: the old file stays until the
  * new one is complete on disk. 0, SHELF_EIO (err names the file and the
@@ -95,6 +98,8 @@ typedef struct shelf_drift {
 int shelf_collection_check(const shelf_collection *c, shelf_drift **out, size_t *n,
                            shelf_error *err);
 void shelf_drifts_free(shelf_drift *d, size_t n);
+/* "vanished", "changed" or "unreadable", as describe and shelfd say it. */
+const char *shelf_drift_word(shelf_drift_kind k);
 
 /* SHA-256 of a file as 64 lowercase hex digits (out has room for 65).
  * 0, SHELF_ENOTFOUND or SHELF_EIO (err says why). */
