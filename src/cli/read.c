@@ -2664,6 +2664,18 @@ static int keyword_match(const read_mod *m, char *const *words, size_t n)
     return 0;
 }
 
+/* keyword's header, as Lmod prints it, between two borders. */
+static void keyword_banner(shelf_buf *b, size_t width, char **args, int nargs)
+{
+    border(b, width);
+    shelf_buf_adds(b, "\nThe following modules match your search criteria: \"");
+    for (int i = 0; i < nargs; i++)
+        shelf_buf_addf(b, "%s%s", i ? "\", \"" : "", args[i]);
+    shelf_buf_adds(b, "\"\n");
+    border(b, width);
+    shelf_buf_addc(b, '\n');
+}
+
 int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 {
     if (nargs == 0) {
@@ -2686,13 +2698,7 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         /* The matches straight from the index, in spider's order. */
         size_t width = term_width();
         if (!o->terse) {
-            border(&b, width);
-            shelf_buf_adds(&b, "\nThe following modules match your search criteria: \"");
-            for (int i = 0; i < nargs; i++)
-                shelf_buf_addf(&b, "%s%s", i ? "\", \"" : "", args[i]);
-            shelf_buf_adds(&b, "\"\n");
-            border(&b, width);
-            shelf_buf_addc(&b, '\n');
+            keyword_banner(&b, width, args, nargs);
         }
         int done = level0_stream(&cat, six, o, args, (size_t)nargs, &b, width, &err, &status);
         rc = done < 0 ? done : 0;
@@ -2724,13 +2730,7 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     if (o->terse) {
         level0_terse(&cat, &ix, &b);
     } else {
-        border(&b, width);
-        shelf_buf_adds(&b, "\nThe following modules match your search criteria: \"");
-        for (int i = 0; i < nargs; i++)
-            shelf_buf_addf(&b, "%s%s", i ? "\", \"" : "", args[i]);
-        shelf_buf_adds(&b, "\"\n");
-        border(&b, width);
-        shelf_buf_addc(&b, '\n');
+        keyword_banner(&b, width, args, nargs);
         level0_helper(&cat, &ix, &b, width);
     }
     status = flush_buf(o->out, &b);
