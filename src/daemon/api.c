@@ -413,6 +413,13 @@ static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf
     }
     pthread_cond_broadcast(&s->cat_built);
     pthread_mutex_unlock(&s->cat_lock);
+    if (cr && old && s->bus) {
+        /* Clients that re-read after a `tree` event got the previous
+         * catalog: tell them the new one is in. */
+        char text[64];
+        snprintf(text, sizeof text, "{\"generation\":%lu}", gen);
+        events_publish(s->bus, "catalog", NULL, text);
+    }
     cat_release(s, old);
     return for_caller ? cr : NULL;
 }
