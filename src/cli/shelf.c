@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,28 @@ static int parse_option(cli_opts *o, const char *w, int *want_version, int *want
         *want_help = 1;
     else
         return 0;
+    return 1;
+}
+
+/* `shelf launch ...` is its own program (it links libuv, which the module
+ * commands must not pay for at start-up): exec $SHELF_LIBEXEC/shelf-launch,
+ * else the installed one. Returns only on failure. */
+static int exec_launch(char **argv)
+{
+    const char *dir = getenv("SHELF_LIBEXEC");
+    if (!dir || !*dir)
+        dir = SHELF_LIBEXECDIR;
+    size_t n = strlen(dir) + sizeof "/shelf-launch";
+    char *path = malloc(n);
+    if (!path) {
+        fprintf(stderr, "shelf: error: out of memory\n");
+        return 1;
+    }
+    snprintf(path, n, "%s/shelf-launch", dir);
+    argv[0] = path;
+    execv(path, argv);
+    fprintf(stderr, "shelf: error: cannot run %s: %s\n", path, strerror(errno));
+    free(path);
     return 1;
 }
 
@@ -254,6 +277,8 @@ int main(int argc, char **argv)
         return cli_index(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) /* prints a script, not code to eval */
         return cli_export(argc - 2, argv + 2);
+    if (strcmp(argv[1], "launch") == 0) /* shelf launch ARGS: shelf-launch ARGS */
+        return exec_launch(argv + 1);
     o.shell = shelf_shell_from_name(argv[1]);
     if (o.shell == SHELF_SH_UNKNOWN) {
         fprintf(stderr, "shelf: error: unknown shell \"%s\" (one of bash zsh sh ksh "
