@@ -29,13 +29,13 @@ function alive(pid) {
 
 // Starts the lab with `env` (HOME, XDG dirs, MODULEPATH...) and resolves
 // once /api/status answers. `log` is the file the server writes to.
-export async function startLab({ env, root, log, token }) {
+export async function startLab({ env, root, log, token, extra = [] }) {
   const port = await freePort();
   const out = fs.openSync(log, 'a');
   const child = spawn(path.join(ext, 'dev', 'lab'),
     ['--no-build', '--port', String(port), '--token', token, '--root', root,
      '--shelf', process.env.SHELF, '--shelfd', process.env.SHELFD,
-     '--python-path', path.join(process.env.SHELF_SRCDIR, 'python')],
+     '--python-path', path.join(process.env.SHELF_SRCDIR, 'python'), '--', ...extra],
     { env, detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   let exited = null;

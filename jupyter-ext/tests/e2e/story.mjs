@@ -150,7 +150,9 @@ async function runCell(code) {
 }
 
 try {
-  lab = await startLab({ env, root: dirs.nb, log: path.join(art, 'server-1.log'), token });
+  // The site's featured list, as an admin sets it (c.Shelf.featured).
+  const featured = ['--Shelf.featured=torchvision', '--Shelf.featured=code-server'];
+  lab = await startLab({ env, root: dirs.nb, log: path.join(art, 'server-1.log'), token, extra: featured });
   log('lab up at', lab.base);
   page = await newPage();
 
@@ -158,6 +160,12 @@ try {
     await openLab();
     await openSoftware();
     assert.equal(await panel().getAttribute('id'), 'shelf-software');
+  });
+
+  await check('Featured shows the site\'s list', async () => {
+    await section('featured').locator('[data-featured="torchvision"]').waitFor({ timeout: 15000 });
+    await section('featured').locator('[data-featured="code-server"]').waitFor();
+    assert.equal(await section('featured').locator('[data-featured]').count(), 2);
   });
 
   await check('a notebook cannot import torchvision_demo before the load', async () => {
@@ -357,6 +365,37 @@ try {
     assert.ok(pid2 && pid2 !== pid, `daemon pid ${pid} -> ${pid2}`);
   });
 
+  await check('a module of a level not open yet says what it needs, and Load loads that first', async () => {
+    await backToList();
+    await filter('hdf5');
+    const row = section('available').locator('[data-module="hdf5"]');
+    await row.waitFor();
+    assert.match(await row.locator('.jp-ShelfSoftware-needs').innerText(), /gcc\/12\.3\.0.*openmpi\/4\.1\.6/);
+    await row.getByRole('button', { name: 'Load hdf5' }).click();
+    await loadedRow('hdf5/1.14.3').waitFor({ timeout: 20000 });
+    await loadedRow('gcc/12.3.0').waitFor();
+    await loadedRow('openmpi/4.1.6').waitFor();
+    const r = await lab.api('GET', 'shelf/api/v1/loaded');
+    const hdf5 = r.json.loaded.find(m => m.sn === 'hdf5');
+    assert.match(hdf5.file, /MPI\/gcc\/12\/openmpi\/4\.1\/hdf5\/1\.14\.3\.lua$/);
+  });
+
+  await check('a family swap is done and its message shown, not swallowed', async () => {
+    await filter('gcc');
+    const row = section('available').locator('[data-module="gcc"]');
+    await row.getByRole('button', { name: 'Other versions of gcc' }).click();
+    await section('available').locator('[data-version="gcc/13.2.0"]')
+      .getByRole('button', { name: 'Load gcc/13.2.0' }).click();
+    const messages = panel().locator('.jp-ShelfSoftware-messages');
+    await messages.getByText(/reloaded with a version change/).waitFor({ timeout: 20000 });
+    assert.match(await messages.innerText(), /gcc\/12\.3\.0 => gcc\/13\.2\.0/);
+    await loadedRow('gcc/13.2.0').waitFor();
+    await loadedRow('hdf5/1.14.3').waitFor();
+    const r = await lab.api('GET', 'shelf/api/v1/loaded');
+    assert.match(r.json.loaded.find(m => m.sn === 'hdf5').file, /MPI\/gcc\/13\//);
+    await messages.getByRole('button', { name: 'Dismiss messages' }).click();
+  });
+
   await check('a slow service: progress is shown and the panel stays responsive', async () => {
     const loadUrl = /\/shelf\/api\/v1\/load(\?|$)/; // ServerConnection may add a cache-busting query
     await page.route(loadUrl, async route => {
@@ -405,7 +444,7 @@ try {
     await page.context().close();
     const stopped = await lab.stop();
     assert.equal(stopped.daemonAlive, false, `shelfd ${stopped.daemon} outlived the server`);
-    lab = await startLab({ env, root: dirs.nb, log: path.join(art, 'server-2.log'), token });
+    lab = await startLab({ env, root: dirs.nb, log: path.join(art, 'server-2.log'), token, extra: featured });
     page = await newPage();
     await openLab();
     await openSoftware();
