@@ -50,7 +50,7 @@ return {
     -- Site collections: what a profile restores when the user has no saved
     -- collection of that name. Loaded at start, then saved for the user.
     collections = {
-        prep = { "pandas/2.2.1", "matplotlib/3.8.3", "numpy/1.26.4" },
+        prep = { "pandas/2.2.1", "matplotlib/3.8.3", "opencv/4.9.0", "numpy/1.26.4" },
         train = { "cuda/12.2.2", "torch/2.2.0", "torchvision/0.17.0" },
         infer = { "torch/2.2.0" },
     },
@@ -58,7 +58,7 @@ return {
     profiles = {
         {
             name = "prep",
-            description = "Data preparation on CPU: pandas, matplotlib, numpy",
+            description = "Data preparation on CPU: pandas, matplotlib, opencv, numpy",
             cpu = { request = "1", limit = "4" },
             memory = { request = "2Gi", limit = "8Gi" },
             node_selector = { notebook = "true", cpu = "true", org = "public" },
