@@ -678,30 +678,16 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
     cfg->file = xstrdup(file);
     *msg = NULL;
 
-    FILE *f = fopen(file, "rb");
-    if (!f) {
-        *msg = xfmt("cannot read the launch configuration %s: %s", file, strerror(errno));
-        return SHELF_EIO;
-    }
-    shelf_buf text;
-    shelf_buf_init(&text);
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        shelf_buf_add(&text, chunk, got);
-    int ioerr = ferror(f);
-    fclose(f);
-    if (shelf_buf_ok(&text) < 0) {
-        launch_error("out of memory");
-        exit(1);
-    }
-    if (ioerr) {
-        shelf_buf_free(&text);
-        *msg = xfmt("cannot read the launch configuration %s: read error", file);
+    char *why = NULL;
+    size_t text_len = 0;
+    char *text = launch_read_text(file, &text_len, &why);
+    if (!text) {
+        *msg = xfmt("cannot read the launch configuration: %s", why);
+        free(why);
         return SHELF_EIO;
     }
 
-    reader rd = {.file = file, .text = text.data ? text.data : ""};
+    reader rd = {.file = file, .text = text};
     lua_State *L = lua_newstate(capped_alloc, &rd);
     if (!L) {
         launch_error("out of memory");
@@ -715,7 +701,7 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
         exit(1);
     }
     char *chunkname = xfmt("@%s", file);
-    int lrc = luaL_loadbufferx(L, rd.text, text.len, chunkname, "t");
+    int lrc = luaL_loadbufferx(L, rd.text, text_len, chunkname, "t");
     free(chunkname);
     if (lrc == LUA_OK) {
         push_sandbox(L);
@@ -811,7 +797,7 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
 out:
     lua_close(L);
     free((char *)rd.where);
-    shelf_buf_free(&text);
+    free(text);
     if (rc < 0)
         *msg = rd.msg ? rd.msg : xfmt("%s: invalid", file);
     else

@@ -24,6 +24,7 @@
 
 #include "collection.h"
 #include "launch.h"
+#include "shelf-internal.h"
 
 /* ---- helpers shared by the launcher's files ------------------------------ */
 
@@ -291,7 +292,32 @@ static char *current_user(void)
     return xfmt("uid%lu", (unsigned long)getuid());
 }
 
-static char *random_hex(void)
+char *launch_read_text(const char *path, size_t *len, char **why)
+{
+    shelf_buf b;
+    shelf_error err = {0};
+    shelf_buf_init(&b);
+    int rc = shelf_read_file(path, &b, &err);
+    if (rc == SHELF_ENOMEM) {
+        launch_error("out of memory");
+        exit(1);
+    }
+    if (rc < 0) {
+        if (why)
+            *why = xstrdup(err.message ? err.message : "read error");
+        shelf_error_clear(&err);
+        shelf_buf_free(&b);
+        return NULL;
+    }
+    if (len)
+        *len = b.len;
+    char *text = shelf_buf_take(&b);
+    if (!text)
+        text = xstrdup(""); /* an empty file */
+    return text;
+}
+
+char *launch_random_hex(void)
 {
     unsigned char raw[24];
     size_t got = 0;
@@ -516,7 +542,7 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
             return -1;
         }
     }
-    r->token = random_hex();
+    r->token = launch_random_hex();
     if (!r->token) {
         launch_error("cannot read random bytes for the token: %s", strerror(errno));
         return -1;

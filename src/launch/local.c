@@ -95,22 +95,10 @@ static char *state_dir(int create)
 static char *proc_start(long pid)
 {
     char *path = xfmt("/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
+    char *text = launch_read_text(path, NULL, NULL);
     free(path);
-    if (!f)
+    if (!text)
         return NULL;
-    shelf_buf b;
-    shelf_buf_init(&b);
-    char chunk[512];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        shelf_buf_add(&b, chunk, n);
-    fclose(f);
-    char *text = shelf_buf_take(&b);
-    if (!text) {
-        launch_error("out of memory");
-        exit(1);
-    }
     char *p = strrchr(text, ')'), *out = NULL;
     if (p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X') {
         /* after ") ": field 3 is the state; field 22 is 19 further */
@@ -146,22 +134,9 @@ static int state_alive(const cJSON *st)
 
 static cJSON *state_read(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    shelf_buf b;
-    shelf_buf_init(&b);
-    char chunk[1024];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        shelf_buf_add(&b, chunk, n);
-    fclose(f);
-    if (shelf_buf_ok(&b) < 0) {
-        launch_error("out of memory");
-        exit(1);
-    }
-    cJSON *j = b.data ? cJSON_Parse(b.data) : NULL;
-    shelf_buf_free(&b);
+    char *text = launch_read_text(path, NULL, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
     return j;
 }
 
@@ -439,48 +414,24 @@ static void unset_env(shelf_strv *envv, const char *name)
         }
 }
 
-static char *random_token(void)
-{
-    unsigned char raw[24];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return NULL;
-        got += (size_t)n;
-    }
-    char *hex = xmalloc(2 * sizeof raw + 1);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    return hex;
-}
-
 /* The last lines of the log, for a server that died. */
 static void print_log_tail(const char *log)
 {
-    FILE *f = fopen(log, "r");
-    if (!f)
+    char *text = launch_read_text(log, NULL, NULL);
+    if (!text)
         return;
-    shelf_buf b;
-    shelf_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        shelf_buf_add(&b, chunk, n);
-    fclose(f);
-    if (b.data && shelf_buf_ok(&b) == 0) {
-        const char *start = b.data + b.len;
+    size_t len = strlen(text);
+    if (len) {
+        const char *start = text + len;
         int lines = 0;
-        while (start > b.data && lines <= 15)
+        while (start > text && lines <= 15)
             if (*--start == '\n')
                 lines++;
-        fprintf(stderr, "--- the end of %s ---\n%s", log, start == b.data ? start : start + 1);
-        if (b.len && b.data[b.len - 1] != '\n')
+        fprintf(stderr, "--- the end of %s ---\n%s", log, start == text ? start : start + 1);
+        if (text[len - 1] != '\n')
             fputc('\n', stderr);
     }
-    shelf_buf_free(&b);
+    free(text);
 }
 
 static void kill_group(long pid)
@@ -532,7 +483,7 @@ int local_start(const local_opts *lo, launch_request *r)
 
     int port = free_port();
     free(r->token);
-    r->token = random_token();
+    r->token = launch_random_hex();
     if (port < 0 || !r->token) {
         launch_error("cannot find a free loopback port or random bytes: %s", strerror(errno));
         goto out;

@@ -217,7 +217,7 @@ refuse "a config that eats memory is stopped" "needs more than 64 MiB of memory"
     --config "$tmp/cfg/mem.lua" --list
 printf 'return { profiles = { { name = "x", image = os.getenv("HOME") } } }\n' >"$tmp/cfg/os.lua"
 refuse "the config has no os library (sandbox)" "$tmp/cfg/os.lua:1:" --config "$tmp/cfg/os.lua" --list
-refuse "a missing config file" "cannot read the launch configuration $tmp/none.lua" \
+refuse "a missing config file" "cannot read the launch configuration: cannot open $tmp/none.lua" \
     --config "$tmp/none.lua" --list
 "$L" --profile prep --bogus >/dev/null 2>&1
 is "$?" "2" "an unknown option is a usage error (exit 2)"
