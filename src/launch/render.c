@@ -48,6 +48,21 @@ static const char start_script[] =
     "  fi\n"
     "fi\n"
     "unset SHELF_LAUNCH_COLLECTION_JSON SHELF_LAUNCH_MODULES c d\n"
+    /* Terminals: Jupyter runs "$SHELL -l" for them, a login bash that
+     * reads neither BASH_ENV nor ~/.bashrc and whose /etc/profile resets
+     * PATH. SHELL becomes a bash that keeps the server's environment (the
+     * collection's) and reads the usual rc files, then shelf's init. */
+    "if command -v bash >/dev/null 2>&1; then\n"
+    "  t=${TMPDIR:-/tmp}/shelf-terminal.$$\n"
+    "  if mkdir -m 700 \"$t\" 2>/dev/null &&\n"
+    "     printf '%s\\n' '[ -r /etc/bash.bashrc ] && . /etc/bash.bashrc'"
+    " '[ -r ~/.bashrc ] && . ~/.bashrc' '. \"$SHELF_INIT/bash\"' >\"$t/bashrc\" &&\n"
+    "     printf '#!/bin/sh\\n[ \"${1:-}\" = -l ] && shift\\nexec bash --rcfile \"%s/bashrc\" \"$@\"\\n'"
+    " \"$t\" >\"$t/bash\" && chmod 755 \"$t/bash\"; then\n"
+    "    SHELL=$t/bash; export SHELL\n"
+    "  fi\n"
+    "  unset t\n"
+    "fi\n"
     "exec \"$@\"\n";
 
 const char *launch_start_script(void)

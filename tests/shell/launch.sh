@@ -367,6 +367,12 @@ is "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["ran"]; e=d["
 print(d["status"], r["LOADEDMODULES"], r["torch_demo"].startswith(sys.argv[2] + "/sw/torch/2.2.0/"), r["tree_writable"], r["shelf"].endswith("shelf/__init__.py"), e["LOADEDMODULES"], e["MODULEPATH"])' "$tmp/kernel.json" "$mount" 2>&1)" \
     "200 python/3.11.8:torch/2.2.0 True False True python/3.11.8:torch/2.2.0 $mount/Core" \
     "local: api/status answers; a kernel has the collection, imports from the read-only tree and shelf"
+term=$($PY "$T/terminal_env.py" "$url" 2>&1)
+case $term in
+"TYPE=function LM=python/3.11.8:torch/2.2.0 python/3.11.8 torch/2.2.0 END"*)
+    pass "local: a Jupyter terminal has the collection and the module function" ;;
+*) fail "local: a Jupyter terminal has the collection and the module function" "$term" ;;
+esac
 [ -f "$XDG_CONFIG_HOME/shelf/collections/infer.json" ] && pass "local: the site collection was saved for the user" ||
     fail "local: the site collection was saved for the user"
 st=$("$L" status 2>&1)
