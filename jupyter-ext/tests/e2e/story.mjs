@@ -115,7 +115,10 @@ async function openDetails(name) {
   const row = section('available').locator(`[data-module="${name}"]`).first();
   await row.waitFor({ timeout: 15000 });
   await row.click();
-  await panel().locator('.jp-ShelfSoftware-details').waitFor({ timeout: 15000 });
+  const d = panel().locator('.jp-ShelfSoftware-details');
+  await d.waitFor({ timeout: 15000 });
+  // The answer is in when its fields (or the reason there are none) show.
+  await d.locator('dl.jp-ShelfSoftware-fields, pre.jp-ShelfSoftware-error').first().waitFor({ timeout: 15000 });
 }
 // Presses Load in the open details, waits until the module is loaded (the
 // button turns into Unload) and goes back to the lists.
@@ -188,7 +191,7 @@ try {
   await check('the details show versions, description, help, dependencies and the modulefile', async () => {
     await section('available').locator('[data-module="torchvision"]').click();
     const d = panel().locator('.jp-ShelfSoftware-details');
-    await d.waitFor();
+    await d.locator('pre.jp-ShelfSoftware-help').waitFor(); // "Loading…" until the answer is in
     const text = await d.innerText();
     assert.match(text, /0\.17\.0/);
     assert.match(text, /Datasets, models and image transforms/);
