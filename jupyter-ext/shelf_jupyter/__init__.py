@@ -95,8 +95,14 @@ class Extension:
                 env.pop(name, None)
 
     def _prepare_environment(self):
-        """SHELF_CMD and PYTHONPATH for the kernels, before the context is sent."""
+        """SHELF_CMD and PYTHONPATH for the kernels, and MODULEPATH without
+        "." or ".." components (shelfd refuses such entries as possibly
+        outside its trees), before the context is sent."""
         cfg = self.config
+        mp = os.environ.get("MODULEPATH")
+        if mp:
+            entries = [os.path.normpath(d) if d.startswith("/") else d for d in mp.split(":") if d]
+            os.environ["MODULEPATH"] = ":".join(dict.fromkeys(entries))
         if cfg.shelf and not os.environ.get("SHELF_CMD"):
             os.environ["SHELF_CMD"] = cfg.shelf
         if cfg.python_path:

@@ -196,7 +196,7 @@ class Daemon:
         log_path = os.path.join(self.dir, "shelfd.log")
         argv = [shelfd, "--foreground", "--print-address", "--socket", sock]
         for tree in self.config.trees:
-            argv += ["--tree", tree]
+            argv += ["--tree", os.path.normpath(tree)]
         try:
             with open(log_path, "ab") as log_file:
                 proc = Subprocess(argv, stdin=subprocess.DEVNULL, stdout=Subprocess.STREAM,

@@ -36,7 +36,9 @@ SHELFD = os.path.join(BUILDDIR, "src", "daemon", "shelfd") if BUILDDIR else os.e
 SHELF = os.environ.get("SHELF", "")
 EXT_DIR = os.path.join(SRCDIR, "jupyter-ext")
 CORE = os.path.join(SRCDIR, "modulefiles", "Core")
-TORCHVISION_SITE = os.path.join(SRCDIR, "modulefiles", "sw", "torchvision", "0.17.0",
+# shelf_jupyter takes "." and ".." out of MODULEPATH (a `make distcheck`
+# SRCDIR has them), so paths under the tree come back normalized.
+TORCHVISION_SITE = os.path.join(os.path.normpath(SRCDIR), "modulefiles", "sw", "torchvision", "0.17.0",
                                 "lib", "python3", "site-packages")
 
 
