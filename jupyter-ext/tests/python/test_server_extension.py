@@ -245,8 +245,13 @@ class Server:
                 "content": {"code": code, "silent": False, "store_history": False,
                             "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}}))
             out = []
+            status = None
+            idle = False
             try:
-                while True:
+                # The reply comes on the shell channel, the output on iopub:
+                # either may arrive first, so wait for the reply and for
+                # iopub's "idle", which follows the last output.
+                while status is None or not idle:
                     raw = await asyncio.wait_for(ws.read_message(), timeout)
                     if raw is None:
                         return "closed", "".join(out)
@@ -259,7 +264,10 @@ class Server:
                     elif t == "error":
                         out.append("%s: %s" % (m["content"]["ename"], m["content"]["evalue"]))
                     elif t == "execute_reply":
-                        return m["content"]["status"], "".join(out)
+                        status = m["content"]["status"]
+                    elif t == "status" and m["content"].get("execution_state") == "idle":
+                        idle = True
+                return status, "".join(out)
             finally:
                 ws.close()
 
