@@ -26,6 +26,7 @@
 
 #include "collection.h"
 #include "launch.h"
+#include "shelf-internal.h"
 
 #define CONFIG_INSN_LIMIT 10000000
 #define CONFIG_MEM_LIMIT (64u * 1024 * 1024)
@@ -38,7 +39,7 @@ typedef struct reader {
     const char *where;  /* "profile \"train\"" or "defaults" */
     int line;
     char *msg;          /* first error, malloc'd */
-    size_t mem;         /* bytes the Lua state holds */
+    shelf_lua_mem mem;  /* what the Lua state holds, and its cap */
 } reader;
 
 static int fail(reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -67,23 +68,6 @@ static int fail(reader *rd, const char *fmt, ...)
 }
 
 /* ---- the sandbox -------------------------------------------------------- */
-
-static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    reader *rd = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        rd->mem -= old;
-        return NULL;
-    }
-    if (nsize > old && rd->mem - old + nsize > CONFIG_MEM_LIMIT)
-        return NULL;
-    void *p = realloc(ptr, nsize);
-    if (p)
-        rd->mem = rd->mem - old + nsize;
-    return p;
-}
 
 static void insn_hook(lua_State *L, lua_Debug *ar)
 {
@@ -687,8 +671,8 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
         return SHELF_EIO;
     }
 
-    reader rd = {.file = file, .text = text};
-    lua_State *L = lua_newstate(capped_alloc, &rd);
+    reader rd = {.file = file, .text = text, .mem = {0, CONFIG_MEM_LIMIT, 0}};
+    lua_State *L = lua_newstate(shelf_lua_capped_alloc, &rd.mem);
     if (!L) {
         launch_error("out of memory");
         exit(1);

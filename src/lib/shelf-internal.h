@@ -19,4 +19,15 @@ char *shelf_path_absolute(const char *path);
  * and the reason) or SHELF_ENOMEM. */
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err);
 
+/* A lua_Alloc that refuses to let a Lua state hold more than limit bytes
+ * (a sandboxed file that allocates without end fails with "not enough
+ * memory" instead of taking the machine). ud is a shelf_lua_mem; real_oom
+ * records that malloc itself failed, which callers report as SHELF_ENOMEM. */
+typedef struct shelf_lua_mem {
+    size_t used;
+    size_t limit;
+    int real_oom;
+} shelf_lua_mem;
+void *shelf_lua_capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
 #endif

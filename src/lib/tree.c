@@ -345,21 +345,16 @@ static int calls_apply(const rc_calls *c, const char *rel, tree_rc *rc,
 
 /* ---- .modulerc.lua in a small Lua state --------------------------------- */
 
-typedef struct rc_mem {
-    size_t used;
-    int real_oom;
-} rc_mem;
-
-static void *rc_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+void *shelf_lua_capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    rc_mem *m = ud;
+    shelf_lua_mem *m = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
         free(ptr);
         m->used -= old;
         return NULL;
     }
-    if (nsize > old && m->used + (nsize - old) > RC_MEM_LIMIT)
+    if (nsize > old && m->used + (nsize - old) > m->limit)
         return NULL;
     void *p = realloc(ptr, nsize);
     if (!p) {
@@ -523,8 +518,8 @@ static int rc_lua_run(lua_State *L)
 static int rc_read_lua(const char *path, const char *text, size_t len,
                        rc_calls *calls)
 {
-    rc_mem mem = {0, 0};
-    lua_State *L = lua_newstate(rc_alloc, &mem);
+    shelf_lua_mem mem = {0, RC_MEM_LIMIT, 0};
+    lua_State *L = lua_newstate(shelf_lua_capped_alloc, &mem);
     if (!L)
         return SHELF_ENOMEM;
     lua_sethook(L, rc_hook, LUA_MASKCOUNT, RC_INSN_LIMIT);
