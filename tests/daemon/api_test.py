@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -79,8 +80,10 @@ class Daemon:
         # The log goes to a file: a pipe nobody reads would fill and block it.
         self.log = self.sock + ".log"
         with open(self.log, "w") as log:
+            # A session of its own: stop() signals the whole group, so a
+            # daemon under a wrapper (strace detaches on SIGTERM) stops too.
             self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE,
-                                         stderr=log, text=True)
+                                         stderr=log, text=True, start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             line = self.proc.stdout.readline()
@@ -107,12 +110,26 @@ class Daemon:
         return Response(r.status, allow, text)
 
     def stop(self):
-        self.proc.terminate()
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         try:
             self.proc.wait(20)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        # Whatever of the group is left (the traced daemon, after strace):
+        # wait for it to go, then make sure.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.killpg(self.proc.pid, signal.SIGKILL)
         with open(self.log) as f:
             return f.read()
 
