@@ -37,7 +37,7 @@ The endpoints are described in README.md beside this file.
 import os
 
 from .config import Shelf
-from .daemon import Daemon
+from .daemon import Daemon, apply_env_changes
 from .handlers import handlers
 from .webapps import WebApps
 
@@ -86,13 +86,8 @@ class Extension:
             except KeyError:
                 continue
             env = args.get("env") if isinstance(args, dict) else None
-            if not isinstance(env, dict):
-                continue
-            for name, value in (changes.get("set") or {}).items():
-                if isinstance(value, str) and name and "=" not in name:
-                    env[name] = value
-            for name in changes.get("unset") or []:
-                env.pop(name, None)
+            if isinstance(env, dict):
+                apply_env_changes(env, changes)
 
     def _prepare_environment(self):
         """SHELF_CMD and PYTHONPATH for the kernels, and MODULEPATH without

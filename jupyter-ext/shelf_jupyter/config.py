@@ -101,7 +101,7 @@ class Shelf(Configurable):
 
     @default("trees")
     def _default_trees(self):
-        return [os.path.normpath(d) for d in os.environ.get("MODULEPATH", "").split(":") if d]
+        return [d for d in os.environ.get("MODULEPATH", "").split(":") if d]
 
     client_id = Unicode(
         help="""The shelfd client id (X-Shelf-Client) of this server: its

@@ -38,6 +38,17 @@ ACTIONS = frozenset(["load", "unload", "swap", "purge", "reload", "restore"])
 UNIX_HOST = "shelfd"  # the host name the unix resolver maps to the socket
 
 
+def apply_env_changes(env, changes):
+    """Applies the variables of a shelfd change set ({"set": {name: value},
+    "unset": [name]}) to env, a mapping; names that cannot be environment
+    variables are skipped."""
+    for name, value in (changes.get("set") or {}).items():
+        if isinstance(value, str) and name and "=" not in name:
+            env[name] = value
+    for name in changes.get("unset") or []:
+        env.pop(name, None)
+
+
 class DaemonError(Exception):
     """shelfd could not be reached (status 503) or did not answer in time (504)."""
 
@@ -364,13 +375,8 @@ class Daemon:
         """Applies an action's `changes` (set, unset) to os.environ."""
         if not isinstance(changes, dict):
             return
-        for name, value in (changes.get("set") or {}).items():
-            if isinstance(value, str) and name and "=" not in name:
-                os.environ[name] = value
-                self._mirror[name] = value
-        for name in changes.get("unset") or []:
-            os.environ.pop(name, None)
-            self._mirror.pop(name, None)
+        apply_env_changes(os.environ, changes)
+        apply_env_changes(self._mirror, changes)
         if self.on_changes:
             self.on_changes(changes)
 

@@ -112,20 +112,11 @@ class ApiProxyHandler(ShelfHandler):
         self.finish(resp.body or b"")
 
     @web.authenticated
-    async def get(self, path):
-        await self._proxy("GET")
+    async def _any(self, path):
+        await self._proxy(self.request.method)
 
-    @web.authenticated
-    async def post(self, path):
-        await self._proxy("POST")
-
-    @web.authenticated
-    async def put(self, path):
-        await self._proxy("PUT")
-
-    @web.authenticated
-    async def delete(self, path):
-        await self._proxy("DELETE")
+    # tornado dispatches on the method's name; every one proxies alike.
+    get = post = put = delete = _any
 
 
 class _EventRelay:
@@ -358,32 +349,11 @@ class WebAppProxyHandler(JsonErrors, JupyterHandler):
         self.finish()
 
     @web.authenticated
-    async def get(self, key, rest=None):
+    async def _any(self, key, rest=None):
         await self._proxy(key, rest)
 
-    @web.authenticated
-    async def head(self, key, rest=None):
-        await self._proxy(key, rest)
-
-    @web.authenticated
-    async def post(self, key, rest=None):
-        await self._proxy(key, rest)
-
-    @web.authenticated
-    async def put(self, key, rest=None):
-        await self._proxy(key, rest)
-
-    @web.authenticated
-    async def delete(self, key, rest=None):
-        await self._proxy(key, rest)
-
-    @web.authenticated
-    async def patch(self, key, rest=None):
-        await self._proxy(key, rest)
-
-    @web.authenticated
-    async def options(self, key, rest=None):
-        await self._proxy(key, rest)
+    # tornado dispatches on the method's name; every one proxies alike.
+    get = head = post = put = delete = patch = options = _any
 
 
 class WebAppWebSocketHandler(JsonErrors, JupyterHandler, WebSocketHandler):
