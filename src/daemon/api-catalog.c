@@ -26,6 +26,7 @@
 #include "api-internal.h"
 #include "index.h"
 #include "modulefile.h"
+#include "shelf-internal.h"
 #include "state.h"
 
 #define CHAIN_SEP '\x1f'   /* between the full names of one chain */
@@ -169,11 +170,7 @@ static int sp_is_loaded(void *ud, const char *name)
 static const char *sp_getenv(void *ud, const char *name)
 {
     spider_host *h = ud;
-    size_t n = strlen(name);
-    for (char *const *e = h->env; e && *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
-    return NULL;
+    return shelf_environ_get(h->env, name);
 }
 
 static int fill_walked(api_catalog *cat, size_t level, shelf_lua *lua, char *const *env,

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "export.h"
 #include "index.h"
+#include "shelf-internal.h"
 
 #define MAX_CONTEXTS 1024
 #define MAX_CLIENT_LEN 128
@@ -208,34 +209,6 @@ static int query_flag(const api_request *req, const char *key)
 {
     const char *v = query(req, key);
     return v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0;
-}
-
-static const char *env_get(const shelf_strv *env, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < env->n; i++)
-        if (strncmp(env->v[i], name, n) == 0 && env->v[i][n] == '=')
-            return env->v[i] + n + 1;
-    return NULL;
-}
-
-/* Sets NAME=value in env (replacing). 0 or SHELF_ENOMEM. */
-static int env_put(shelf_strv *env, const char *name, const char *value)
-{
-    shelf_buf b;
-    shelf_buf_init(&b);
-    shelf_buf_addf(&b, "%s=%s", name, value);
-    char *kv = shelf_buf_take(&b);
-    if (!kv)
-        return SHELF_ENOMEM;
-    size_t n = strlen(name);
-    for (size_t i = 0; i < env->n; i++)
-        if (strncmp(env->v[i], name, n) == 0 && env->v[i][n] == '=') {
-            free(env->v[i]);
-            env->v[i] = kv;
-            return SHELF_OK;
-        }
-    return shelf_strv_push_owned(env, kv);
 }
 
 /* A module name from a request: 1-1024 bytes, no leading "/", no empty,
@@ -490,10 +463,10 @@ static cat_ref *cat_get(api_state *s, shelf_error *err)
 static int filter_modulepath(api_state *s, const api_catalog *cat, shelf_strv *env,
                              shelf_strv *warnings)
 {
-    const char *mp = env_get(env, "MODULEPATH");
+    const char *mp = shelf_environ_get(env->v, "MODULEPATH");
     if (!mp) {
         char *all = shelf_strv_join(&s->trees, ":");
-        int rc = all ? env_put(env, "MODULEPATH", all) : SHELF_ENOMEM;
+        int rc = all ? shelf_environ_put(env, "MODULEPATH", all) : SHELF_ENOMEM;
         free(all);
         return rc;
     }
@@ -520,7 +493,7 @@ static int filter_modulepath(api_state *s, const api_catalog *cat, shelf_strv *e
     }
     char *joined = rc == 0 ? shelf_strv_join(&kept, ":") : NULL;
     if (rc == 0)
-        rc = joined ? env_put(env, "MODULEPATH", joined) : SHELF_ENOMEM;
+        rc = joined ? shelf_environ_put(env, "MODULEPATH", joined) : SHELF_ENOMEM;
     free(joined);
     shelf_strv_free(&parts);
     shelf_strv_free(&kept);
@@ -1070,8 +1043,8 @@ static void get_modules(api_state *s, api_ctx *c, const api_request *req, api_re
     }
     int all = query_flag(req, "all"), hidden = query_flag(req, "hidden");
     pthread_mutex_lock(&c->lock);
-    const char *mp = env_get(&c->env, "MODULEPATH");
-    const char *files = env_get(&c->env, "_LMFILES_");
+    const char *mp = shelf_environ_get(c->env.v, "MODULEPATH");
+    const char *files = shelf_environ_get(c->env.v, "_LMFILES_");
     char *mpcopy = strdup(mp ? mp : ""), *fcopy = strdup(files ? files : "");
     pthread_mutex_unlock(&c->lock);
 

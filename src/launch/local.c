@@ -42,6 +42,7 @@
 #include <uv.h>
 
 #include "launch.h"
+#include "shelf-internal.h"
 
 extern char **environ;
 
@@ -391,27 +392,13 @@ static void shelf_paths(char **cmd, char **init, char **py)
     }
 }
 
+/* Sets or removes a variable of the server's environment (exits on OOM). */
 static void set_env(shelf_strv *envv, const char *name, const char *value)
 {
-    size_t n = strlen(name);
-    for (size_t i = 0; i < envv->n; i++)
-        if (strncmp(envv->v[i], name, n) == 0 && envv->v[i][n] == '=') {
-            shelf_strv_remove(envv, i);
-            break;
-        }
-    char *kv = xfmt("%s=%s", name, value);
-    xpush(envv, kv);
-    free(kv);
-}
-
-static void unset_env(shelf_strv *envv, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < envv->n; i++)
-        if (strncmp(envv->v[i], name, n) == 0 && envv->v[i][n] == '=') {
-            shelf_strv_remove(envv, i);
-            return;
-        }
+    if (shelf_environ_put(envv, name, value) < 0) {
+        launch_error("out of memory");
+        exit(1);
+    }
 }
 
 /* The last lines of the log, for a server that died. */
@@ -550,12 +537,12 @@ int local_start(const local_opts *lo, launch_request *r)
     free(v);
     set_env(&envv, "JUPYTER_TOKEN", r->token);
     set_env(&envv, "NB_PREFIX", r->base_url);
-    unset_env(&envv, "SHELF_LAUNCH_COLLECTION_JSON");
-    unset_env(&envv, "SHELF_LAUNCH_MODULES");
-    unset_env(&envv, "SHELF_LAUNCH_COLLECTION");
+    shelf_environ_unset(&envv, "SHELF_LAUNCH_COLLECTION_JSON");
+    shelf_environ_unset(&envv, "SHELF_LAUNCH_MODULES");
+    shelf_environ_unset(&envv, "SHELF_LAUNCH_COLLECTION");
     /* the engine's state of this shell's modules is not the server's */
-    unset_env(&envv, "LOADEDMODULES");
-    unset_env(&envv, "_LMFILES_");
+    shelf_environ_unset(&envv, "LOADEDMODULES");
+    shelf_environ_unset(&envv, "_LMFILES_");
     for (size_t i = 0; i < envv.n;) {
         if (strncmp(envv.v[i], "_SHELF_", 7) == 0 || strncmp(envv.v[i], "__LMOD", 6) == 0)
             shelf_strv_remove(&envv, i);

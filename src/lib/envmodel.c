@@ -72,15 +72,6 @@ void shelf_env_free(shelf_env *env)
     memset(env, 0, sizeof *env);
 }
 
-static const char *base_get(char **base, const char *name)
-{
-    size_t n = strlen(name);
-    for (char **e = base; e && *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
-    return NULL;
-}
-
 static shelf_env_var *find_var(const shelf_env *env, const char *name)
 {
     for (size_t i = 0; i < env->nvars; i++)
@@ -92,7 +83,7 @@ static shelf_env_var *find_var(const shelf_env *env, const char *name)
 const char *shelf_env_get(const shelf_env *env, const char *name)
 {
     shelf_env_var *v = find_var(env, name);
-    return v ? v->value : base_get(env->base, name);
+    return v ? v->value : shelf_environ_get(env->base, name);
 }
 
 /* The record for name, created (with its original value) on first touch. */
@@ -103,7 +94,7 @@ static shelf_env_var *touch_var(shelf_env *env, const char *name)
         return v;
     if (GROW(env->vars, env->nvars, env->varcap) < 0)
         return NULL;
-    const char *orig = base_get(env->base, name);
+    const char *orig = shelf_environ_get(env->base, name);
     shelf_env_var nv = {strdup(name), orig ? strdup(orig) : NULL,
                         orig ? strdup(orig) : NULL, 1};
     if (!nv.name || (orig && (!nv.value || !nv.orig))) {

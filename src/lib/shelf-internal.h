@@ -19,6 +19,15 @@ char *shelf_path_absolute(const char *path);
  * and the reason) or SHELF_ENOMEM. */
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err);
 
+/* Environments as "NAME=value" strings (environ, a shelf_strv's v).
+ * shelf_environ_get: NAME's value in the NULL-terminated array env (which
+ * may be NULL), or NULL. shelf_environ_put: sets NAME=value in env,
+ * replacing NAME's entry in place; 0 or SHELF_ENOMEM (env unchanged).
+ * shelf_environ_unset: removes NAME's entry, if there is one. */
+const char *shelf_environ_get(char *const *env, const char *name);
+int shelf_environ_put(shelf_strv *env, const char *name, const char *value);
+void shelf_environ_unset(shelf_strv *env, const char *name);
+
 /* A lua_Alloc that refuses to let a Lua state hold more than limit bytes
  * (a sandboxed file that allocates without end fails with "not enough
  * memory" instead of taking the machine). ud is a shelf_lua_mem; real_oom

@@ -232,6 +232,46 @@ void shelf_strv_remove(shelf_strv *sv, size_t i)
     sv->n--;
 }
 
+/* The index of NAME's entry in env, or -1. */
+static ssize_t environ_find(char *const *env, const char *name)
+{
+    size_t n = strlen(name);
+    for (ssize_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+            return i;
+    return -1;
+}
+
+const char *shelf_environ_get(char *const *env, const char *name)
+{
+    ssize_t i = environ_find(env, name);
+    return i < 0 ? NULL : env[i] + strlen(name) + 1;
+}
+
+int shelf_environ_put(shelf_strv *env, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    char *kv = malloc(nl + vl + 2);
+    if (!kv)
+        return SHELF_ENOMEM;
+    memcpy(kv, name, nl);
+    kv[nl] = '=';
+    memcpy(kv + nl + 1, value, vl + 1);
+    ssize_t i = environ_find(env->v, name);
+    if (i < 0)
+        return shelf_strv_push_owned(env, kv);
+    free(env->v[i]);
+    env->v[i] = kv;
+    return SHELF_OK;
+}
+
+void shelf_environ_unset(shelf_strv *env, const char *name)
+{
+    ssize_t i = environ_find(env->v, name);
+    if (i >= 0)
+        shelf_strv_remove(env, (size_t)i);
+}
+
 int shelf_strv_split(shelf_strv *sv, const char *s, const char *delim,
                      int keep_empty)
 {

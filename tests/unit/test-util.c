@@ -124,6 +124,30 @@ static void test_read_file_reports_missing(void)
     shelf_buf_free(&b);
 }
 
+static void test_environ_get_put_unset(void)
+{
+    shelf_strv env;
+    shelf_strv_init(&env);
+    CHECK(shelf_environ_get(env.v, "PATH") == NULL); /* an empty vector */
+    CHECK_INT(shelf_environ_put(&env, "PATH", "/bin"), SHELF_OK);
+    CHECK_INT(shelf_environ_put(&env, "PATHX", "x=y"), SHELF_OK);
+    CHECK_INT(shelf_environ_put(&env, "EMPTY", ""), SHELF_OK);
+    CHECK_STR(shelf_environ_get(env.v, "PATH"), "/bin");
+    CHECK_STR(shelf_environ_get(env.v, "PATHX"), "x=y");
+    CHECK_STR(shelf_environ_get(env.v, "EMPTY"), "");
+    CHECK(shelf_environ_get(env.v, "PAT") == NULL); /* a prefix is not a name */
+    /* replaced in place: the order stays */
+    CHECK_INT(shelf_environ_put(&env, "PATH", "/usr/bin:/bin"), SHELF_OK);
+    CHECK_INT((int)env.n, 3);
+    CHECK_STR(env.v[0], "PATH=/usr/bin:/bin");
+    shelf_environ_unset(&env, "PATH");
+    shelf_environ_unset(&env, "NOSUCH");
+    CHECK_INT((int)env.n, 2);
+    CHECK_STR(env.v[0], "PATHX=x=y");
+    CHECK(env.v[2] == NULL);
+    shelf_strv_free(&env);
+}
+
 static const struct check_test tests[] = {
     TEST(test_buf_appends_and_formats),
     TEST(test_buf_grows_past_initial_capacity),
@@ -133,5 +157,6 @@ static const struct check_test tests[] = {
     TEST(test_changes_copy_values),
     TEST(test_path_join_and_affixes),
     TEST(test_read_file_reports_missing),
+    TEST(test_environ_get_put_unset),
 };
 CHECK_MAIN(tests)
