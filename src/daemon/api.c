@@ -81,6 +81,7 @@ struct api_state {
     unsigned long gen; /* bumped by api_tree_changed / api_index_rebuilt */
     cat_ref *cat;      /* the newest catalog, or NULL */
     int building;
+    int builders; /* background build threads still using this state */
 
     pthread_mutex_t lru_lock;
     lru_ent lru[LRU_SIZE];
@@ -406,9 +407,15 @@ static void *cat_build_thread(void *p)
 {
     cat_job *job = p;
     shelf_error err = {0};
-    cat_build(job->s, job->gen, 0, &err);
+    api_state *s = job->s;
+    cat_build(s, job->gen, 0, &err);
     shelf_error_clear(&err); /* the next request tries again */
     free(job);
+    /* The last touch of s: api_free waits for this. */
+    pthread_mutex_lock(&s->cat_lock);
+    s->builders--;
+    pthread_cond_broadcast(&s->cat_built);
+    pthread_mutex_unlock(&s->cat_lock);
     return NULL;
 }
 
@@ -432,6 +439,8 @@ static cat_ref *cat_get(api_state *s, shelf_error *err)
                 s->building = 1;
                 started = pthread_create(&t, &attr, cat_build_thread, job) == 0;
                 pthread_attr_destroy(&attr);
+                if (started)
+                    s->builders++;
             }
             if (!started) {
                 s->building = 0; /* build it here instead, below */
@@ -1730,9 +1739,11 @@ void api_free(api_state *s)
 {
     if (!s)
         return;
-    /* A catalog being built in the background finishes first. */
+    /* A catalog being built in the background finishes first, and its
+     * thread is done with the state (it publishes and releases after
+     * clearing `building`). */
     pthread_mutex_lock(&s->cat_lock);
-    while (s->building)
+    while (s->building || s->builders)
         pthread_cond_wait(&s->cat_built, &s->cat_lock);
     pthread_mutex_unlock(&s->cat_lock);
     for (api_ctx *c = s->ctxs, *next; c; c = next) {
