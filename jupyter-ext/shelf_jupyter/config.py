@@ -113,6 +113,16 @@ class Shelf(Configurable):
     def _default_client_id(self):
         return client_id_for("jupyter-" + _user_name())
 
+    share_context = Bool(
+        True,
+        help="""Let the terminals and shells started by this server share its
+        context: SHELF_CONTEXT_SOCKET and SHELF_CONTEXT_CLIENT are exported
+        to them, and a `module load` (unload, swap, purge, restore ...) there
+        is sent to shelfd as well, so the Software panel shows it and new
+        kernels get it. Needs a unix-socket daemon (the managed one, or a
+        `unix:` address). False: terminals change only themselves.""",
+    ).tag(config=True)
+
     request_timeout = Float(
         30.0,
         help="""Seconds to wait for shelfd to answer a request before the

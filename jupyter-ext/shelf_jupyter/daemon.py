@@ -37,6 +37,10 @@ ACTIONS = frozenset(["load", "unload", "swap", "purge", "reload", "restore"])
 
 UNIX_HOST = "shelfd"  # the host name the unix resolver maps to the socket
 
+# Exported to terminals so that their module commands reach our context
+# (see the shelf command's follow.c); never part of the context itself.
+CONTEXT_VARS = ("SHELF_CONTEXT_SOCKET", "SHELF_CONTEXT_CLIENT")
+
 
 def apply_env_changes(env, changes):
     """Applies the variables of a shelfd change set ({"set": {name: value},
@@ -144,6 +148,9 @@ class Daemon:
         self._lock = asyncio.Lock()
         self._client = None
         self._resync_task = None
+        self._resync_again = False
+        self._watch_task = None
+        self._stopping = False
         if not self.managed:
             addr = config.address
             if addr.startswith("unix:"):
@@ -263,6 +270,10 @@ class Daemon:
 
     def stop_sync(self):
         """Stops a managed daemon and removes its directory (idempotent)."""
+        self._stopping = True
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            self._watch_task = None
         if self._client is not None:
             try:
                 self._client.close()
@@ -290,6 +301,7 @@ class Daemon:
                 await self._start()
             if not self._context_ready:
                 await self.put_context()
+        self._watch_start()
 
     # -------------------------------------------------------------- requests
 
@@ -353,21 +365,46 @@ class Daemon:
                     self._kill()
                 self._context_ready = False
 
+    def _share_context(self):
+        """Exports where our context is to the shells started from now on."""
+        if self.config.share_context and self.socket_path:
+            os.environ["SHELF_CONTEXT_SOCKET"] = self.socket_path
+            os.environ["SHELF_CONTEXT_CLIENT"] = self.client_id
+        else:
+            for name in CONTEXT_VARS:
+                os.environ.pop(name, None)
+
     async def put_context(self):
         """PUT context with this process's os.environ; raises DaemonError."""
-        env = dict(os.environ)
+        self._share_context()
+        env = {k: v for k, v in os.environ.items() if k not in CONTEXT_VARS}
         resp = await self.raw("PUT", "context", json.dumps({"env": env}).encode())
         if resp.code != 200:
             raise DaemonError(503, "daemon_unavailable",
                               "shelfd refused the server's environment (%d): %s"
                               % (resp.code, resp.body.decode("utf-8", "replace")[:500]))
-        self._mirror = env
         self._context_ready = True
         try:
             for w in json.loads(resp.body).get("warnings") or []:
                 self.log.warning("shelf_jupyter: shelfd: %s", w)
         except ValueError:
             pass
+        # The context as shelfd keeps it (MODULEPATH checked against the
+        # trees): what later changes of the context are measured against.
+        held = await self._context_env()
+        self._mirror = held if held is not None else env
+
+    async def _context_env(self, timeout=None):
+        """The context's environment (without CONTEXT_VARS), or None."""
+        try:
+            resp = await self.raw("GET", "context", timeout=timeout)
+            env = json.loads(resp.body).get("env") if resp.code == 200 else None
+        except (DaemonError, ValueError) as exc:
+            self.log.warning("shelf_jupyter: cannot read the context: %s", exc)
+            return None
+        if not isinstance(env, dict):
+            return None
+        return {k: v for k, v in env.items() if k not in CONTEXT_VARS and isinstance(v, str)}
 
     # --------------------------------------------------------- environment
 
@@ -381,29 +418,70 @@ class Daemon:
             self.on_changes(changes)
 
     def resync_later(self):
-        """After an action timed out: wait for shelfd to finish it, then
-        mirror the context's environment into os.environ."""
+        """Mirrors the context's environment into os.environ soon: after an
+        action timed out (once shelfd finished it), and after a `loaded`
+        event (a module command in a terminal sharing the context). A call
+        while a resync runs makes it read the context once more."""
         if self._resync_task is None or self._resync_task.done():
-            self._resync_task = asyncio.ensure_future(self._resync())
+            self._resync_task = asyncio.ensure_future(self._resync_loop())
+        else:
+            self._resync_again = True
+
+    async def _resync_loop(self):
+        while True:
+            self._resync_again = False
+            await self._resync()
+            if not self._resync_again or self._stopping:
+                return
 
     async def _resync(self):
-        try:
-            resp = await self.raw("GET", "context", timeout=max(300.0, self.config.request_timeout))
-            if resp.code != 200:
-                return
-            env = json.loads(resp.body).get("env") or {}
-        except (DaemonError, ValueError) as exc:
-            self.log.warning("shelf_jupyter: cannot re-read the context: %s", exc)
-            self._context_ready = False
+        """Applies what changed in the context since we last knew it."""
+        env = await self._context_env(timeout=max(300.0, self.config.request_timeout))
+        if env is None:
             return
-        changes = {"set": {k: v for k, v in env.items() if os.environ.get(k) != v},
+        changes = {"set": {k: v for k, v in env.items() if self._mirror.get(k) != v},
                    "unset": [k for k in self._mirror if k not in env]}
         if changes["set"] or changes["unset"]:
-            self.log.info("shelf_jupyter: applying the environment of a slow action (%d set, %d unset)",
+            self.log.info("shelf_jupyter: applying the context's changes (%d set, %d unset)",
                           len(changes["set"]), len(changes["unset"]))
             self.apply_changes(changes)
 
     # --------------------------------------------------------------- events
+
+    def _watch_start(self):
+        if self.config.share_context and not self._stopping and (
+                self._watch_task is None or self._watch_task.done()):
+            self._watch_task = asyncio.ensure_future(self._watch())
+
+    async def _watch(self):
+        """Follows our context's `loaded` events: one that this server did
+        not cause (a terminal sharing the context) changes os.environ too.
+        Reconnects when the stream ends (a restarted daemon)."""
+        pause = 0.5
+        reconnect = False
+        while not self._stopping:
+            try:
+                stream, conn = await self.open_events()
+            except DaemonError as exc:
+                self.log.debug("shelf_jupyter: event watch: %s", exc.message)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)
+                continue
+            pause = 0.5
+            if reconnect:  # changes made while no stream was open
+                self.resync_later()
+            reconnect = True
+            try:
+                await conn.read_response(_EventNames(self._on_event))
+            except (StreamClosedError, OSError):
+                pass
+            finally:
+                stream.close()
+            await asyncio.sleep(pause)
+
+    def _on_event(self, name):
+        if name == "loaded":
+            self.resync_later()
 
     async def open_events(self, query=""):
         """Opens GET /api/v1/events; returns (stream, connection, start_line, headers).
@@ -439,6 +517,34 @@ class Daemon:
         conn.write_headers(RequestStartLine("GET", path, "HTTP/1.1"), headers)
         conn.finish()
         return stream, conn
+
+
+class _EventNames:
+    """HTTP1Connection delegate: calls on_event(name) for each event."""
+
+    def __init__(self, on_event):
+        self.on_event = on_event
+        self.ok = False
+        self.buf = b""
+
+    def headers_received(self, start_line, headers):
+        self.ok = start_line.code == 200
+
+    def data_received(self, chunk):
+        if not self.ok:
+            return
+        self.buf += chunk.replace(b"\r\n", b"\n")
+        while b"\n\n" in self.buf:
+            event, self.buf = self.buf.split(b"\n\n", 1)
+            for line in event.split(b"\n"):
+                if line.startswith(b"event:"):
+                    self.on_event(line[6:].strip().decode("utf-8", "replace"))
+
+    def finish(self):
+        pass
+
+    def on_connection_close(self):
+        pass
 
 
 def _delta(seconds):

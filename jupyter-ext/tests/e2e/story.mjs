@@ -311,6 +311,21 @@ try {
     await section('loaded').locator('[data-loaded^="cuda/"]').waitFor({ timeout: 15000 });
   });
 
+  await check('live: `module load` in a JupyterLab terminal shows in the panel, `module unload` too', async () => {
+    await page.evaluate(() => { void window.jupyterapp.commands.execute('terminal:create-new'); });
+    const term = page.locator('.jp-Terminal:not(.lm-mod-hidden) .xterm').last();
+    await term.waitFor({ timeout: 20000 });
+    await term.click();
+    await page.keyboard.type('module load R\n');
+    await section('loaded').locator('[data-loaded^="R/"]').waitFor({ timeout: 20000 });
+    await page.screenshot({ path: path.join(art, 'terminal-load.png') });
+    await page.keyboard.type('module unload R\n');
+    await section('loaded').locator('[data-loaded^="R/"]').waitFor({ state: 'detached', timeout: 20000 });
+    const list = await lab.api('GET', 'api/terminals');
+    for (const t of list.json ?? []) await lab.api('DELETE', `api/terminals/${t.name}`);
+    await page.locator('.jp-Terminal').waitFor({ state: 'detached', timeout: 20000 }).catch(() => {});
+  });
+
   await check('live: a modulefile added to the tree appears by itself', async () => {
     await filter('newtool');
     write(path.join(dirs.Live, 'newtool', '2.1.lua'),

@@ -103,7 +103,8 @@ class Server:
             os.makedirs(d)
         os.chmod(run, 0o700)
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("JUPYTER", "JPY_", "SHELF_WEBAPP_", "_ModuleTable", "__LMOD", "LMOD"))}
+               if not k.startswith(("JUPYTER", "JPY_", "SHELF_WEBAPP_", "SHELF_CONTEXT_",
+                                        "_ModuleTable", "__LMOD", "LMOD"))}
         env.pop("LOADEDMODULES", None)
         env.pop("_LMFILES_", None)
         env.update({
@@ -127,6 +128,7 @@ class Server:
             "--ServerApp.port=%d" % self.port, "--ServerApp.port_retries=0",
             "--ServerApp.open_browser=False", "--allow-root",
             "--ServerApp.root_dir=" + self.root,
+            "--ServerApp.terminado_settings={'shell_command': ['/bin/bash', '--norc', '-i']}",
             "--Shelf.shelfd=" + (shelfd or SHELFD), "--Shelf.shelf=" + SHELF,
             "--Shelf.python_path=" + os.path.join(SRCDIR, "python"),
         ] + list(extra_args)
@@ -272,6 +274,71 @@ class Server:
                 ws.close()
 
         return asyncio.run(run())
+
+
+class Terminal:
+    """A JupyterLab terminal of the server, driven over its websocket."""
+
+    def __init__(self, server):
+        self.server = server
+        status, doc = server.json("POST", "/api/terminals")
+        assert status == 200, (status, doc)
+        self.name = doc["name"]
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)  # tornado's websocket needs a current loop
+        self.ws = None
+        self.out = ""
+
+    def _run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def open(self):
+        from tornado.httpclient import HTTPRequest
+        from tornado.websocket import websocket_connect
+        req = HTTPRequest("ws://127.0.0.1:%d/terminals/websocket/%s" % (self.server.port, self.name),
+                          headers={"Authorization": "token " + TOKEN})
+
+        async def connect():
+            return await websocket_connect(req)
+
+        self.ws = self._run(connect())
+        return self
+
+    def run(self, line, timeout=30):
+        """Types line; returns the exit status the shell printed for it."""
+        import re
+        marker = uuid.uuid4().hex[:8]
+        self.out = ""
+
+        async def send():
+            await self.ws.write_message(json.dumps(["stdin", "%s; echo \"%s=$?\"\r" % (line, marker)]))
+
+        self._run(send())
+        pattern = re.compile(marker + r"=(\d+)")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                raw = self._run(asyncio.wait_for(self.ws.read_message(),
+                                                 max(0.1, deadline - time.monotonic())))
+            except asyncio.TimeoutError:
+                break
+            if raw is None:
+                break
+            msg = json.loads(raw)
+            if msg[0] == "stdout":
+                self.out += msg[1]
+                m = pattern.search(self.out)
+                if m:
+                    return int(m.group(1))
+        raise AssertionError("the terminal did not finish %r; it printed %r" % (line, self.out[-2000:]))
+
+    def close(self):
+        if self.ws is not None:
+            self.ws.close()
+            self._run(asyncio.sleep(0.1))
+        self.loop.close()
+        asyncio.set_event_loop(None)
+        self.server.request("DELETE", "/api/terminals/" + self.name)
 
 
 class EventReader(threading.Thread):
@@ -718,6 +785,61 @@ class ServerExtensionTest(unittest.TestCase):
         events.ready.wait(10)
         self.assertEqual(events.status, 200)
         events.close()
+
+    def test_12_terminal_shares_the_context(self):
+        """`module load` in a JupyterLab terminal reaches the panel (an
+        event, GET loaded) and the kernels started afterwards; `shelf
+        python` (what kernels use) does not touch the shared context."""
+        s = self.server
+        s.api("POST", "purge", {})
+        events = EventReader(s)
+        events.start()
+        events.ready.wait(10)
+        term = Terminal(s).open()
+        try:
+            init = os.path.join(SRCDIR, "shell-init", "bash")
+            self.assertEqual(term.run(". '%s'" % init), 0, term.out)
+            self.assertEqual(term.run('test -S "$SHELF_CONTEXT_SOCKET" && '
+                                      'test -n "$SHELF_CONTEXT_CLIENT"'), 0,
+                             "the terminal was not told which context it shares: " + term.out)
+            self.assertEqual(term.run("module load cuda/12.2.2 && test -n \"$CUDA_HOME\""), 0, term.out)
+            ev = events.wait_for("loaded")
+            self.assertIsNotNone(ev, "no loaded event after the terminal's module load")
+            self.assertIn("cuda/12.2.2", ev[1]["loaded"])
+            self.assertEqual(s.loaded(), ["cuda/12.2.2"])
+            # The server's environment follows: a kernel started now has it.
+            deadline = time.monotonic() + 15
+            env = {}
+            while time.monotonic() < deadline:
+                kid, pid = s.start_kernel()
+                env = environ_of(pid)
+                s.stop_kernel(kid)
+                if env.get("CUDA_VERSION") == "12.2":
+                    break
+                time.sleep(0.5)
+            self.assertEqual(env.get("CUDA_VERSION"), "12.2", "a new kernel did not get the terminal's load")
+            self.assertIn(os.path.join(os.path.normpath(SRCDIR), "modulefiles", "sw", "cuda", "12.2.2", "bin"),
+                          env.get("PATH", "").split(":"))
+            # Python code (a kernel's `import shelf`) changes only its own process.
+            self.assertEqual(term.run('"$SHELF_CMD" python load torchvision >/dev/null'), 0, term.out)
+            self.assertEqual(s.loaded(), ["cuda/12.2.2"])
+            # A swap and an unload follow too.
+            self.assertEqual(term.run("module swap cuda/12.2.2 cuda/11.8.0"), 0, term.out)
+            self.assertEqual(s.loaded(), ["cuda/11.8.0"])
+            self.assertEqual(term.run("module unload cuda"), 0, term.out)
+            self.assertEqual(s.loaded(), [])
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                kid, pid = s.start_kernel()
+                env = environ_of(pid)
+                s.stop_kernel(kid)
+                if "CUDA_VERSION" not in env:
+                    break
+                time.sleep(0.5)
+            self.assertNotIn("CUDA_VERSION", env, "the terminal's unload did not reach new kernels")
+        finally:
+            term.close()
+            events.close()
 
     def test_99_server_stop_stops_everything(self):
         s = self.server
