@@ -66,15 +66,11 @@ int cli_system_default(shelf_engine *e, shelf_error *err);
 int cli_export(int argc, char **argv);
 
 /* A shell sharing a shelfd context (follow.c): when SHELF_CONTEXT_SOCKET is
- * set and the output is a shell's code, cli_follow_begin notes the loaded
- * modules before a changing command (NULL: nothing to follow) and
- * cli_follow_end, after the command succeeded, sends the same change of
- * the module set to that context (warnings on stderr; the command's own
- * outcome is unchanged) and frees f. */
-typedef struct cli_follow cli_follow;
-cli_follow *cli_follow_begin(const shelf_engine *e, const cli_opts *o);
-void cli_follow_end(cli_follow *f, const shelf_engine *e, const cli_opts *o);
-void cli_follow_free(cli_follow *f);
+ * set and the output is a shell's code, sends the change a successful
+ * command made to the loaded modules (e's state against the process
+ * environment's) to that context. Warnings on stderr; the command's own
+ * outcome is unchanged. */
+void cli_follow(const shelf_engine *e, const cli_opts *o);
 
 /* Help texts (help.c). cli_usage prints the overview; cli_command_help
  * prints the help of one subcommand (canonical name) and returns 0, or

@@ -37,81 +37,19 @@
 
 #include "cli.h"
 
+extern char **environ;
+
 #define FOLLOW_TIMEOUT_MS 30000 /* a load in the daemon may evaluate modulefiles */
 
-/* One loaded module, as compared between before and after. */
-typedef struct mod_id {
-    char *fullname;
-    char *sn;
-    char *file;
-    int user_loaded;
-    shelf_strv needed_by;
-} mod_id;
-
-struct cli_follow {
+/* Where the changes go. */
+typedef struct follow_target {
     const char *socket;
     const char *client;
-    mod_id *before;
-    size_t n;
-};
-
-static void ids_free(mod_id *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].fullname);
-        free(v[i].sn);
-        free(v[i].file);
-        shelf_strv_free(&v[i].needed_by);
-    }
-    free(v);
-}
-
-static char *dup_or_empty(const char *s)
-{
-    return strdup(s ? s : "");
-}
+} follow_target;
 
 static int is_shell(shelf_shell sh)
 {
     return sh != SHELF_SH_PYTHON && sh != SHELF_SH_JSON && sh != SHELF_SH_UNKNOWN;
-}
-
-cli_follow *cli_follow_begin(const shelf_engine *e, const cli_opts *o)
-{
-    const char *sock = getenv("SHELF_CONTEXT_SOCKET");
-    const char *client = getenv("SHELF_CONTEXT_CLIENT");
-    if (!sock || !*sock || !is_shell(o->shell))
-        return NULL;
-    cli_follow *f = calloc(1, sizeof *f);
-    if (!f || (e->st.n && !(f->before = calloc(e->st.n, sizeof *f->before)))) {
-        free(f);
-        if (!o->quiet)
-            fprintf(stderr, "shelf: warning: out of memory; the shared context will not follow\n");
-        return NULL;
-    }
-    f->socket = sock;
-    f->client = client && *client ? client : "default";
-    for (size_t i = 0; i < e->st.n; i++) {
-        const shelf_loaded *m = &e->st.mods[i];
-        mod_id *d = &f->before[f->n++];
-        shelf_strv_init(&d->needed_by);
-        d->fullname = dup_or_empty(m->fullname);
-        d->sn = dup_or_empty(m->sn);
-        d->file = dup_or_empty(m->file);
-        d->user_loaded = m->user_loaded;
-        int ok = d->fullname && d->sn && d->file;
-        for (size_t k = 0; ok && k < m->needed_by.n; k++)
-            ok = shelf_strv_push(&d->needed_by, m->needed_by.v[k]) == 0;
-        if (!ok) {
-            ids_free(f->before, f->n);
-            free(f);
-            if (!o->quiet)
-                fprintf(stderr,
-                        "shelf: warning: out of memory; the shared context will not follow\n");
-            return NULL;
-        }
-    }
-    return f;
 }
 
 static const shelf_loaded *find_file(const shelf_state *st, const char *file)
@@ -122,16 +60,8 @@ static const shelf_loaded *find_file(const shelf_state *st, const char *file)
     return NULL;
 }
 
-static const mod_id *find_before(const cli_follow *f, const char *file)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->before[i].file, file) == 0)
-            return &f->before[i];
-    return NULL;
-}
-
 /* 1 when every module that needed d is still loaded after. */
-static int needers_stayed(const mod_id *d, const shelf_state *after)
+static int needers_stayed(const shelf_loaded *d, const shelf_state *after)
 {
     for (size_t k = 0; k < d->needed_by.n; k++)
         if (!shelf_state_find_sn((shelf_state *)after, d->needed_by.v[k]))
@@ -168,7 +98,7 @@ static int wait_fd(int fd, short events, const struct timespec *deadline)
 
 /* POST /api/v1/PATH with body to the daemon; *status and the answer's body
  * into answer. 0, or -1 with a message in why (malloc'd). */
-static int post(const cli_follow *f, const char *path, const char *body, int *status,
+static int post(const follow_target *f, const char *path, const char *body, int *status,
                 shelf_buf *answer, char **why)
 {
     struct sockaddr_un sa;
@@ -271,7 +201,7 @@ static int post(const cli_follow *f, const char *path, const char *body, int *st
 }
 
 /* Sends {"modules": names} to PATH; prints a warning when that fails. */
-static void send_names(const cli_follow *f, const char *path, const shelf_strv *names,
+static void send_names(const follow_target *f, const char *path, const shelf_strv *names,
                        const cli_opts *o)
 {
     if (names->n == 0)
@@ -319,25 +249,36 @@ static void send_names(const cli_follow *f, const char *path, const shelf_strv *
     shelf_buf_free(&answer);
 }
 
-void cli_follow_end(cli_follow *f, const shelf_engine *e, const cli_opts *o)
+void cli_follow(const shelf_engine *e, const cli_opts *o)
 {
-    if (!f)
+    follow_target f = {getenv("SHELF_CONTEXT_SOCKET"), getenv("SHELF_CONTEXT_CLIENT")};
+    if (!f.socket || !*f.socket || !is_shell(o->shell))
         return;
+    if (!f.client || !*f.client)
+        f.client = "default";
+    /* The modules before the command: the process environment is what the
+     * engine started from (a table it could not read counts as empty). */
+    shelf_env env;
+    shelf_env_init(&env, environ);
+    shelf_state before;
+    shelf_state_init(&before);
+    shelf_error err = {0};
+    int ok = shelf_state_load(&before, &env, &err) != SHELF_ENOMEM;
+    shelf_error_clear(&err);
     const shelf_state *after = &e->st;
     shelf_strv unload, load;
     shelf_strv_init(&unload);
     shelf_strv_init(&load);
-    int ok = 1;
-    for (size_t i = f->n; ok && i-- > 0;) { /* last loaded first */
-        const mod_id *d = &f->before[i];
-        if (find_file(after, d->file))
+    for (size_t i = before.n; ok && i-- > 0;) { /* last loaded first */
+        const shelf_loaded *d = &before.mods[i];
+        if (!d->file || !d->fullname || find_file(after, d->file))
             continue;
         if (d->user_loaded || needers_stayed(d, after))
             ok = shelf_strv_push(&unload, d->fullname) == 0;
     }
     for (size_t i = 0; ok && i < after->n; i++) {
         const shelf_loaded *m = &after->mods[i];
-        const mod_id *d = m->file ? find_before(f, m->file) : NULL;
+        const shelf_loaded *d = m->file ? find_file(&before, m->file) : NULL;
         if (m->user_loaded && m->fullname && (!d || !d->user_loaded))
             ok = shelf_strv_push(&load, m->fullname) == 0;
     }
@@ -345,18 +286,11 @@ void cli_follow_end(cli_follow *f, const shelf_engine *e, const cli_opts *o)
         if (!o->quiet)
             fprintf(stderr, "shelf: warning: out of memory; the shared context will not follow\n");
     } else {
-        send_names(f, "unload", &unload, o);
-        send_names(f, "load", &load, o);
+        send_names(&f, "unload", &unload, o);
+        send_names(&f, "load", &load, o);
     }
     shelf_strv_free(&unload);
     shelf_strv_free(&load);
-    cli_follow_free(f);
-}
-
-void cli_follow_free(cli_follow *f)
-{
-    if (!f)
-        return;
-    ids_free(f->before, f->n);
-    free(f);
+    shelf_state_free(&before);
+    shelf_env_free(&env);
 }

@@ -350,7 +350,6 @@ int main(int argc, char **argv)
     shelf_changes_init(&changes);
     shelf_buf out;
     shelf_buf_init(&out);
-    cli_follow *follow = NULL;
     int rc = shelf_engine_open(&e, environ, o.shell, &err);
     e.force = o.force;
     if (rc == SHELF_ESTATE && kind == CMD_PURGE && o.force) {
@@ -367,7 +366,6 @@ int main(int argc, char **argv)
             fwrite(out.data ? out.data : "", 1, out.len, stdout);
         }
     } else if (rc == 0) {
-        follow = cli_follow_begin(&e, &o);
         if (is_ml && !cmd) {
             shelf_strv loads, unloads;
             shelf_strv_init(&loads);
@@ -391,8 +389,7 @@ int main(int argc, char **argv)
         if (rc == 0) {
             fwrite(out.data ? out.data : "", 1, out.len, stdout);
             print_messages(&e, &o);
-            cli_follow_end(follow, &e, &o);
-            follow = NULL;
+            cli_follow(&e, &o);
             if (e.warned) {
                 /* As Lmod: the changes stand, but the command reports failure. */
                 shelf_buf_reset(&out);
@@ -402,7 +399,6 @@ int main(int argc, char **argv)
             }
         }
     }
-    cli_follow_free(follow);
     if (rc < 0)
         status = fail(&o, &err);
     if (fflush(stdout) != 0 && status == 0) {
