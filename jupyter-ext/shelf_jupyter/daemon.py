@@ -519,32 +519,52 @@ class Daemon:
         return stream, conn
 
 
-class _EventNames:
-    """HTTP1Connection delegate: calls on_event(name) for each event."""
+class EventSplitter:
+    """HTTP1Connection delegate for shelfd's event stream: calls
+    self.event(raw) with each whole event (its lines, without the blank line
+    that ends it) of a 200 answer, and self.other_body(chunk) with the body
+    of any other answer."""
 
-    def __init__(self, on_event):
-        self.on_event = on_event
-        self.ok = False
+    def __init__(self):
+        self.status = None
         self.buf = b""
 
     def headers_received(self, start_line, headers):
-        self.ok = start_line.code == 200
+        self.status = start_line.code
 
     def data_received(self, chunk):
-        if not self.ok:
+        if self.status != 200:
+            self.other_body(chunk)
             return
         self.buf += chunk.replace(b"\r\n", b"\n")
         while b"\n\n" in self.buf:
             event, self.buf = self.buf.split(b"\n\n", 1)
-            for line in event.split(b"\n"):
-                if line.startswith(b"event:"):
-                    self.on_event(line[6:].strip().decode("utf-8", "replace"))
+            self.event(event)
+
+    def event(self, raw):
+        pass
+
+    def other_body(self, chunk):
+        pass
 
     def finish(self):
         pass
 
     def on_connection_close(self):
         pass
+
+
+class _EventNames(EventSplitter):
+    """Calls on_event(name) for each event."""
+
+    def __init__(self, on_event):
+        super().__init__()
+        self.on_event = on_event
+
+    def event(self, raw):
+        for line in raw.split(b"\n"):
+            if line.startswith(b"event:"):
+                self.on_event(line[6:].strip().decode("utf-8", "replace"))
 
 
 def _delta(seconds):

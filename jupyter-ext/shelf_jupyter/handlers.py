@@ -20,7 +20,7 @@ from tornado.routing import PathMatches, Rule
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
 
-from .daemon import ACTIONS, DaemonError
+from .daemon import ACTIONS, DaemonError, EventSplitter
 from .webapps import WebAppError
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -119,17 +119,16 @@ class ApiProxyHandler(ShelfHandler):
     get = post = put = delete = _any
 
 
-class _EventRelay:
-    """HTTP1Connection delegate: forwards whole events to the browser."""
+class _EventRelay(EventSplitter):
+    """Forwards whole events to the browser."""
 
     def __init__(self, handler):
+        super().__init__()
         self.handler = handler
-        self.status = None
-        self.buf = b""
         self.error_body = b""
 
     def headers_received(self, start_line, headers):
-        self.status = start_line.code
+        super().headers_received(start_line, headers)
         if self.status == 200:
             h = self.handler
             h.set_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -138,20 +137,11 @@ class _EventRelay:
             h.started = True
             h.flush()
 
-    def data_received(self, chunk):
-        if self.status != 200:
-            self.error_body += chunk
-            return
-        self.buf += chunk.replace(b"\r\n", b"\n")
-        while b"\n\n" in self.buf:
-            event, self.buf = self.buf.split(b"\n\n", 1)
-            self.handler.send_chunk(event + b"\n\n")
+    def event(self, raw):
+        self.handler.send_chunk(raw + b"\n\n")
 
-    def finish(self):
-        pass
-
-    def on_connection_close(self):
-        pass
+    def other_body(self, chunk):
+        self.error_body += chunk
 
 
 class EventsHandler(ShelfHandler):
@@ -293,13 +283,10 @@ class WebAppProxyHandler(JsonErrors, JupyterHandler):
         prefix = "%sshelf/app/%s" % (self.base_url, key)
         if rest is None:  # /shelf/app/KEY: the app's pages need the slash
             return self.redirect(prefix + "/" + ("?" + self.request.query if self.request.query else ""))
-        apps = self.shelf.webapps
-        port = apps.port_of(key)
-        if port is None:
-            try:
-                port = (await apps.start(key)).port
-            except WebAppError as exc:
-                return self.send_error_doc(exc.status, exc.code, exc.message)
+        try:
+            port = await self.shelf.webapps.port(key)
+        except WebAppError as exc:
+            return self.send_error_doc(exc.status, exc.code, exc.message)
         raw = self.raw_rest("shelf/app/%s" % key) or "/"
         url = "http://127.0.0.1:%d%s" % (port, raw)
         if self.request.query:
@@ -369,13 +356,10 @@ class WebAppWebSocketHandler(JsonErrors, JupyterHandler, WebSocketHandler):
     async def get(self, key, rest=None):
         if self.current_user is None:
             raise web.HTTPError(403)
-        apps = self.shelf.webapps
-        port = apps.port_of(key)
-        if port is None:
-            try:
-                port = (await apps.start(key)).port
-            except WebAppError as exc:
-                raise web.HTTPError(exc.status, exc.message)
+        try:
+            port = await self.shelf.webapps.port(key)
+        except WebAppError as exc:
+            raise web.HTTPError(exc.status, exc.message)
         url = "ws://127.0.0.1:%d%s" % (port, self.raw_rest("shelf/app/%s" % key) or "/")
         if self.request.query:
             url += "?" + self.request.query

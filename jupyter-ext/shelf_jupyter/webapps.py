@@ -155,9 +155,12 @@ class WebApps:
                         "url": "%sshelf/app/%s/" % (base_url, key)})
         return out
 
-    def port_of(self, key):
+    async def port(self, key):
+        """The port of app KEY, started on first use. Raises WebAppError."""
         app = self._running(key)
-        return app.port if app else None
+        if app is None:
+            app = await self.start(key)
+        return app.port
 
     async def start(self, key):
         """Starts app KEY if it does not run; returns its App. Raises WebAppError."""
