@@ -457,8 +457,11 @@ ioloop.IOLoop.current().start()
 """
 
 
-class ServerExtensionTest(unittest.TestCase):
-    """The story on one server; tests run in name order and build on each other."""
+class OnServer(unittest.TestCase):
+    """Tests on one server over the sample tree's Core and an ExtraTree,
+    started with server_args."""
+
+    server_args = []
 
     @classmethod
     def setUpClass(cls):
@@ -466,14 +469,19 @@ class ServerExtensionTest(unittest.TestCase):
         if missing:
             raise unittest.SkipTest("missing: " + ", ".join(missing))
         cls.tree = ExtraTree()
-        cls.server = Server(CORE + ":" + cls.tree.dir,
-                            ["--Shelf.featured=torchvision", "--Shelf.featured=code-server"]).start()
-        cls.app_port = None
+        cls.server = Server(CORE + ":" + cls.tree.dir, cls.server_args).start()
 
     @classmethod
     def tearDownClass(cls):
         cls.server.cleanup()
         cls.tree.cleanup()
+
+
+class ServerExtensionTest(OnServer):
+    """The story on one server; tests run in name order and build on each other."""
+
+    server_args = ["--Shelf.featured=torchvision", "--Shelf.featured=code-server"]
+    app_port = None
 
     def assertError(self, status, doc, want_status, code=None):
         self.assertEqual(status, want_status, doc)
@@ -857,21 +865,10 @@ class ServerExtensionTest(unittest.TestCase):
                 socket.create_connection(("127.0.0.1", self.app_port), 1).close()
 
 
-class SlowDaemonTest(unittest.TestCase):
+class SlowDaemonTest(OnServer):
     """request_timeout=1 and a modulefile that takes 3 s."""
 
-    @classmethod
-    def setUpClass(cls):
-        missing = _prerequisites()
-        if missing:
-            raise unittest.SkipTest("missing: " + ", ".join(missing))
-        cls.tree = ExtraTree()
-        cls.server = Server(CORE + ":" + cls.tree.dir, ["--Shelf.request_timeout=1"]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-        cls.tree.cleanup()
+    server_args = ["--Shelf.request_timeout=1"]
 
     def test_slow_load_is_504_and_server_stays_responsive(self):
         s = self.server
