@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,6 +39,7 @@
 #include "events.h"
 #include "index.h"
 #include "server.h"
+#include "shelf-internal.h"
 
 extern char **environ;
 
@@ -408,24 +408,13 @@ static int pidfile_take(const char *path, const char *where)
  * temp file and a rename. Returns the token. */
 static char *token_write(const char *path)
 {
-    unsigned char raw[32];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fprintf(stderr, "shelfd: error: getrandom: %s\n", strerror(errno));
-            exit(1);
-        }
-        got += (size_t)n;
-    }
-    char *tok = malloc(65);
-    if (!tok)
+    char *tok = shelf_random_hex(32);
+    if (!tok && errno == ENOMEM)
         oom_exit();
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(tok + 2 * i, 3, "%02x", raw[i]);
-    explicit_bzero(raw, sizeof raw);
+    if (!tok) {
+        fprintf(stderr, "shelfd: error: getrandom: %s\n", strerror(errno));
+        exit(1);
+    }
     char *tmp = xfmt("%s.%ld.tmp", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, tok, 64) == 64 &&

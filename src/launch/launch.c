@@ -19,7 +19,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "collection.h"
@@ -317,24 +316,6 @@ char *launch_read_text(const char *path, size_t *len, char **why)
     return text;
 }
 
-char *launch_random_hex(void)
-{
-    unsigned char raw[24];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return NULL;
-        got += (size_t)n;
-    }
-    char *hex = xmalloc(2 * sizeof raw + 1);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    return hex;
-}
-
 /* An override of a quantity: within max (NULL: not allowed). */
 static int check_quantity(const launch_profile *p, const char *what, const char *value,
                           const char *max)
@@ -542,7 +523,7 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
             return -1;
         }
     }
-    r->token = launch_random_hex();
+    r->token = shelf_random_hex(24);
     if (!r->token) {
         launch_error("cannot read random bytes for the token: %s", strerror(errno));
         return -1;

@@ -29,9 +29,6 @@ char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * len is not NULL (exits on OOM). NULL when it cannot be read; then *why
  * (when why is not NULL) is set to a message naming the file, to be freed. */
 char *launch_read_text(const char *path, size_t *len, char **why);
-/* 48 hex digits from getrandom(): a server token. NULL when the kernel
- * gives no randomness. */
-char *launch_random_hex(void);
 void xpush(shelf_strv *sv, const char *s);
 /* Checks a cJSON allocation result; exits on NULL. */
 cJSON *xjson(cJSON *j);

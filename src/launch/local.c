@@ -32,7 +32,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -470,7 +469,7 @@ int local_start(const local_opts *lo, launch_request *r)
 
     int port = free_port();
     free(r->token);
-    r->token = launch_random_hex();
+    r->token = shelf_random_hex(24);
     if (port < 0 || !r->token) {
         launch_error("cannot find a free loopback port or random bytes: %s", strerror(errno));
         goto out;

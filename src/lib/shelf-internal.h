@@ -28,6 +28,11 @@ const char *shelf_environ_get(char *const *env, const char *name);
 int shelf_environ_put(shelf_strv *env, const char *name, const char *value);
 void shelf_environ_unset(shelf_strv *env, const char *name);
 
+/* nbytes random bytes (getrandom(2)) as 2 * nbytes lowercase hex digits, a
+ * new string (tokens); NULL with errno set when memory or randomness is
+ * missing. */
+char *shelf_random_hex(size_t nbytes);
+
 /* A lua_Alloc that refuses to let a Lua state hold more than limit bytes
  * (a sandboxed file that allocates without end fails with "not enough
  * memory" instead of taking the machine). ud is a shelf_lua_mem; real_oom

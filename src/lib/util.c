@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "shelf-internal.h"
@@ -413,4 +414,31 @@ int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err)
         return SHELF_ENOMEM;
     }
     return SHELF_OK;
+}
+
+char *shelf_random_hex(size_t nbytes)
+{
+    char *hex = malloc(2 * nbytes + 1);
+    if (!hex)
+        return NULL;
+    unsigned char raw[64];
+    for (size_t done = 0; done < nbytes;) {
+        size_t want = nbytes - done < sizeof raw ? nbytes - done : sizeof raw;
+        ssize_t n = getrandom(raw, want, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            explicit_bzero(raw, sizeof raw);
+            free(hex);
+            return NULL;
+        }
+        for (size_t i = 0; i < (size_t)n; i++)
+            snprintf(hex + 2 * (done + i), 3, "%02x", raw[i]);
+        done += (size_t)n;
+    }
+    explicit_bzero(raw, sizeof raw);
+    hex[2 * nbytes] = '\0';
+    return hex;
 }

@@ -148,6 +148,24 @@ static void test_environ_get_put_unset(void)
     shelf_strv_free(&env);
 }
 
+static void test_random_hex(void)
+{
+    char *a = shelf_random_hex(100); /* more than one getrandom chunk */
+    char *b = shelf_random_hex(100);
+    char *none = shelf_random_hex(0);
+    CHECK(a && b && none);
+    if (!a || !b || !none)
+        goto out;
+    CHECK_INT((int)strlen(a), 200);
+    CHECK_INT((int)strspn(a, "0123456789abcdef"), 200);
+    CHECK(strcmp(a, b) != 0);
+    CHECK_STR(none, "");
+out:
+    free(a);
+    free(b);
+    free(none);
+}
+
 static const struct check_test tests[] = {
     TEST(test_buf_appends_and_formats),
     TEST(test_buf_grows_past_initial_capacity),
@@ -158,5 +176,6 @@ static const struct check_test tests[] = {
     TEST(test_path_join_and_affixes),
     TEST(test_read_file_reports_missing),
     TEST(test_environ_get_put_unset),
+    TEST(test_random_hex),
 };
 CHECK_MAIN(tests)
