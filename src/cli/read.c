@@ -40,6 +40,7 @@
 
 #include "cli.h"
 #include "index.h"
+#include "shelf-internal.h"
 
 /* ---- small helpers ---------------------------------------------------------- */
 

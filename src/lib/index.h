@@ -18,36 +18,11 @@
 
 #include "modulefile.h"
 #include "shelf.h"
+#include "spider.h"
 
 /* Bumped whenever the tables change: an index with another number is
  * never read and is rebuilt completely by `shelf index`. */
 #define SHELF_INDEX_SCHEMA 3
-
-/* ---- spider records --------------------------------------------------- */
-
-typedef struct shelf_spider_rec {
-    char *description; /* whatis("Description: ...") */
-    char *category;    /* whatis("Category: ...") */
-    char *keywords;    /* whatis("Keywords: ...") */
-    char *url;         /* whatis("URL: ...") */
-    char *help;        /* help() texts joined */
-    char *family;      /* family("compiler") */
-    shelf_strv whatis; /* every whatis() text, in order */
-    shelf_strv props;  /* add_property(): "name=value" */
-    shelf_strv opens;  /* directories it adds to MODULEPATH, normalized */
-    shelf_strv deps;   /* names given to depends_on/load/prereq and friends */
-} shelf_spider_rec;
-
-void shelf_spider_rec_init(shelf_spider_rec *r);
-void shelf_spider_rec_free(shelf_spider_rec *r); /* then r is empty again */
-
-/* Adds what the modulefile call c tells to r; calls that tell nothing
- * (setenv, prepend_path of other variables...) are ignored.
- * 0 or SHELF_ENOMEM (r keeps what it held). */
-int shelf_spider_collect(shelf_spider_rec *r, const shelf_mf_call *c);
-
-/* A copy of path without doubled or trailing slashes; NULL on OOM. */
-char *shelf_dir_norm(const char *path);
 
 /* ---- building ----------------------------------------------------------- */
 

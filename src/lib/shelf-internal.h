@@ -15,6 +15,8 @@ char *shelf_path_join(const char *a, const char *b);
 /* path joined to the working directory when relative (not normalized);
  * a new string, NULL on OOM or when the working directory is unknown. */
 char *shelf_path_absolute(const char *path);
+/* A copy of path without doubled or trailing slashes; NULL on OOM. */
+char *shelf_dir_norm(const char *path);
 /* Appends the whole file to out. Returns 0, SHELF_EIO (err names the file
  * and the reason) or SHELF_ENOMEM. */
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err);

@@ -442,3 +442,17 @@ char *shelf_random_hex(size_t nbytes)
     hex[2 * nbytes] = '\0';
     return hex;
 }
+
+char *shelf_dir_norm(const char *path)
+{
+    char *s = strdup(path), *w = s;
+    if (!s)
+        return NULL;
+    for (const char *p = path; *p; p++)
+        if (!(*p == '/' && p[1] == '/'))
+            *w++ = *p;
+    *w = '\0';
+    while (w - s > 1 && w[-1] == '/')
+        *--w = '\0';
+    return s;
+}
