@@ -115,7 +115,12 @@ export function groupByCategory(modules: ModuleEntry[]): Array<[string, ModuleEn
   return Array.from(groups.entries());
 }
 
-/** The default version of a module: the one marked default, or the one named by `default`, else the last. */
+/**
+ * The default version of a module: the one the daemon marks default (the
+ * engine's choice for this context: what `module load NAME` loads, or the
+ * build that fits the loaded modules best), else the one named by
+ * `default`, else the last.
+ */
 export function defaultVersion(m: ModuleEntry): ModuleVersion | null {
   const versions = m.versions || [];
   const marked = versions.find(v => v.default);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "index.h"
 #include "shelf.h"
 
 typedef struct cli_opts {
@@ -77,6 +78,10 @@ void cli_follow(const shelf_engine *e, const cli_opts *o);
  * returns 1 when there is none. */
 void cli_usage(FILE *out);
 int cli_command_help(FILE *out, const char *command);
+
+/* How indexes are checked before they are trusted: SHELF_INDEX_CHECK=dirs
+ * in the environment asks for every directory (shelf.c). */
+shelf_index_check cli_index_check(void);
 
 /* Prints an error the way every subcommand does:
  *   shelf: error: MESSAGE

@@ -65,7 +65,7 @@ static int check_one(const char *dir, const char *output, int quiet)
             continue;
         }
         char *why = NULL;
-        int fresh = shelf_index_fresh(ix, NULL, 0, NULL, 0, &why);
+        int fresh = shelf_index_fresh(ix, cli_index_check(), NULL, 0, NULL, 0, &why);
         const char *stamp = shelf_index_timestamp(ix);
         if (!quiet) {
             if (stamp)

@@ -8,7 +8,7 @@
  * Lmod read them the same way. With --json, avail, list, spider and
  * keyword print one JSON document on o->json_out (stdout; see cli.h) instead.
  *
- * The catalog (read_catalog) is the plain data behind avail, spider and
+ * The catalog (shelf_catalog) is the plain data behind avail, spider and
  * keyword: the modulefiles under the MODULEPATH directories and, for
  * spider, under every directory that a module adds to MODULEPATH
  * (recursively), each with what evaluating it in spider mode told: whatis
@@ -38,8 +38,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "cli.h"
-#include "index.h"
 #include "shelf-internal.h"
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -441,540 +441,29 @@ static int prop_marks(const shelf_strv *props, int hidden, int loaded, shelf_buf
     return rc;
 }
 
-/* ---- the catalog --------------------------------------------------------- */
+/* ---- the catalog (libshelf's) ------------------------------------------------- */
 
-typedef struct read_mod {
-    shelf_modfile mf;
-    size_t dir;            /* index into read_catalog.dirs */
-    shelf_spider_rec info; /* what the spider evaluation told */
-    int level_default;     /* from an index: what sn resolves to in its level alone */
-} read_mod;
-
-typedef struct read_dir {
-    char *path;
-    int on_modulepath; /* 1: listed in MODULEPATH now */
-    int chain_state;   /* 0 not computed, 1 being computed, 2 done */
-    shelf_strv chains; /* modules to load first, full names joined by "  " */
-    shelf_index *ix;   /* the index it was read from, or NULL (walked) */
-    long level;        /* its level in ix */
-    shelf_strv rc_names; /* from ix, MODULEPATH dirs only: names its rc files mention */
-} read_dir;
-
-/* A module that adds a directory to MODULEPATH: the hierarchy's edges. */
-typedef struct read_edge {
-    size_t from;     /* the dir holding the module */
-    size_t to;       /* the dir it opens */
-    char *fullname;
-} read_edge;
-
-typedef struct read_catalog {
-    read_mod *mods;
-    size_t n, cap;
-    read_dir *dirs;
-    size_t ndirs, dircap;
-    read_edge *edges;
-    size_t nedges, edgecap;
-    shelf_strv alias_names, alias_targets; /* module_alias() of MODULEPATH dirs */
-    shelf_index **ixs; /* open, fresh indexes (see catalog_indexes) */
-    size_t nix;
-    int sn_complete;   /* every module of each short name listed is in mods */
-} read_catalog;
-
-enum {
-    CAT_EVAL = 1,  /* evaluate each modulefile for whatis, help, properties */
-    CAT_FOLLOW = 2 /* also walk the directories modules add to MODULEPATH */
-};
-
-/* Which modules a catalog needs (an index returns only those; a walk of
- * the tree lists everything, which is a superset). */
-typedef struct cat_need {
-    shelf_index_filter filter;
-    char *const *words;
-    size_t nwords;
-    unsigned what; /* SHELF_IX_* fields to read from an index */
-} cat_need;
-
-static void read_mod_init(read_mod *m)
+static void index_hint(void *ud, const char *dir, const char *problem)
 {
-    memset(m, 0, sizeof *m);
-    shelf_spider_rec_init(&m->info);
+    (void)ud;
+    fprintf(stderr, "shelf: the index of %s is stale or unusable (%s; run `shelf index %s`); "
+                    "reading the tree instead\n", dir, problem, dir);
 }
 
-static void read_mod_free(read_mod *m)
-{
-    shelf_modfile_free(&m->mf);
-    shelf_spider_rec_free(&m->info);
-}
-
-static void catalog_init(read_catalog *cat)
-{
-    memset(cat, 0, sizeof *cat);
-    shelf_strv_init(&cat->alias_names);
-    shelf_strv_init(&cat->alias_targets);
-}
-
-static void catalog_free(read_catalog *cat)
-{
-    for (size_t i = 0; i < cat->n; i++)
-        read_mod_free(&cat->mods[i]);
-    free(cat->mods);
-    for (size_t i = 0; i < cat->ndirs; i++) {
-        free(cat->dirs[i].path);
-        shelf_strv_free(&cat->dirs[i].chains);
-        shelf_strv_free(&cat->dirs[i].rc_names);
-    }
-    free(cat->dirs);
-    for (size_t i = 0; i < cat->nedges; i++)
-        free(cat->edges[i].fullname);
-    free(cat->edges);
-    for (size_t i = 0; i < cat->nix; i++)
-        shelf_index_close(cat->ixs[i]);
-    free(cat->ixs);
-    shelf_strv_free(&cat->alias_names);
-    shelf_strv_free(&cat->alias_targets);
-    catalog_init(cat);
-}
-
-/* Adds directory path (once); its index in cat->dirs, or SHELF_ENOMEM. */
-static long catalog_add_dir(read_catalog *cat, const char *path, int on_modulepath)
-{
-    char *p = shelf_dir_norm(path);
-    if (!p)
-        return SHELF_ENOMEM;
-    for (size_t i = 0; i < cat->ndirs; i++)
-        if (strcmp(cat->dirs[i].path, p) == 0) {
-            free(p);
-            return (long)i;
-        }
-    if (cat->ndirs == cat->dircap) {
-        size_t nc = cat->dircap ? cat->dircap * 2 : 8;
-        read_dir *nd = realloc(cat->dirs, nc * sizeof *nd);
-        if (!nd) {
-            free(p);
-            return SHELF_ENOMEM;
-        }
-        cat->dirs = nd;
-        cat->dircap = nc;
-    }
-    read_dir *d = &cat->dirs[cat->ndirs++];
-    memset(d, 0, sizeof *d);
-    d->path = p;
-    d->on_modulepath = on_modulepath;
-    d->level = -1;
-    shelf_strv_init(&d->chains);
-    shelf_strv_init(&d->rc_names);
-    return (long)cat->ndirs - 1;
-}
-
-/* Records that a module of dir `from` opens `path` (adding that dir when
- * following). 0 or SHELF_ENOMEM. */
-static int catalog_add_edge(read_catalog *cat, size_t from, const char *fullname,
-                            const char *path, int follow)
-{
-    long to = -1;
-    if (follow)
-        to = catalog_add_dir(cat, path, 0);
-    else {
-        char *p = shelf_dir_norm(path);
-        if (!p)
-            return SHELF_ENOMEM;
-        for (size_t i = 0; i < cat->ndirs && to < 0; i++)
-            if (strcmp(cat->dirs[i].path, p) == 0)
-                to = (long)i;
-        free(p);
-        if (to == -1)
-            return SHELF_OK; /* only the catalog's own dirs matter */
-    }
-    if (to < 0)
-        return SHELF_ENOMEM;
-    if (cat->nedges == cat->edgecap) {
-        size_t nc = cat->edgecap ? cat->edgecap * 2 : 16;
-        read_edge *ne = realloc(cat->edges, nc * sizeof *ne);
-        if (!ne)
-            return SHELF_ENOMEM;
-        cat->edges = ne;
-        cat->edgecap = nc;
-    }
-    char *f = strdup(fullname);
-    if (!f)
-        return SHELF_ENOMEM;
-    cat->edges[cat->nedges++] = (read_edge){from, (size_t)to, f};
-    return SHELF_OK;
-}
-
-static int catalog_reserve(read_catalog *cat, size_t more)
-{
-    if (cat->n + more <= cat->cap)
-        return SHELF_OK;
-    size_t nc = cat->cap ? cat->cap : 64;
-    while (nc < cat->n + more)
-        nc *= 2;
-    read_mod *nm = realloc(cat->mods, nc * sizeof *nm);
-    if (!nm)
-        return SHELF_ENOMEM;
-    cat->mods = nm;
-    cat->cap = nc;
-    return SHELF_OK;
-}
-
-static int catalog_add_alias(read_catalog *cat, const char *name, const char *target)
-{
-    if (shelf_strv_find(&cat->alias_names, name) >= 0)
-        return SHELF_OK;
-    int rc = shelf_strv_push(&cat->alias_names, name);
-    if (rc == 0 && (rc = shelf_strv_push(&cat->alias_targets, target)) < 0)
-        shelf_strv_remove(&cat->alias_names, cat->alias_names.n - 1);
-    return rc;
-}
-
-/* What a modulefile evaluated by a read command is doing: collecting into
- * `m` (spider, whatis, help) or printing its calls into `show`. */
-typedef struct read_host {
-    shelf_engine *e;
-    read_mod *m;
-    shelf_buf *show;
-} read_host;
-
-static int read_call(void *ud, const shelf_mf_call *c, shelf_error *err)
-{
-    read_host *h = ud;
-    if (h->show) {
-        shelf_mf_call_format(c, h->show);
-        shelf_buf_addc(h->show, '\n');
-        return shelf_buf_ok(h->show) < 0 ? oom(err) : SHELF_OK;
-    }
-    if (h->m && shelf_spider_collect(&h->m->info, c) < 0)
-        return oom(err);
-    return SHELF_OK;
-}
-
-static int read_is_loaded(void *ud, const char *name)
-{
-    read_host *h = ud;
-    return shelf_engine_is_loaded(h->e, name);
-}
-
-static int read_is_avail(void *ud, const char *name)
-{
-    read_host *h = ud;
-    const shelf_strv *mp = shelf_engine_modulepath(h->e);
-    shelf_modfile mf;
-    shelf_error err = {0};
-    int ok = mp && shelf_resolve(mp, name, &mf, &err) == 0;
-    if (ok)
-        shelf_modfile_free(&mf);
-    shelf_error_clear(&err);
-    return ok;
-}
-
-static const char *read_getenv(void *ud, const char *name)
-{
-    read_host *h = ud;
-    return shelf_env_get(&h->e->env, name);
-}
-
-/* Evaluates mf in `mode`, collecting into m or printing calls into show. */
-static int read_eval(shelf_engine *e, const shelf_modfile *mf, shelf_mode mode,
-                     read_mod *m, shelf_buf *show, shelf_error *err)
-{
-    read_host h = {e, m, show};
-    shelf_mf_host host = {&h, read_call, read_is_loaded, read_is_avail, read_getenv};
-    shelf_mf_info info = {mf->path, mf->fullname, mf->sn, mf->version, mf->fullname,
-                          mode, shelf_shell_name(e->shell)};
-    shelf_lua *lua = shelf_engine_lua(e);
-    if (!lua) {
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
-    }
-    return shelf_mf_eval(lua, &info, &host, err);
-}
-
-/* ---- the catalog from an index ------------------------------------------- */
-
-/* Opens the index of each MODULEPATH directory that has a usable one (its
- * own location first, then the user's cache) and keeps it when it is fresh
- * for what the command reads: the MODULEPATH levels it covers, or, when
- * following the hierarchy, every level it knows (for spider NAME only the
- * directories that can change that answer: see shelf_index_fresh). A stale or unreadable
- * index is closed with a one-line hint on stderr; then the tree is read.
- * A directory with no index at all is read silently. Only OOM fails. */
-static int catalog_indexes(read_catalog *cat, const shelf_strv *mp, int follow,
-                           const cat_need *need)
-{
-    for (size_t i = 0; i < mp->n; i++) {
-        int covered = 0;
-        char *dir = shelf_dir_norm(mp->v[i]);
-        if (!dir)
-            return SHELF_ENOMEM;
-        for (size_t k = 0; k < cat->nix && !covered; k++)
-            covered = shelf_index_level(cat->ixs[k], dir) >= 0;
-        shelf_strv places;
-        shelf_strv_init(&places);
-        if (!covered && shelf_index_locations(dir, &places) < 0) {
-            free(dir);
-            return SHELF_ENOMEM;
-        }
-        shelf_index *found = NULL;
-        char *problem = NULL;
-        for (size_t p = 0; p < places.n && !found; p++) {
-            shelf_index *ix = NULL;
-            shelf_error err = {0};
-            int rc = shelf_index_open(places.v[p], &ix, &err);
-            if (rc == SHELF_ENOMEM) {
-                shelf_error_clear(&err);
-                free(problem);
-                free(dir);
-                shelf_strv_free(&places);
-                return rc;
-            }
-            if (rc < 0) {
-                if (rc != SHELF_ENOTFOUND && !problem)
-                    problem = err.message ? strdup(err.message) : NULL;
-                shelf_error_clear(&err);
-                continue;
-            }
-            /* The levels to check: all (following), or those on MODULEPATH. */
-            long *levels = calloc(mp->n + 1, sizeof *levels);
-            size_t nl = 0;
-            for (size_t m = 0; levels && !follow && m < mp->n; m++) {
-                char *d = shelf_dir_norm(mp->v[m]);
-                long l = d ? shelf_index_level(ix, d) : -2;
-                free(d);
-                if (l >= 0)
-                    levels[nl++] = l;
-            }
-            char *why = NULL;
-            int names = need->filter == SHELF_IXF_NAMES;
-            int fresh = levels ? shelf_index_fresh(ix, levels, nl, names ? need->words : NULL,
-                                                   names ? need->nwords : 0, &why)
-                               : SHELF_ENOMEM;
-            free(levels);
-            if (fresh > 0) {
-                found = ix;
-            } else {
-                if (!problem) {
-                    shelf_buf b;
-                    shelf_buf_init(&b);
-                    shelf_buf_addf(&b, "%s changed", why ? why : "the tree");
-                    problem = shelf_buf_take(&b);
-                }
-                shelf_index_close(ix);
-            }
-            free(why);
-        }
-        shelf_strv_free(&places);
-        if (found) {
-            shelf_index **v = realloc(cat->ixs, (cat->nix + 1) * sizeof *v);
-            if (!v) {
-                shelf_index_close(found);
-                free(problem);
-                free(dir);
-                return SHELF_ENOMEM;
-            }
-            cat->ixs = v;
-            cat->ixs[cat->nix++] = found;
-        } else if (problem) {
-            fprintf(stderr, "shelf: the index of %s is stale or unusable (%s; run `shelf index "
-                            "%s`); reading the tree instead\n", dir, problem, dir);
-        }
-        free(problem);
-        free(dir);
-    }
-    return SHELF_OK;
-}
-
-typedef struct fill_ctx {
-    read_catalog *cat;
-    size_t dir;
-    int follow;
-} fill_ctx;
-
-static int fill_mod(void *ud, shelf_index_mod *im)
-{
-    fill_ctx *f = ud;
-    read_catalog *cat = f->cat;
-    if (catalog_reserve(cat, 1) < 0) {
-        shelf_index_mod_free(im);
-        return SHELF_ENOMEM;
-    }
-    read_mod *m = &cat->mods[cat->n++];
-    read_mod_init(m);
-    m->mf = im->mf;
-    m->info = im->rec;
-    m->dir = f->dir;
-    m->level_default = im->level_default;
-    memset(&im->mf, 0, sizeof im->mf);
-    shelf_spider_rec_init(&im->rec);
-    shelf_index_mod_free(im);
-    return SHELF_OK;
-}
-
-static int fill_edge(void *ud, const char *fullname, const char *opened)
-{
-    fill_ctx *f = ud;
-    return catalog_add_edge(f->cat, f->dir, fullname, opened, f->follow);
-}
-
-static int fill_alias(void *ud, const char *name, const char *target)
-{
-    fill_ctx *f = ud;
-    return catalog_add_alias(f->cat, name, target);
-}
-
-/* Fills dir d from its index. */
-static int catalog_fill_indexed(read_catalog *cat, size_t d, const cat_need *need,
-                                int follow, shelf_error *err)
-{
-    read_dir *dir = &cat->dirs[d];
-    shelf_index *ix = dir->ix;
-    long level = dir->level;
-    fill_ctx f = {cat, d, follow};
-    int rc = SHELF_OK;
-    if (dir->on_modulepath) {
-        rc = shelf_index_aliases(ix, level, fill_alias, &f, err);
-        if (rc == 0)
-            rc = shelf_index_rc_names(ix, level, &cat->dirs[d].rc_names, err);
-    }
-    if (rc == 0)
-        rc = shelf_index_query(ix, level, need->filter, need->words, need->nwords,
-                               need->what, fill_mod, &f, err);
-    if (rc == 0)
-        rc = shelf_index_edges(ix, level, fill_edge, &f, err);
-    return rc;
-}
-
-/* Fills dir d by scanning it and (with CAT_EVAL) evaluating its modulefiles. */
-static int catalog_fill_walk(shelf_engine *e, read_catalog *cat, size_t d, unsigned flags,
-                             shelf_error *err)
-{
-    shelf_modlist ml;
-    shelf_modlist_init(&ml);
-    int rc = shelf_tree_scan(cat->dirs[d].path, &ml, err);
-    if (rc == 0 && cat->dirs[d].on_modulepath)
-        for (size_t a = 0; rc == 0 && a < ml.naliases; a++)
-            rc = catalog_add_alias(cat, ml.aliases[a].name, ml.aliases[a].target);
-    if (rc == 0)
-        rc = catalog_reserve(cat, ml.n);
-    size_t first = cat->n;
-    if (rc == 0) {
-        /* The entries move into the catalog: ml keeps no copy. */
-        for (size_t i = 0; i < ml.n; i++) {
-            read_mod *m = &cat->mods[cat->n++];
-            read_mod_init(m);
-            m->mf = ml.items[i];
-            m->dir = d;
-        }
-        ml.n = 0;
-    }
-    shelf_modlist_free(&ml);
-    if (rc < 0)
-        return rc;
-    for (size_t i = first; (flags & CAT_EVAL) && i < cat->n; i++) {
-        read_mod *m = &cat->mods[i];
-        if (m->mf.is_tcl)
-            continue;
-        shelf_error eerr = {0};
-        rc = read_eval(e, &m->mf, SHELF_MODE_SPIDER, m, NULL, &eerr);
-        shelf_error_clear(&eerr);
-        if (rc == SHELF_ENOMEM)
-            return rc;
-        m = &cat->mods[i];
-        for (size_t k = 0; k < m->info.opens.n; k++)
-            if (catalog_add_edge(cat, d, m->mf.fullname, m->info.opens.v[k],
-                                 (flags & CAT_FOLLOW) != 0) < 0)
-                return SHELF_ENOMEM;
-    }
-    return SHELF_OK;
-}
-
-/* Fills cat with the modulefiles of the MODULEPATH directories (and, with
- * CAT_FOLLOW, of every directory they open, recursively). Each directory
- * comes from a fresh index that covers it when there is one (only the
- * modules `need` asks for, with the fields it names), else from a walk of
- * the tree (every module, all fields). A modulefile that fails to evaluate
- * is still listed, with what it told before failing; a directory that does
- * not exist lists nothing. Returns 0 or SHELF_ENOMEM / SHELF_EIO (cat then
- * holds what was found so far; the caller frees it in every case).
- * catalog_open adds the MODULEPATH directories and opens their fresh
- * indexes; catalog_fill then reads the modules. */
-static int catalog_open(shelf_engine *e, unsigned flags, const cat_need *need,
-                        read_catalog *cat, shelf_error *err)
+/* Options for a catalog of e's MODULEPATH directories (the command does not
+ * change MODULEPATH, so co may point into it). */
+static int catalog_opts(shelf_engine *e, int follow, int evaluate, shelf_index_filter filter,
+                        char *const *words, size_t nwords, unsigned what,
+                        shelf_catalog_opts *co, shelf_error *err)
 {
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
         return oom(err);
-    for (size_t i = 0; i < mp->n; i++)
-        if (catalog_add_dir(cat, mp->v[i], 1) < 0)
-            return oom(err);
-    if (catalog_indexes(cat, mp, (flags & CAT_FOLLOW) != 0, need) < 0)
-        return oom(err);
+    *co = (shelf_catalog_opts){.dirs = mp->v, .ndirs = mp->n, .follow = follow,
+                               .evaluate = evaluate, .filter = filter, .words = words,
+                               .nwords = nwords, .what = what, .check = cli_index_check(),
+                               .hint = index_hint};
     return SHELF_OK;
-}
-
-/* The second half of catalog_build, after catalog_open. */
-static int catalog_fill(shelf_engine *e, unsigned flags, const cat_need *need,
-                        read_catalog *cat, shelf_error *err)
-{
-    cat->sn_complete = need->filter != SHELF_IXF_KEYWORDS;
-    for (size_t d = 0; d < cat->ndirs; d++) {
-        for (size_t k = 0; k < cat->nix && !cat->dirs[d].ix; k++) {
-            long l = shelf_index_level(cat->ixs[k], cat->dirs[d].path);
-            if (l >= 0) {
-                cat->dirs[d].ix = cat->ixs[k];
-                cat->dirs[d].level = l;
-            }
-        }
-        int rc = cat->dirs[d].ix ? catalog_fill_indexed(cat, d, need, (flags & CAT_FOLLOW) != 0,
-                                                        err)
-                                 : catalog_fill_walk(e, cat, d, flags, err);
-        if (rc == SHELF_ENOMEM)
-            return oom(err);
-        if (rc < 0)
-            return rc;
-    }
-    return SHELF_OK;
-}
-
-/* Fills (once) the chains of dir d: each a line of the modules to load,
- * in order, before its modules can be loaded. A MODULEPATH directory that
- * no module opens has the single empty chain (load directly).
- * 0 or SHELF_ENOMEM. */
-static int catalog_chains(read_catalog *cat, size_t d)
-{
-    read_dir *dir = &cat->dirs[d];
-    if (dir->chain_state)
-        return SHELF_OK; /* done, or a cycle being walked */
-    dir->chain_state = 1;
-    int rc = SHELF_OK, opened = 0;
-    for (size_t i = 0; rc == 0 && i < cat->nedges; i++) {
-        const read_edge *ed = &cat->edges[i];
-        if (ed->to != d || ed->from == d)
-            continue;
-        opened = 1;
-        rc = catalog_chains(cat, ed->from);
-        const shelf_strv *pc = &cat->dirs[ed->from].chains;
-        for (size_t c = 0; rc == 0 && c < pc->n; c++) {
-            shelf_buf b;
-            shelf_buf_init(&b);
-            shelf_buf_adds(&b, pc->v[c]);
-            if (pc->v[c][0])
-                shelf_buf_adds(&b, "  ");
-            shelf_buf_adds(&b, ed->fullname);
-            char *line = shelf_buf_take(&b);
-            if (!line)
-                rc = SHELF_ENOMEM;
-            else if (shelf_strv_find(&cat->dirs[d].chains, line) < 0)
-                rc = shelf_strv_push_owned(&cat->dirs[d].chains, line);
-            else
-                free(line);
-        }
-    }
-    /* As Lmod: a directory some module opens is reached through it, even
-     * when it is on MODULEPATH now; the others there are loaded directly. */
-    if (rc == 0 && !opened && cat->dirs[d].on_modulepath)
-        rc = shelf_strv_push(&cat->dirs[d].chains, "");
-    cat->dirs[d].chain_state = 2;
-    return rc;
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -988,7 +477,7 @@ static void json_str(cJSON *o, const char *k, const char *v)
 }
 
 /* One catalog entry as a JSON object (NULL on OOM). */
-static cJSON *mod_json(read_catalog *cat, const read_mod *m, int dflt, int loaded,
+static cJSON *mod_json(shelf_catalog *cat, const shelf_cat_mod *m, int dflt, int loaded,
                        int with_requires)
 {
     cJSON *o = cJSON_CreateObject();
@@ -1013,14 +502,14 @@ static cJSON *mod_json(read_catalog *cat, const read_mod *m, int dflt, int loade
     }
     if (with_requires) {
         cJSON *req = cJSON_AddArrayToObject(o, "requires");
-        const shelf_strv *ch = &cat->dirs[m->dir].chains;
+        const shelf_strv *ch = &cat->levels[m->level].chains;
         for (size_t c = 0; req && c < ch->n; c++) {
             if (!ch->v[c][0])
                 continue;
             shelf_strv parts;
             shelf_strv_init(&parts);
             cJSON *line = cJSON_CreateArray();
-            if (!line || shelf_strv_split(&parts, ch->v[c], " ", 0) < 0) {
+            if (!line || shelf_strv_split(&parts, ch->v[c], (char[]){SHELF_CHAIN_SEP, 0}, 0) < 0) {
                 cJSON_Delete(line);
                 shelf_strv_free(&parts);
                 cJSON_Delete(o);
@@ -1188,153 +677,8 @@ int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 
 /* ---- avail --------------------------------------------------------------- */
 
-/* What `sn` alone resolves to, and how many versions of it are listed. */
-typedef struct sn_default {
-    const char *sn;
-    char *path; /* NULL when sn alone resolves to nothing */
-    size_t count;
-    long dir;   /* the MODULEPATH directory holding sn (-1: none yet) */
-    int multi;  /* sn is in several MODULEPATH directories */
-    const struct read_mod *hit; /* its entry with level_default set */
-} sn_default;
-
-static int cmp_sn_default(const void *a, const void *b)
-{
-    return strcmp(((const sn_default *)a)->sn, ((const sn_default *)b)->sn);
-}
-
-/* 1 if rc names of a MODULEPATH directory other than `dir` mention sn. */
-static int rc_mentions(const read_catalog *cat, size_t dir, const char *sn)
-{
-    size_t len = strlen(sn);
-    for (size_t d = 0; d < cat->ndirs; d++) {
-        if (d == dir || !cat->dirs[d].on_modulepath)
-            continue;
-        const shelf_strv *names = &cat->dirs[d].rc_names;
-        for (size_t i = 0; i < names->n; i++)
-            if (strncmp(names->v[i], sn, len) == 0 &&
-                (names->v[i][len] == '\0' || names->v[i][len] == '/'))
-                return 1;
-    }
-    return 0;
-}
-
-/* The default of d->sn from the index, without resolving: when the short
- * name lives in one MODULEPATH directory only and no other directory's
- * rc files mention it, what it resolves to is what it resolved to with
- * that directory alone, recorded by `shelf index`. 1 done (d->path set or
- * left NULL), 0 when the resolver must decide, SHELF_ENOMEM. */
-static int index_default(const read_catalog *cat, sn_default *d)
-{
-    if (d->dir < 0 || d->multi || rc_mentions(cat, (size_t)d->dir, d->sn))
-        return 0;
-    if (d->hit && !(d->path = strdup(d->hit->mf.path)))
-        return SHELF_ENOMEM;
-    return 1;
-}
-
-/* Fills *out (sorted by sn) for the listed entries of cat (those in
- * MODULEPATH directories, hidden ones only with show_hidden). */
-static int defaults_build(shelf_engine *e, const read_catalog *cat, int show_hidden,
-                          sn_default **out, size_t *nout)
-{
-    *out = NULL;
-    *nout = 0;
-    sn_default *v = calloc(cat->n ? cat->n : 1, sizeof *v);
-    if (!v)
-        return SHELF_ENOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < cat->n; i++) {
-        const read_mod *m = &cat->mods[i];
-        if (!cat->dirs[m->dir].on_modulepath)
-            continue;
-        v[n++].sn = m->mf.sn;
-    }
-    qsort(v, n, sizeof *v, cmp_sn_default);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || strcmp(v[u - 1].sn, v[i].sn) != 0)
-            v[u++] = v[i];
-    for (size_t i = 0; i < cat->n; i++) {
-        const read_mod *m = &cat->mods[i];
-        if (!cat->dirs[m->dir].on_modulepath || (m->mf.hidden && !show_hidden))
-            continue;
-        sn_default key = {m->mf.sn, NULL, 0, -1, 0, NULL};
-        sn_default *d = bsearch(&key, v, u, sizeof *v, cmp_sn_default);
-        if (d)
-            d->count++;
-    }
-    for (size_t i = 0; i < u; i++)
-        v[i].dir = -1;
-    for (size_t i = 0; i < cat->n; i++) {
-        const read_mod *m = &cat->mods[i];
-        if (!cat->dirs[m->dir].on_modulepath)
-            continue;
-        sn_default key = {m->mf.sn, NULL, 0, -1, 0, NULL};
-        sn_default *d = bsearch(&key, v, u, sizeof *v, cmp_sn_default);
-        if (!d)
-            continue;
-        if (d->dir >= 0 && (size_t)d->dir != m->dir)
-            d->multi = 1;
-        d->dir = (long)m->dir;
-        if (m->level_default)
-            d->hit = m;
-    }
-    const shelf_strv *mp = shelf_engine_modulepath(e);
-    int fast = cat->sn_complete;
-    for (size_t d = 0; d < cat->ndirs; d++)
-        fast &= !cat->dirs[d].on_modulepath || cat->dirs[d].ix != NULL;
-    for (size_t i = 0; mp && i < u; i++) {
-        int r = fast ? index_default(cat, &v[i]) : 0;
-        if (r == SHELF_ENOMEM)
-            goto fail;
-        if (r == 1)
-            continue;
-        shelf_modfile mf;
-        shelf_error err = {0};
-        int rc = shelf_resolve(mp, v[i].sn, &mf, &err);
-        shelf_error_clear(&err);
-        if (rc == SHELF_ENOMEM)
-            goto fail;
-        if (rc == 0) {
-            v[i].path = mf.path;
-            mf.path = NULL;
-            shelf_modfile_free(&mf);
-        }
-    }
-    if (!mp)
-        goto fail;
-    *out = v;
-    *nout = u;
-    return SHELF_OK;
-fail:
-    for (size_t i = 0; i < u; i++)
-        free(v[i].path);
-    free(v);
-    return SHELF_ENOMEM;
-}
-
-static void defaults_free(sn_default *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i].path);
-    free(v);
-}
-
-static const sn_default *default_of(const sn_default *v, size_t n, const char *sn)
-{
-    sn_default key = {sn, NULL, 0, -1, 0, NULL};
-    return bsearch(&key, v, n, sizeof *v, cmp_sn_default);
-}
-
-static int is_default(const sn_default *v, size_t n, const read_mod *m)
-{
-    const sn_default *d = default_of(v, n, m->mf.sn);
-    return d && d->path && strcmp(d->path, m->mf.path) == 0;
-}
-
 /* The loaded record whose modulefile is m's, or NULL. */
-static const shelf_loaded *loaded_as(const shelf_engine *e, const read_mod *m)
+static const shelf_loaded *loaded_as(const shelf_engine *e, const shelf_cat_mod *m)
 {
     for (size_t i = 0; i < e->st.n; i++) {
         const shelf_loaded *l = &e->st.mods[i];
@@ -1391,166 +735,6 @@ static void message_tail(shelf_buf *b, const char *text, size_t width)
 }
 
 /* ---- streaming from one index ---------------------------------------------- */
-
-/* The index every directory of cat comes from when it is one and the same
- * fresh index (setting each directory's ix and level), else NULL: the
- * commands then read the catalog. Call right after catalog_open. */
-static shelf_index *catalog_single_index(read_catalog *cat)
-{
-    if (cat->nix != 1 || cat->ndirs == 0)
-        return NULL;
-    shelf_index *ix = cat->ixs[0];
-    for (size_t d = 0; d < cat->ndirs; d++) {
-        long l = shelf_index_level(ix, cat->dirs[d].path);
-        if (l < 0)
-            return NULL;
-        cat->dirs[d].ix = ix;
-        cat->dirs[d].level = l;
-    }
-    return ix;
-}
-
-/* The aliases and rc names of the MODULEPATH directories of a single index
- * (what catalog_fill_indexed reads besides the modules). */
-static int stream_aliases(read_catalog *cat, shelf_error *err)
-{
-    int rc = SHELF_OK;
-    for (size_t d = 0; rc == 0 && d < cat->ndirs; d++) {
-        fill_ctx f = {cat, d, 0};
-        rc = shelf_index_aliases(cat->dirs[d].ix, cat->dirs[d].level, fill_alias, &f, err);
-        if (rc == 0)
-            rc = shelf_index_rc_names(cat->dirs[d].ix, cat->dirs[d].level,
-                                      &cat->dirs[d].rc_names, err);
-    }
-    return rc;
-}
-
-typedef struct level_set {
-    long *v;
-    size_t n, cap;
-    int missing; /* an edge leads out of the index */
-    shelf_index *ix;
-    long *from, *to; /* the edges between levels */
-    size_t nedges, edgecap;
-} level_set;
-
-static int level_set_add(level_set *s, long l)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i] == l)
-            return 0;
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 16;
-        long *nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv)
-            return SHELF_ENOMEM;
-        s->v = nv;
-        s->cap = nc;
-    }
-    s->v[s->n++] = l;
-    return 1;
-}
-
-static int collect_edge(void *ud, long level, const char *opened)
-{
-    level_set *s = ud;
-    long to = shelf_index_level(s->ix, opened);
-    if (to == -2)
-        return SHELF_EIO;
-    if (to < 0) {
-        s->missing = 1;
-        to = -1;
-    }
-    if (s->nedges == s->edgecap) {
-        size_t nc = s->edgecap ? s->edgecap * 2 : 16;
-        long *nf = realloc(s->from, nc * sizeof *nf);
-        if (nf)
-            s->from = nf;
-        long *nt = nf ? realloc(s->to, nc * sizeof *nt) : NULL;
-        if (!nt)
-            return SHELF_ENOMEM;
-        s->to = nt;
-        s->edgecap = nc;
-    }
-    s->from[s->nedges] = level;
-    s->to[s->nedges++] = to;
-    return SHELF_OK;
-}
-
-/* The levels spider and keyword read from a single index: those of the
- * MODULEPATH directories and every level their modules open, recursively
- * (as catalog_fill follows them). 1 done, 0 when some opened directory is
- * not in the index (read the catalog instead), <0 on error. */
-static int reach_levels(read_catalog *cat, shelf_index *ix, level_set *s, shelf_error *err)
-{
-    s->ix = ix;
-    int rc = shelf_index_all_edges(ix, collect_edge, s, err);
-    if (rc == SHELF_EIO && err->code == SHELF_OK)
-        shelf_error_set(err, rc, NULL, shelf_index_file(ix), 0, "cannot read %s",
-                        shelf_index_file(ix));
-    for (size_t d = 0; rc == 0 && d < cat->ndirs; d++)
-        rc = level_set_add(s, cat->dirs[d].level) < 0 ? SHELF_ENOMEM : SHELF_OK;
-    for (size_t i = 0; rc == 0 && i < s->n; i++) /* s grows while walked */
-        for (size_t k = 0; rc == 0 && k < s->nedges; k++) {
-            if (s->from[k] != s->v[i])
-                continue;
-            if (s->to[k] < 0)
-                return 0;
-            if (level_set_add(s, s->to[k]) < 0)
-                rc = SHELF_ENOMEM;
-        }
-    return rc < 0 ? rc : 1;
-}
-
-static void level_set_free(level_set *s)
-{
-    free(s->v);
-    free(s->from);
-    free(s->to);
-}
-
-/* 1 if needle occurs in hay[0..n), ignoring case (an empty needle matches). */
-static int contains_ci_n(const char *hay, size_t n, const char *needle)
-{
-    size_t nl = strlen(needle);
-    if (nl == 0)
-        return 1;
-    /* Only positions whose first byte matches are compared in full. */
-    unsigned char lo = (unsigned char)tolower((unsigned char)needle[0]);
-    unsigned char up = (unsigned char)toupper((unsigned char)needle[0]);
-    for (size_t i = 0; i + nl <= n; i++) {
-        unsigned char c = (unsigned char)hay[i];
-        if ((c == lo || c == up) && strncasecmp(hay + i + 1, needle + 1, nl - 1) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* keyword_match() on an index row: its short name, whatis lines or
- * property values (lists joined by SHELF_INDEX_SEP). */
-static int keyword_match_row(const shelf_index_row *r, char *const *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (contains_ci(r->sn, words[i]))
-            return 1;
-        for (const char *p = r->whatis; p;) {
-            const char *end = strchr(p, SHELF_INDEX_SEP);
-            size_t len = end ? (size_t)(end - p) : strlen(p);
-            if (contains_ci_n(p, len, words[i]))
-                return 1;
-            p = end ? end + 1 : NULL;
-        }
-        for (const char *p = r->props; p;) {
-            const char *end = strchr(p, SHELF_INDEX_SEP);
-            size_t len = end ? (size_t)(end - p) : strlen(p);
-            const char *eq = memchr(p, '=', len);
-            if (eq && contains_ci_n(eq + 1, len - (size_t)(eq + 1 - p), words[i]))
-                return 1;
-            p = end ? end + 1 : NULL;
-        }
-    }
-    return 0;
-}
 
 static const char *buf_str(const shelf_buf *b)
 {
@@ -1756,60 +940,27 @@ static int avail_block_end(avail_ctx *a, size_t width, int *status)
 /* Reads the rows of one directory of a single index. */
 typedef struct avail_stream {
     avail_ctx *a;
-    read_catalog *cat;
+    shelf_catalog *cat;
     size_t d;
     int need_dflt;
     shelf_buf sn;   /* the short name the group fields are for */
     int have_sn;
     size_t count;   /* its listed versions on MODULEPATH */
-    int multi;      /* it is in another MODULEPATH directory too */
     int use_level;  /* its default is the row marked level_default */
     char *dpath;    /* else what it resolves to (NULL: nothing) */
-    size_t found;
 } avail_stream;
 
-static void count_sn(void *ud, long level, int hidden)
-{
-    avail_stream *s = ud;
-    for (size_t d = 0; d < s->cat->ndirs; d++)
-        if (s->cat->dirs[d].level == level) {
-            if (!hidden || s->a->o->show_hidden)
-                s->count++;
-            if (d != s->d)
-                s->multi = 1;
-        }
-}
-
-/* The default and the count of sn, as defaults_build works them out. */
+/* The default and the count of sn (shelf_catalog_stream_default). */
 static int avail_group(avail_stream *s, const char *sn, shelf_error *err)
 {
     buf_set(&s->sn, sn);
     s->have_sn = 1;
-    s->count = 0;
-    s->multi = 0;
     free(s->dpath);
     s->dpath = NULL;
     if (shelf_buf_ok(&s->sn) < 0)
         return SHELF_ENOMEM;
-    read_dir *dir = &s->cat->dirs[s->d];
-    int rc = shelf_index_sn_levels(dir->ix, sn, count_sn, s, err);
-    if (rc < 0)
-        return rc;
-    s->use_level = !s->multi && !rc_mentions(s->cat, s->d, sn);
-    if (s->use_level)
-        return SHELF_OK;
-    shelf_modfile mf;
-    shelf_error rerr = {0};
-    rc = shelf_resolve(shelf_engine_modulepath(s->a->e), sn, &mf, &rerr);
-    shelf_error_clear(&rerr);
-    if (rc == SHELF_ENOMEM)
-        return rc;
-    if (rc == 0) {
-        s->dpath = mf.path;
-        mf.path = NULL;
-        shelf_modfile_free(&mf);
-    }
-    return SHELF_OK;
+    return shelf_catalog_stream_default(s->a->e, s->cat, s->d, sn, s->a->o->show_hidden,
+                                        &s->count, &s->use_level, &s->dpath, err);
 }
 
 typedef struct avail_row_ctx {
@@ -1824,7 +975,7 @@ static int avail_row(void *ud, const shelf_index_row *r)
     const cli_opts *o = s->a->o;
     if (r->hidden && !o->show_hidden)
         return SHELF_OK;
-    avail_ent m = {r->sn, r->version, r->fullname, r->file, s->cat->dirs[s->d].path,
+    avail_ent m = {r->sn, r->version, r->fullname, r->file, s->cat->levels[s->d].path,
                    r->description, r->category, r->keywords, NULL, r->hidden, 0, 0};
     if (s->need_dflt) {
         if (!s->have_sn || strcmp(buf_str(&s->sn), r->sn) != 0) {
@@ -1851,11 +1002,10 @@ static int avail_row(void *ud, const shelf_index_row *r)
 
 int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 {
-    read_catalog cat;
-    catalog_init(&cat);
+    shelf_catalog cat;
+    shelf_catalog_init(&cat);
     shelf_error err = {0};
-    sn_default *dv = NULL;
-    size_t ndv = 0;
+    shelf_defaults dv = {NULL, 0};
     shelf_strv search, cells;
     shelf_strv_init(&search);
     shelf_strv_init(&cells);
@@ -1872,18 +1022,22 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     int status = 0;
     /* `avail -t` prints no default marks: no defaults to work out. */
     int need_dflt = o->json || !o->terse || o->defaults;
-    cat_need need = {SHELF_IXF_ALL, NULL, 0, o->terse && !o->json ? 0 : SHELF_IX_META};
-    unsigned flags = o->terse && !o->json ? 0 : CAT_EVAL;
-    int rc = catalog_open(e, flags, &need, &cat, &err);
+    int meta = !o->terse || o->json;
+    shelf_catalog_opts co;
+    int rc = catalog_opts(e, 0, meta, SHELF_IXF_ALL, NULL, 0, meta ? SHELF_IX_META : 0, &co,
+                          &err);
+    if (rc == 0)
+        rc = shelf_catalog_open(&co, &cat, &err);
     /* From a single fresh index, the modules stream from it directory by
      * directory: nothing of the whole tree is held. */
-    shelf_index *six = rc == 0 ? catalog_single_index(&cat) : NULL;
-    if (six)
-        rc = stream_aliases(&cat, &err);
-    else if (rc == 0)
-        rc = catalog_fill(e, flags, &need, &cat, &err);
-    if (rc == 0 && !six && need_dflt)
-        rc = defaults_build(e, &cat, o->show_hidden, &dv, &ndv);
+    shelf_index *six = NULL;
+    if (rc == 0)
+        rc = shelf_catalog_stream(&cat, &six, &err);
+    if (rc == 0 && !six)
+        rc = shelf_catalog_fill(e, &co, &cat, &err);
+    if (rc == 0 && !six && need_dflt && shelf_catalog_defaults(e, &cat, NULL, o->show_hidden,
+                                                               &dv) < 0)
+        rc = oom(&err);
     /* A word that names an alias searches for what the alias leads to. */
     for (int i = 0; rc == 0 && i < nargs; i++) {
         long al = shelf_strv_find(&cat.alias_names, args[i]);
@@ -1941,27 +1095,27 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     s.a = &a;
     s.cat = &cat;
     s.need_dflt = need_dflt;
-    for (size_t d = 0; d < cat.ndirs; d++) {
-        if (!cat.dirs[d].on_modulepath)
+    for (size_t d = 0; d < cat.nlevels; d++) {
+        if (!cat.levels[d].on_modulepath)
             continue;
-        avail_block_start(&a, cat.dirs[d].path);
+        avail_block_start(&a, cat.levels[d].path);
         if (six) {
             s.d = d;
             s.have_sn = 0;
             avail_row_ctx c = {&s, &err};
-            rc = shelf_index_level_rows(six, cat.dirs[d].level,
+            rc = shelf_index_level_rows(six, cat.levels[d].ixlevel,
                                         o->terse && !o->json ? 0 : SHELF_IX_META, avail_row,
                                         &c, &err);
         }
         for (size_t i = 0; !six && rc == 0 && i < cat.n; i++) {
-            const read_mod *m = &cat.mods[i];
-            if (m->dir != d)
+            const shelf_cat_mod *m = &cat.mods[i];
+            if (m->level != d)
                 continue;
-            const sn_default *sd = need_dflt ? default_of(dv, ndv, m->mf.sn) : NULL;
+            const shelf_sn_default *sd = need_dflt ? shelf_defaults_find(&dv, m->mf.sn) : NULL;
             avail_ent ent = {m->mf.sn, m->mf.version, m->mf.fullname, m->mf.path,
                              m->mf.mpath, m->info.description, m->info.category,
                              m->info.keywords, &m->info.props, m->mf.hidden,
-                             need_dflt && is_default(dv, ndv, m), sd ? sd->count : 0};
+                             need_dflt && shelf_defaults_is(&dv, m), sd ? sd->count : 0};
             rc = avail_entry(&a, &ent);
         }
         if (rc < 0)
@@ -1988,7 +1142,7 @@ done:
         status = 1;
     }
     shelf_error_clear(&err);
-    defaults_free(dv, ndv);
+    shelf_defaults_free(&dv);
     shelf_strv_free(&search);
     shelf_strv_free(&cells);
     shelf_strv_free(&a.cells);
@@ -1997,13 +1151,13 @@ done:
     free(s.dpath);
     legend_free(&lg);
     shelf_buf_free(&b);
-    catalog_free(&cat);
+    shelf_catalog_free(&cat);
     return status;
 }
 
 /* ---- spider and keyword ------------------------------------------------ */
 
-static int visible(const cli_opts *o, const read_mod *m)
+static int visible(const cli_opts *o, const shelf_cat_mod *m)
 {
     return o->show_hidden || !m->mf.hidden;
 }
@@ -2013,39 +1167,6 @@ typedef struct idxv {
     size_t *v;
     size_t n;
 } idxv;
-
-static const read_catalog *sort_cat; /* qsort has no context argument */
-
-/* By short name (as "sn/" sorts), then version, then file. */
-static int cmp_mod_idx(const void *a, const void *b)
-{
-    const read_mod *x = &sort_cat->mods[*(const size_t *)a];
-    const read_mod *y = &sort_cat->mods[*(const size_t *)b];
-    size_t lx = strlen(x->mf.sn), ly = strlen(y->mf.sn);
-    int c = strncmp(x->mf.sn, y->mf.sn, lx < ly ? lx : ly);
-    if (c == 0 && lx != ly) /* "a/" against "a-b/": compare the next character */
-        c = (lx < ly ? '/' : (unsigned char)x->mf.sn[ly]) -
-            (lx < ly ? (unsigned char)y->mf.sn[lx] : '/');
-    if (c == 0)
-        c = shelf_version_cmp(x->mf.version, y->mf.version);
-    if (c == 0)
-        c = strcmp(x->mf.path, y->mf.path);
-    return c;
-}
-
-static int by_path(const void *a, const void *b)
-{
-    return strcmp(sort_cat->mods[*(const size_t *)a].mf.path,
-                  sort_cat->mods[*(const size_t *)b].mf.path);
-}
-
-static void idx_sort(const read_catalog *cat, idxv *ix, int (*cmp)(const void *, const void *))
-{
-    sort_cat = cat;
-    if (ix->n)
-        qsort(ix->v, ix->n, sizeof *ix->v, cmp);
-    sort_cat = NULL;
-}
 
 static const char SPIDER_TAIL[] =
     "\nTo learn more about a package execute:\n"
@@ -2061,19 +1182,19 @@ static const char SPIDER_TAIL[] =
     "\n";
 
 /* Lmod's level-0 list: for each name, its versions and a description. */
-static void level0_helper(const read_catalog *cat, idxv *ix, shelf_buf *b, size_t width)
+static void level0_helper(const shelf_catalog *cat, idxv *ix, shelf_buf *b, size_t width)
 {
     size_t tw = width - 4;
-    idx_sort(cat, ix, cmp_mod_idx);
+    shelf_catalog_sort(cat, ix->v, ix->n);
     for (size_t i = 0; i < ix->n;) {
         const char *sn = cat->mods[ix->v[i]].mf.sn;
         size_t j = i;
         while (j < ix->n && strcmp(cat->mods[ix->v[j]].mf.sn, sn) == 0)
             j++;
         /* The description of the first file by path, as Lmod picks it. */
-        const read_mod *first = NULL;
+        const shelf_cat_mod *first = NULL;
         for (size_t k = i; k < j; k++) {
-            const read_mod *m = &cat->mods[ix->v[k]];
+            const shelf_cat_mod *m = &cat->mods[ix->v[k]];
             if (!first || strcmp(m->mf.path, first->mf.path) < 0)
                 first = m;
         }
@@ -2082,7 +1203,7 @@ static void level0_helper(const read_catalog *cat, idxv *ix, shelf_buf *b, size_
         size_t len = b->len - start;
         const char *prev = NULL;
         for (size_t k = i; k < j; k++) {
-            const read_mod *m = &cat->mods[ix->v[k]];
+            const shelf_cat_mod *m = &cat->mods[ix->v[k]];
             if (prev && strcmp(prev, m->mf.fullname) == 0)
                 continue;
             prev = m->mf.fullname;
@@ -2108,12 +1229,12 @@ static void level0_helper(const read_catalog *cat, idxv *ix, shelf_buf *b, size_
 }
 
 /* Lmod's `spider -t`: "name/" then each full name, sorted. */
-static void level0_terse(const read_catalog *cat, idxv *ix, shelf_buf *b)
+static void level0_terse(const shelf_catalog *cat, idxv *ix, shelf_buf *b)
 {
-    idx_sort(cat, ix, cmp_mod_idx);
+    shelf_catalog_sort(cat, ix->v, ix->n);
     const char *prev_sn = NULL, *prev_full = NULL;
     for (size_t i = 0; i < ix->n; i++) {
-        const read_mod *m = &cat->mods[ix->v[i]];
+        const shelf_cat_mod *m = &cat->mods[ix->v[i]];
         if (!prev_sn || strcmp(prev_sn, m->mf.sn) != 0) {
             if (strcmp(m->mf.sn, m->mf.fullname) == 0)
                 shelf_buf_addf(b, "%s\n", m->mf.sn);
@@ -2138,12 +1259,12 @@ static int idx_push(idxv *ix, size_t cap, size_t i)
 }
 
 /* Lmod's level-2 report on one full name (entries sorted by path). */
-static int spider_level2(read_catalog *cat, const char *sn, const char *fullname,
+static int spider_level2(shelf_catalog *cat, const char *sn, const char *fullname,
                          const idxv *entries, const shelf_strv *possible,
                          shelf_buf *b, size_t width)
 {
     size_t tw = width - 4;
-    const read_mod *first = entries->n ? &cat->mods[entries->v[0]] : NULL;
+    const shelf_cat_mod *first = entries->n ? &cat->mods[entries->v[0]] : NULL;
     shelf_buf_addc(b, '\n');
     border(b, width);
     shelf_buf_addf(b, "  %s: %s\n", sn, fullname);
@@ -2177,9 +1298,9 @@ static int spider_level2(read_catalog *cat, const char *sn, const char *fullname
     shelf_strv_init(&lines);
     int rc = SHELF_OK;
     for (size_t k = 0; rc == 0 && k < entries->n; k++) {
-        const read_mod *m = &cat->mods[entries->v[k]];
-        rc = catalog_chains(cat, m->dir);
-        const shelf_strv *ch = &cat->dirs[m->dir].chains;
+        const shelf_cat_mod *m = &cat->mods[entries->v[k]];
+        rc = shelf_catalog_chains(cat, m->level);
+        const shelf_strv *ch = &cat->levels[m->level].chains;
         for (size_t c = 0; rc == 0 && c < ch->n; c++) {
             if (!ch->v[c][0]) {
                 have_core = 1;
@@ -2204,8 +1325,15 @@ static int spider_level2(read_catalog *cat, const char *sn, const char *fullname
         if (lines.n) {
             qsort(lines.v, lines.n, sizeof *lines.v, cmp_cstr);
             shelf_buf_addc(b, '\n');
-            for (size_t i = 0; i < lines.n; i++)
-                shelf_buf_addf(b, "      %s\n", lines.v[i]);
+            for (size_t i = 0; i < lines.n; i++) {
+                shelf_buf_adds(b, "      ");
+                for (const char *p = lines.v[i]; *p; p++)
+                    if (*p == SHELF_CHAIN_SEP)
+                        shelf_buf_adds(b, "  ");
+                    else
+                        shelf_buf_addc(b, *p);
+                shelf_buf_addc(b, '\n');
+            }
             shelf_buf_adds(b, " ");
         }
     }
@@ -2229,7 +1357,7 @@ static int spider_level2(read_catalog *cat, const char *sn, const char *fullname
 
 /* Lmod's level-1 report on one short name: the versions, or the level-2
  * report when `key` designates a single full name. */
-static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
+static int spider_level1(shelf_catalog *cat, const cli_opts *o, const char *sn,
                          const char *key, const shelf_strv *possible, int last,
                          shelf_buf *b, size_t width)
 {
@@ -2237,7 +1365,7 @@ static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
     idxv partial = {calloc(cat->n + 1, sizeof(size_t)), 0};
     int rc = exact.v && partial.v ? SHELF_OK : SHELF_ENOMEM;
     for (size_t i = 0; rc == 0 && i < cat->n; i++) {
-        const read_mod *m = &cat->mods[i];
+        const shelf_cat_mod *m = &cat->mods[i];
         if (strcmp(m->mf.sn, sn) != 0 || !visible(o, m))
             continue;
         if (strcmp(m->mf.fullname, key) == 0)
@@ -2248,7 +1376,7 @@ static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
     if (rc < 0)
         goto out;
     idxv *entries = exact.n ? &exact : &partial;
-    idx_sort(cat, entries, by_path);
+    shelf_catalog_sort_by_file(cat, entries->v, entries->n);
     size_t names = 0;
     for (size_t i = 0; i < entries->n; i++) {
         int seen = 0;
@@ -2258,7 +1386,7 @@ static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
         names += !seen;
     }
     if (o->terse) {
-        idx_sort(cat, entries, cmp_mod_idx);
+        shelf_catalog_sort(cat, entries->v, entries->n);
         const char *prev = NULL;
         for (size_t i = 0; i < entries->n; i++) {
             const char *f = cat->mods[entries->v[i]].mf.fullname;
@@ -2275,7 +1403,7 @@ static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
     }
     /* Several versions: list them. */
     idxv all = partial;
-    idx_sort(cat, &all, by_path);
+    shelf_catalog_sort_by_file(cat, all.v, all.n);
     const char *description = NULL, *example = NULL;
     idxv versions = {calloc(all.n + 1, sizeof(size_t)), 0};
     if (!versions.v) {
@@ -2283,7 +1411,7 @@ static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
         goto out;
     }
     for (size_t i = 0; i < all.n; i++) {
-        const read_mod *m = &cat->mods[all.v[i]];
+        const shelf_cat_mod *m = &cat->mods[all.v[i]];
         int seen = 0;
         for (size_t k = 0; k < versions.n && !seen; k++)
             seen = shelf_version_cmp(cat->mods[versions.v[k]].mf.version, m->mf.version) == 0;
@@ -2292,7 +1420,7 @@ static int spider_level1(read_catalog *cat, const cli_opts *o, const char *sn,
             description = m->info.description;
         }
     }
-    idx_sort(cat, &versions, cmp_mod_idx);
+    shelf_catalog_sort(cat, versions.v, versions.n);
     if (versions.n)
         example = cat->mods[versions.v[versions.n - 1]].mf.fullname;
     shelf_buf_addc(b, '\n');
@@ -2330,7 +1458,7 @@ out:
 }
 
 /* `spider PATTERN`: 0, 1 when nothing matches (err set), or SHELF_ENOMEM. */
-static int spider_search(read_catalog *cat, const cli_opts *o, const char *pat, int last,
+static int spider_search(shelf_catalog *cat, const cli_opts *o, const char *pat, int last,
                          shelf_buf *b, size_t width, shelf_error *err)
 {
     shelf_strv sns, possible;
@@ -2351,7 +1479,7 @@ static int spider_search(read_catalog *cat, const cli_opts *o, const char *pat, 
         /* Exact full names first, else names containing the pattern. */
         for (int pass = 0; pass < 2 && rc == 0 && sns.n == 0; pass++)
             for (size_t i = 0; rc == 0 && i < cat->n; i++) {
-                const read_mod *m = &cat->mods[i];
+                const shelf_cat_mod *m = &cat->mods[i];
                 if (!visible(o, m))
                     continue;
                 int hit = pass == 0 ? strcmp(m->mf.fullname, pat) == 0
@@ -2438,7 +1566,7 @@ static int l0_row(void *ud, const shelf_index_row *r)
     l0_stream *s = ud;
     shelf_buf *b = s->b;
     if ((r->hidden && !s->o->show_hidden) ||
-        (s->nwords && !keyword_match_row(r, s->words, s->nwords)))
+        (s->nwords && !shelf_index_row_keyword_match(r, s->words, s->nwords)))
         return SHELF_OK;
     if (!s->in_group || strcmp(buf_str(&s->sn), r->sn) != 0) {
         l0_close(s);
@@ -2493,29 +1621,26 @@ static int l0_row(void *ud, const shelf_index_row *r)
 
 /* level0_stream() declined (nothing was streamed): drop what was prepared
  * for it, so the catalog path prints from the start. */
-static void stream_declined(read_catalog *cat, shelf_buf *b)
+static void stream_declined(shelf_catalog *cat, shelf_buf *b)
 {
     shelf_buf_reset(b);
-    for (size_t d = 0; d < cat->ndirs; d++)
-        cat->dirs[d].ix = NULL;
+    shelf_catalog_unstream(cat);
 }
 
 /* spider (no name) or keyword, from a single fresh index: 1 when done
  * (*status set), 0 when the catalog must be read instead, <0 on error. */
-static int level0_stream(read_catalog *cat, shelf_index *ix, const cli_opts *o,
+static int level0_stream(shelf_catalog *cat, shelf_index *ix, const cli_opts *o,
                          char *const *words, size_t nwords, shelf_buf *b, size_t width,
                          shelf_error *err, int *status)
 {
-    level_set ls;
-    memset(&ls, 0, sizeof ls);
-    int rc = reach_levels(cat, ix, &ls, err);
-    if (rc <= 0) {
-        level_set_free(&ls);
+    long *levels = NULL;
+    size_t nlevels = 0;
+    int rc = shelf_catalog_reach(cat, ix, &levels, &nlevels, err);
+    if (rc <= 0)
         return rc;
-    }
     l0_stream s;
     l0_init(&s, o, words, nwords, b, width);
-    rc = shelf_index_sorted_rows(ix, ls.v, ls.n, nwords ? SHELF_IXF_KEYWORDS : SHELF_IXF_ALL,
+    rc = shelf_index_sorted_rows(ix, levels, nlevels, nwords ? SHELF_IXF_KEYWORDS : SHELF_IXF_ALL,
                                  words, nwords,
                                  nwords ? SHELF_IX_META | SHELF_IX_WHATIS
                                         : o->terse ? 0 : SHELF_IX_DESC,
@@ -2530,25 +1655,24 @@ static int level0_stream(read_catalog *cat, shelf_index *ix, const cli_opts *o,
     }
     *status = s.status;
     l0_free(&s);
-    level_set_free(&ls);
+    free(levels);
     return rc < 0 ? rc : 1;
 }
 
 /* Prints matched entries of cat as a JSON array (with their requirements). */
-static int catalog_json(shelf_engine *e, const cli_opts *o, read_catalog *cat, const idxv *ix)
+static int catalog_json(shelf_engine *e, const cli_opts *o, shelf_catalog *cat, const idxv *ix)
 {
     cJSON *arr = cJSON_CreateArray();
-    sn_default *dv = NULL;
-    size_t ndv = 0;
-    if (!arr || defaults_build(e, cat, 0, &dv, &ndv) < 0) {
+    shelf_defaults dv = {NULL, 0};
+    if (!arr || shelf_catalog_defaults(e, cat, NULL, 0, &dv) < 0) {
         cJSON_Delete(arr);
         return json_print(o, NULL);
     }
     for (size_t i = 0; i < ix->n; i++) {
-        read_mod *m = &cat->mods[ix->v[i]];
-        int dflt = cat->dirs[m->dir].on_modulepath && is_default(dv, ndv, m);
+        shelf_cat_mod *m = &cat->mods[ix->v[i]];
+        int dflt = cat->levels[m->level].on_modulepath && shelf_defaults_is(&dv, m);
         cJSON *obj = NULL;
-        if (catalog_chains(cat, m->dir) == 0)
+        if (shelf_catalog_chains(cat, m->level) == 0)
             obj = mod_json(cat, m, dflt, loaded_as(e, m) != NULL, 1);
         if (!obj || !cJSON_AddItemToArray(arr, obj)) {
             cJSON_Delete(obj);
@@ -2557,14 +1681,14 @@ static int catalog_json(shelf_engine *e, const cli_opts *o, read_catalog *cat, c
             break;
         }
     }
-    defaults_free(dv, ndv);
+    shelf_defaults_free(&dv);
     return json_print(o, arr);
 }
 
 int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 {
-    read_catalog cat;
-    catalog_init(&cat);
+    shelf_catalog cat;
+    shelf_catalog_init(&cat);
     shelf_error err = {0};
     shelf_buf b;
     shelf_buf_init(&b);
@@ -2572,10 +1696,14 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     idxv ix = {NULL, 0};
     /* spider NAME needs only the short names some full name matching NAME
      * has (all their versions, for the level-1 and level-2 reports). */
-    cat_need need = {nargs ? SHELF_IXF_NAMES : SHELF_IXF_ALL, args, (size_t)nargs,
-                     SHELF_IX_META | (nargs ? SHELF_IX_HELP : 0)};
-    int rc = catalog_open(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
-    shelf_index *six = rc == 0 && nargs == 0 && !o->json ? catalog_single_index(&cat) : NULL;
+    shelf_catalog_opts co;
+    int rc = catalog_opts(e, 1, 1, nargs ? SHELF_IXF_NAMES : SHELF_IXF_ALL, args, (size_t)nargs,
+                          SHELF_IX_META | (nargs ? SHELF_IX_HELP : 0), &co, &err);
+    if (rc == 0)
+        rc = shelf_catalog_open(&co, &cat, &err);
+    shelf_index *six = NULL;
+    if (rc == 0 && nargs == 0 && !o->json)
+        rc = shelf_catalog_stream(&cat, &six, &err);
     if (six) {
         /* The list of everything, straight from the index in its order. */
         size_t width = term_width();
@@ -2597,7 +1725,7 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         }
     }
     if (rc == 0)
-        rc = catalog_fill(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
+        rc = shelf_catalog_fill(e, &co, &cat, &err);
     if (rc < 0)
         goto done;
     ix.v = calloc(cat.n + 1, sizeof *ix.v);
@@ -2610,7 +1738,7 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             (nargs == 0 || matches_any(cat.mods[i].mf.fullname, args, (size_t)nargs)))
             ix.v[ix.n++] = i;
     if (o->json) {
-        idx_sort(&cat, &ix, cmp_mod_idx);
+        shelf_catalog_sort(&cat, ix.v, ix.n);
         status = catalog_json(e, o, &cat, &ix);
         goto done;
     }
@@ -2643,26 +1771,8 @@ done:
     free(ix.v);
     shelf_error_clear(&err);
     shelf_buf_free(&b);
-    catalog_free(&cat);
+    shelf_catalog_free(&cat);
     return status;
-}
-
-/* 1 if the entry matches a keyword: its name, whatis text or properties. */
-static int keyword_match(const read_mod *m, char *const *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (contains_ci(m->mf.sn, words[i]))
-            return 1;
-        for (size_t k = 0; k < m->info.whatis.n; k++)
-            if (contains_ci(m->info.whatis.v[k], words[i]))
-                return 1;
-        for (size_t k = 0; k < m->info.props.n; k++) {
-            const char *eq = strchr(m->info.props.v[k], '=');
-            if (eq && contains_ci(eq + 1, words[i]))
-                return 1;
-        }
-    }
-    return 0;
 }
 
 /* keyword's header, as Lmod prints it, between two borders. */
@@ -2685,16 +1795,21 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         cli_print_error(o->out, &err);
         return 1;
     }
-    read_catalog cat;
-    catalog_init(&cat);
+    shelf_catalog cat;
+    shelf_catalog_init(&cat);
     shelf_error err = {0};
     shelf_buf b;
     shelf_buf_init(&b);
     int status = 0;
     idxv ix = {NULL, 0};
-    cat_need need = {SHELF_IXF_KEYWORDS, args, (size_t)nargs, SHELF_IX_META | SHELF_IX_WHATIS};
-    int rc = catalog_open(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
-    shelf_index *six = rc == 0 && !o->json ? catalog_single_index(&cat) : NULL;
+    shelf_catalog_opts co;
+    int rc = catalog_opts(e, 1, 1, SHELF_IXF_KEYWORDS, args, (size_t)nargs,
+                          SHELF_IX_META | SHELF_IX_WHATIS, &co, &err);
+    if (rc == 0)
+        rc = shelf_catalog_open(&co, &cat, &err);
+    shelf_index *six = NULL;
+    if (rc == 0 && !o->json)
+        rc = shelf_catalog_stream(&cat, &six, &err);
     if (six) {
         /* The matches straight from the index, in spider's order. */
         size_t width = term_width();
@@ -2711,7 +1826,7 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         }
     }
     if (rc == 0)
-        rc = catalog_fill(e, CAT_EVAL | CAT_FOLLOW, &need, &cat, &err);
+        rc = shelf_catalog_fill(e, &co, &cat, &err);
     if (rc == 0 && !(ix.v = calloc(cat.n + 1, sizeof *ix.v)))
         rc = oom(&err);
     if (rc < 0) {
@@ -2720,10 +1835,11 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         goto done;
     }
     for (size_t i = 0; i < cat.n; i++)
-        if (visible(o, &cat.mods[i]) && keyword_match(&cat.mods[i], args, (size_t)nargs))
+        if (visible(o, &cat.mods[i]) &&
+            shelf_catalog_keyword_match(&cat.mods[i], args, (size_t)nargs))
             ix.v[ix.n++] = i;
     if (o->json) {
-        idx_sort(&cat, &ix, cmp_mod_idx);
+        shelf_catalog_sort(&cat, ix.v, ix.n);
         status = catalog_json(e, o, &cat, &ix);
         goto done;
     }
@@ -2739,90 +1855,30 @@ done:
     free(ix.v);
     shelf_error_clear(&err);
     shelf_buf_free(&b);
-    catalog_free(&cat);
+    shelf_catalog_free(&cat);
     return status;
 }
 
 /* ---- whatis, help, show ------------------------------------------------- */
 
-/* The modulefile `name` designates: a loaded module of that name first (as
- * Lmod does), else what it resolves to on MODULEPATH. */
-static int find_module(shelf_engine *e, const char *name, shelf_modfile *mf,
-                       shelf_error *err)
-{
-    shelf_loaded *l = shelf_state_find(&e->st, name);
-    if (l) {
-        memset(mf, 0, sizeof *mf);
-        mf->fullname = strdup(l->fullname);
-        mf->sn = strdup(l->sn);
-        mf->version = strdup(l->version);
-        mf->path = strdup(l->file);
-        mf->mpath = strdup(l->mpath ? l->mpath : "");
-        if (!mf->fullname || !mf->sn || !mf->version || !mf->path || !mf->mpath) {
-            shelf_modfile_free(mf);
-            return oom(err);
-        }
-        size_t n = strlen(mf->path);
-        mf->is_tcl = !(n >= 4 && strcmp(mf->path + n - 4, ".lua") == 0);
-        return SHELF_OK;
-    }
-    const shelf_strv *mp = shelf_engine_modulepath(e);
-    if (!mp)
-        return oom(err);
-    return shelf_resolve(mp, name, mf, err);
-}
-
 typedef enum access_kind { ACCESS_WHATIS, ACCESS_HELP, ACCESS_SHOW } access_kind;
 
-/* Appends the raw text of a Tcl modulefile (shown as it is: it is not
- * evaluated), or its module-whatis lines for whatis. */
-static int tcl_access(const shelf_modfile *mf, access_kind kind, shelf_buf *b,
-                      shelf_error *err)
+/* "NAME                : TEXT" lines, as Lmod's whatis prints them. */
+static void whatis_lines(shelf_buf *b, const char *fullname, const shelf_strv *lines)
 {
-    FILE *f = fopen(mf->path, "r");
-    if (!f) {
-        shelf_error_set(err, SHELF_EIO, mf->fullname, mf->path, 0, "cannot read %s",
-                        mf->path);
-        return SHELF_EIO;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        if (kind == ACCESS_SHOW) {
-            shelf_buf_add(b, line, (size_t)n);
-            continue;
-        }
-        const char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (kind != ACCESS_WHATIS || strncmp(p, "module-whatis", 13) != 0)
-            continue;
-        p += 13;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        size_t len = strcspn(p, "\r\n");
-        if (len >= 2 && (p[0] == '"' || p[0] == '{')) {
-            p++;
-            len -= 2;
-        }
-        size_t l = strlen(mf->fullname);
-        shelf_buf_adds(b, mf->fullname);
+    size_t l = strlen(fullname);
+    for (size_t i = 0; i < lines->n; i++) {
+        shelf_buf_adds(b, fullname);
         add_spaces(b, l < 20 ? 20 - l : l + 2);
-        shelf_buf_adds(b, ": ");
-        shelf_buf_add(b, p, len);
-        shelf_buf_addc(b, '\n');
+        shelf_buf_addf(b, ": %s\n", lines->v[i]);
     }
-    free(line);
-    fclose(f);
-    return SHELF_OK;
 }
 
 static int access_one(shelf_engine *e, access_kind kind, const char *name, shelf_buf *b,
                       shelf_error *err)
 {
     shelf_modfile mf;
-    int rc = find_module(e, name, &mf, err);
+    int rc = shelf_engine_find(e, name, &mf, err);
     if (rc < 0)
         return rc;
     size_t width = term_width();
@@ -2839,24 +1895,24 @@ static int access_one(shelf_engine *e, access_kind kind, const char *name, shelf
         shelf_buf_addf(b, "   %s:\n", mf.path);
         border(b, width);
     }
-    if (mf.is_tcl) {
-        rc = tcl_access(&mf, kind, b, err);
-    } else if (kind == ACCESS_SHOW) {
-        rc = read_eval(e, &mf, SHELF_MODE_SHOW, NULL, b, err);
+    if (kind == ACCESS_SHOW) {
+        shelf_show sh;
+        shelf_show_init(&sh);
+        rc = shelf_engine_show(e, &mf, name, &sh, err);
+        for (size_t i = 0; rc == 0 && i < sh.lines.n; i++)
+            shelf_buf_addf(b, "%s\n", sh.lines.v[i]);
+        shelf_show_free(&sh);
     } else {
-        read_mod m;
-        read_mod_init(&m);
-        rc = read_eval(e, &mf, kind == ACCESS_HELP ? SHELF_MODE_HELP : SHELF_MODE_WHATIS,
-                       &m, NULL, err);
-        if (rc == 0 && kind == ACCESS_HELP && m.info.help)
-            shelf_buf_addf(b, "%s\n", m.info.help);
-        for (size_t i = 0; rc == 0 && kind == ACCESS_WHATIS && i < m.info.whatis.n; i++) {
-            size_t l = strlen(mf.fullname);
-            shelf_buf_adds(b, mf.fullname);
-            add_spaces(b, l < 20 ? 20 - l : l + 2);
-            shelf_buf_addf(b, ": %s\n", m.info.whatis.v[i]);
-        }
-        read_mod_free(&m);
+        shelf_spider_rec rec;
+        shelf_spider_rec_init(&rec);
+        rc = shelf_engine_describe(e, &mf, kind == ACCESS_HELP ? SHELF_MODE_HELP
+                                                                : SHELF_MODE_WHATIS,
+                                   &rec, err);
+        if (rc == 0 && kind == ACCESS_HELP && rec.help)
+            shelf_buf_addf(b, "%s\n", rec.help);
+        if (rc == 0 && kind == ACCESS_WHATIS)
+            whatis_lines(b, mf.fullname, &rec.whatis);
+        shelf_spider_rec_free(&rec);
     }
     if (rc == 0)
         shelf_buf_addc(b, '\n');
@@ -2873,7 +1929,7 @@ static int whatis_json(shelf_engine *e, const cli_opts *o, char **args, int narg
     for (int i = 0; arr && i < nargs; i++) {
         shelf_modfile mf;
         shelf_error err = {0};
-        int rc = find_module(e, args[i], &mf, &err);
+        int rc = shelf_engine_find(e, args[i], &mf, &err);
         if (rc < 0) {
             if (rc == SHELF_ENOTFOUND) {
                 shelf_error_clear(&err);
@@ -2884,17 +1940,17 @@ static int whatis_json(shelf_engine *e, const cli_opts *o, char **args, int narg
             status = 1;
             continue;
         }
-        read_mod m;
-        read_mod_init(&m);
-        rc = mf.is_tcl ? 0 : read_eval(e, &mf, SHELF_MODE_WHATIS, &m, NULL, &err);
+        shelf_spider_rec rec;
+        shelf_spider_rec_init(&rec);
+        rc = mf.is_tcl ? 0 : shelf_engine_describe(e, &mf, SHELF_MODE_WHATIS, &rec, &err);
         cJSON *obj = cJSON_CreateObject();
         cJSON *lines = obj ? cJSON_AddArrayToObject(obj, "whatis") : NULL;
         int ok = rc == 0 && lines &&
                  cJSON_AddStringToObject(obj, "name", mf.fullname) &&
                  cJSON_AddStringToObject(obj, "file", mf.path) &&
                  (!mf.is_tcl || cJSON_AddTrueToObject(obj, "tcl"));
-        for (size_t k = 0; ok && k < m.info.whatis.n; k++)
-            ok = cJSON_AddItemToArray(lines, cJSON_CreateString(m.info.whatis.v[k]));
+        for (size_t k = 0; ok && k < rec.whatis.n; k++)
+            ok = cJSON_AddItemToArray(lines, cJSON_CreateString(rec.whatis.v[k]));
         if (ok)
             ok = cJSON_AddItemToArray(arr, obj);
         else
@@ -2904,7 +1960,7 @@ static int whatis_json(shelf_engine *e, const cli_opts *o, char **args, int narg
         else if (!ok)
             fprintf(o->out, "shelf: error: out of memory\n");
         status |= !ok || rc < 0;
-        read_mod_free(&m);
+        shelf_spider_rec_free(&rec);
         shelf_error_clear(&err);
         shelf_modfile_free(&mf);
     }
@@ -2992,9 +2048,8 @@ int cli_is_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     (void)o;
     if (nargs == 0)
         return 1;
-    read_host h = {e, NULL, NULL};
     for (int i = 0; i < nargs; i++)
-        if (!read_is_avail(&h, args[i]))
+        if (!shelf_engine_is_avail(e, args[i]))
             return 1;
     return 0;
 }

@@ -95,6 +95,11 @@ void cli_print_error(FILE *out, const shelf_error *err)
                 err->module ? err->module : "", err->module ? ")" : "");
 }
 
+shelf_index_check cli_index_check(void)
+{
+    return shelf_index_check_from(getenv("SHELF_INDEX_CHECK"));
+}
+
 /* Parses one option word; returns 1 if it was one. */
 static int parse_option(cli_opts *o, const char *w, int *want_version, int *want_help)
 {

@@ -8,6 +8,8 @@
 
 #include <cJSON.h>
 
+#include "catalog.h"
+#include "engine.h"
 #include "shelf.h"
 
 /* Every module of the configured trees, at every level of their hierarchy,
@@ -22,7 +24,7 @@ typedef struct api_catalog api_catalog;
  * the directories their modules open. Returns 0 and *out, or SHELF_ENOMEM
  * (*out NULL, err set). An unreadable tree is simply empty. */
 int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
-                      api_catalog **out, shelf_error *err);
+                      shelf_index_check check, api_catalog **out, shelf_error *err);
 void api_catalog_free(api_catalog *cat);
 
 /* 1 when dir (normalized) is a directory the context may have on
@@ -30,28 +32,43 @@ void api_catalog_free(api_catalog *cat);
 int api_catalog_allows(const api_catalog *cat, char *const *trees, size_t ntrees,
                        const char *dir);
 
+/* The catalog as one context sees it: the levels on its MODULEPATH, its
+ * loaded modules and the defaults the engine works out for them. */
+typedef struct api_view {
+    const api_catalog *ac;
+    unsigned char *on_mp;  /* per level of the catalog */
+    shelf_strv loaded;     /* full names of the active loaded modules */
+    shelf_defaults defaults;
+} api_view;
+
+/* The view of ac from engine e (opened on the context's environment).
+ * 0 or SHELF_ENOMEM; free with api_view_free in both cases. */
+int api_view_init(api_view *v, const api_catalog *ac, shelf_engine *e, int show_hidden);
+void api_view_free(api_view *v);
+
 /* What GET modules asks for. */
 typedef struct api_list_query {
     const char *q;       /* substring of name, description or keywords; "" all */
-    int all;             /* every version, not only defaults and loaded ones */
+    int all;             /* every version, not only the default and loaded ones */
     int hidden;          /* hidden versions too */
-    const shelf_strv *modulepath;  /* the context's MODULEPATH (normalized) */
     const shelf_strv *loaded_files; /* the context's _LMFILES_ */
 } api_list_query;
 
 /* The JSON document {"modules": [...]} for q. NULL on OOM. */
-char *api_catalog_modules_json(const api_catalog *cat, const api_list_query *q,
-                               size_t *len);
+char *api_catalog_modules_json(const api_view *v, const api_list_query *q, size_t *len);
 
-/* The module the catalog knows as `name` (a full name, or a short name:
- * its default at the first level holding it). Its modfile (owned by the
- * catalog) or NULL. */
-const shelf_modfile *api_catalog_find(const api_catalog *cat, const char *name);
+/* The module the catalog knows as `name`: a full name, or a short name
+ * (the version standing for it in v, as GET modules marks it default).
+ * Its modfile (owned by the catalog) or NULL. */
+const shelf_modfile *api_catalog_find(const api_view *v, const char *name);
+
+/* 1 if mf is the version standing for its short name in v. */
+int api_catalog_is_default(const api_view *v, const shelf_modfile *mf);
 
 /* The module lists that unlock the level of modulefile `file`, as
- * [["gcc/12.3.0", "openmpi/4.1.6"], ...] ([] for a tree's top level or a
- * file the catalog does not know). NULL on OOM. */
-cJSON *api_catalog_requires(const api_catalog *cat, const char *file);
-
+ * [["gcc/12.3.0", "openmpi/4.1.6"], ...], those needing the fewest modules
+ * v has not loaded first ([] for a level that needs nothing or a file the
+ * catalog does not know). NULL on OOM. */
+cJSON *api_catalog_requires(const api_view *v, const char *file);
 
 #endif

@@ -69,6 +69,7 @@ typedef struct lru_ent {
 struct api_state {
     shelf_strv trees;       /* normalized */
     shelf_strv default_env; /* the daemon's, as given */
+    shelf_index_check index_check;
     events *bus;
     struct timespec started;
 
@@ -368,7 +369,8 @@ static void cat_release(api_state *s, cat_ref *cr)
 static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf_error *err)
 {
     cat_ref *cr = calloc(1, sizeof *cr);
-    int rc = cr ? api_catalog_build(s->trees.v, s->trees.n, s->default_env.v, &cr->cat, err)
+    int rc = cr ? api_catalog_build(s->trees.v, s->trees.n, s->default_env.v, s->index_check,
+                                    &cr->cat, err)
                 : SHELF_ENOMEM;
     if (rc < 0) {
         if (!cr)
@@ -1051,20 +1053,24 @@ static void get_modules(api_state *s, api_ctx *c, const api_request *req, api_re
         return;
     }
     int all = query_flag(req, "all"), hidden = query_flag(req, "hidden");
+    shelf_strv env;
+    shelf_strv_init(&env);
     pthread_mutex_lock(&c->lock);
-    const char *mp = shelf_environ_get(c->env.v, "MODULEPATH");
-    const char *files = shelf_environ_get(c->env.v, "_LMFILES_");
-    char *mpcopy = strdup(mp ? mp : ""), *fcopy = strdup(files ? files : "");
+    int rc = SHELF_OK;
+    for (size_t i = 0; rc == 0 && i < c->env.n; i++)
+        rc = shelf_strv_push(&env, c->env.v[i]);
     pthread_mutex_unlock(&c->lock);
+    const char *mp = shelf_environ_get(env.v, "MODULEPATH");
+    const char *files = shelf_environ_get(env.v, "_LMFILES_");
 
     shelf_error err = {0};
-    cat_ref *cr = mpcopy && fcopy ? cat_get(s, &err) : NULL;
+    cat_ref *cr = rc == 0 ? cat_get(s, &err) : NULL;
     shelf_buf key;
     shelf_buf_init(&key);
     if (cr) { /* every part but the last is length-prefixed: no two keys collide */
         shelf_buf_addf(&key, "%lu %d%d%zu:%s%zu:%s", cr->gen, all, hidden, strlen(q), q,
-                       strlen(mpcopy), mpcopy);
-        shelf_buf_adds(&key, fcopy);
+                       strlen(mp ? mp : ""), mp ? mp : "");
+        shelf_buf_adds(&key, files ? files : "");
     }
     if (!cr || shelf_buf_ok(&key) < 0) {
         if (err.code && err.code != SHELF_ENOMEM)
@@ -1074,147 +1080,69 @@ static void get_modules(api_state *s, api_ctx *c, const api_request *req, api_re
         shelf_error_clear(&err);
         cat_release(s, cr);
         shelf_buf_free(&key);
-        free(mpcopy);
-        free(fcopy);
+        shelf_strv_free(&env);
         return;
     }
     unsigned long h = hash_bytes(key.data, key.len);
     if (lru_get(s, key.data, key.len, h, r)) {
         cat_release(s, cr);
         shelf_buf_free(&key);
-        free(mpcopy);
-        free(fcopy);
+        shelf_strv_free(&env);
         return;
     }
-    shelf_strv mpv, fv, mpnorm;
-    shelf_strv_init(&mpv);
+    shelf_strv fv;
     shelf_strv_init(&fv);
-    shelf_strv_init(&mpnorm);
-    int rc = shelf_strv_split(&mpv, mpcopy, ":", 0);
-    if (rc == 0)
-        rc = shelf_strv_split(&fv, fcopy, ":", 0);
-    for (size_t i = 0; rc == 0 && i < mpv.n; i++) {
-        char *n = shelf_dir_norm(mpv.v[i]);
-        rc = n ? shelf_strv_push_owned(&mpnorm, n) : SHELF_ENOMEM;
-    }
+    rc = shelf_strv_split(&fv, files ? files : "", ":", 0);
+    shelf_engine e;
+    api_view view;
+    memset(&view, 0, sizeof view);
+    int erc = shelf_engine_open(&e, env.v, SHELF_SH_BASH, &err);
+    if (rc == 0 && erc == 0)
+        rc = api_view_init(&view, cr->cat, &e, hidden);
     size_t len = 0;
     char *text = NULL;
-    if (rc == 0) {
-        api_list_query lq = {q, all, hidden, &mpnorm, &fv};
-        text = api_catalog_modules_json(cr->cat, &lq, &len);
+    if (rc == 0 && erc == 0) {
+        api_list_query lq = {q, all, hidden, &fv};
+        text = api_catalog_modules_json(&view, &lq, &len);
     }
+    api_view_free(&view);
+    shelf_engine_close(&e);
     if (text) {
         lru_put(s, key.data, key.len, h, text, len);
         r->status = 200;
         r->body = text;
         r->len = len;
+    } else if (erc < 0 && erc != SHELF_ENOMEM) {
+        respond_shelf(r, &err);
     } else {
         respond_oom(r);
     }
-    free(mpcopy);
-    free(fcopy);
-    shelf_strv_free(&mpv);
+    shelf_error_clear(&err);
     shelf_strv_free(&fv);
-    shelf_strv_free(&mpnorm);
+    shelf_strv_free(&env);
     shelf_buf_free(&key);
     cat_release(s, cr);
 }
 
 /* ---- GET modules/NAME ------------------------------------------------------------------- */
 
-typedef struct show_host {
-    shelf_engine *e;
-    shelf_spider_rec rec;
-    cJSON *show, *deps, *conflicts;
-    int oom;
-} show_host;
-
-static int sh_call(void *ud, const shelf_mf_call *c, shelf_error *err)
+static cJSON *deps_json(const shelf_show *sh)
 {
-    show_host *h = ud;
-    shelf_buf b;
-    shelf_buf_init(&b);
-    shelf_mf_call_format(c, &b);
-    cJSON *line = shelf_buf_ok(&b) == 0 ? cJSON_CreateString(b.data ? b.data : "") : NULL;
-    shelf_buf_free(&b);
-    int ok = line && cJSON_AddItemToArray(h->show, line);
-    if (!ok)
-        cJSON_Delete(line);
-    if (ok && shelf_spider_collect(&h->rec, c) < 0)
-        ok = 0;
-    switch (c->fn) {
-    case SHELF_FN_LOAD: case SHELF_FN_TRY_LOAD: case SHELF_FN_ALWAYS_LOAD:
-    case SHELF_FN_DEPENDS_ON: case SHELF_FN_PREREQ: case SHELF_FN_PREREQ_ANY: {
-        cJSON *d = ok ? cJSON_CreateObject() : NULL;
-        ok = d && cJSON_AddItemToArray(h->deps, d);
-        if (!ok) {
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < sh->ndeps; i++) {
+        cJSON *d = cJSON_CreateObject();
+        if (!d || !cJSON_AddItemToArray(a, d)) {
             cJSON_Delete(d);
-            break;
+            cJSON_Delete(a);
+            return NULL;
         }
-        add_str(d, "function", c->fname);
-        ok = add_item(d, "modules", strv_json(&c->args));
-        break;
-    }
-    case SHELF_FN_CONFLICT:
-        for (size_t i = 0; ok && i < c->args.n; i++) {
-            cJSON *s = cJSON_CreateString(c->args.v[i]);
-            ok = s && cJSON_AddItemToArray(h->conflicts, s);
-            if (!ok)
-                cJSON_Delete(s);
-        }
-        break;
-    default:
-        break;
-    }
-    if (ok)
-        return SHELF_OK;
-    h->oom = 1;
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
-
-static int sh_is_loaded(void *ud, const char *name)
-{
-    show_host *h = ud;
-    return shelf_engine_is_loaded(h->e, name);
-}
-
-static int sh_is_avail(void *ud, const char *name)
-{
-    show_host *h = ud;
-    return shelf_engine_is_avail(h->e, name);
-}
-
-static const char *sh_getenv(void *ud, const char *name)
-{
-    show_host *h = ud;
-    return shelf_env_get(&h->e->env, name);
-}
-
-/* The lines of a Tcl modulefile (shown, not evaluated). */
-static int tcl_lines(const char *path, cJSON *show, shelf_error *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        shelf_error_set(err, SHELF_EIO, NULL, path, 0, "cannot read %s", path);
-        return SHELF_EIO;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        cJSON *s = cJSON_CreateString(line);
-        if (!s || !cJSON_AddItemToArray(show, s)) {
-            cJSON_Delete(s);
-            rc = SHELF_ENOMEM;
+        add_str(d, "function", sh->deps[i].function);
+        if (!add_item(d, "modules", strv_json(&sh->deps[i].modules))) {
+            cJSON_Delete(a);
+            return NULL;
         }
     }
-    free(line);
-    fclose(f);
-    return rc;
+    return a;
 }
 
 static void get_module(api_state *s, api_ctx *c, const char *name, api_response *r)
@@ -1228,23 +1156,25 @@ static void get_module(api_state *s, api_ctx *c, const char *name, api_response 
         shelf_error_clear(&err);
         return;
     }
-    show_host h = {0};
-    shelf_spider_rec_init(&h.rec);
+    shelf_show sh;
+    shelf_show_init(&sh);
     shelf_modfile mf = {0};
-    cJSON *doc = NULL;
-    int found = 0, loadable = 0, is_default = 0;
+    cJSON *doc = NULL, *requires = NULL;
+    int found = 0, loadable = 0, is_default = 0, loaded = 0;
+    api_view view;
+    memset(&view, 0, sizeof view);
 
     pthread_mutex_lock(&c->lock);
     shelf_engine e;
     int rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&e) : NULL;
-    if (rc == 0 && !mp)
+    if (rc == 0 && (!mp || api_view_init(&view, cr->cat, &e, 1) < 0))
         rc = SHELF_ENOMEM;
     if (rc == 0) {
         rc = shelf_resolve_with(e.resolver, mp, name, &mf, &err);
         found = loadable = rc == 0;
         if (rc == SHELF_ENOTFOUND) { /* elsewhere in the hierarchy? */
-            const shelf_modfile *known = api_catalog_find(cr->cat, name);
+            const shelf_modfile *known = api_catalog_find(&view, name);
             if (known) {
                 shelf_error_clear(&err);
                 rc = shelf_modfile_copy(&mf, known);
@@ -1252,35 +1182,16 @@ static void get_module(api_state *s, api_ctx *c, const char *name, api_response 
             }
         }
     }
-    if (rc == 0 && loadable) {
-        shelf_modfile d;
-        shelf_error e2 = {0};
-        if (shelf_resolve_with(e.resolver, mp, mf.sn, &d, &e2) == 0) {
-            is_default = strcmp(d.path, mf.path) == 0;
-            shelf_modfile_free(&d);
-        }
-        shelf_error_clear(&e2);
-    }
-    h.e = &e;
-    h.show = cJSON_CreateArray();
-    h.deps = cJSON_CreateArray();
-    h.conflicts = cJSON_CreateArray();
-    if (rc == 0 && (!h.show || !h.deps || !h.conflicts))
-        rc = SHELF_ENOMEM;
-    if (rc == 0 && mf.is_tcl) {
-        rc = tcl_lines(mf.path, h.show, &err);
-    } else if (rc == 0) {
-        shelf_mf_host host = {&h, sh_call, sh_is_loaded, sh_is_avail, sh_getenv};
-        shelf_mf_info info = {mf.path, mf.fullname, mf.sn, mf.version, name,
-                              SHELF_MODE_SHOW, "bash"};
-        shelf_lua *lua = shelf_engine_lua(&e);
-        rc = lua ? shelf_mf_eval(lua, &info, &host, &err) : SHELF_ENOMEM;
-        if (h.oom)
+    if (rc == 0) {
+        is_default = api_catalog_is_default(&view, &mf);
+        if (!(requires = api_catalog_requires(&view, mf.path)))
             rc = SHELF_ENOMEM;
     }
-    int loaded = 0;
+    if (rc == 0)
+        rc = shelf_engine_show(&e, &mf, name, &sh, &err);
     for (size_t i = 0; rc == 0 && i < e.st.n; i++)
         loaded |= e.st.mods[i].file && strcmp(e.st.mods[i].file, mf.path) == 0;
+    api_view_free(&view);
     shelf_engine_close(&e);
     pthread_mutex_unlock(&c->lock);
 
@@ -1295,24 +1206,24 @@ static void get_module(api_state *s, api_ctx *c, const char *name, api_response 
         cJSON_AddBoolToObject(doc, "loaded", loaded);
         cJSON_AddBoolToObject(doc, "loadable", loadable);
         cJSON_AddBoolToObject(doc, "tcl", mf.is_tcl);
-        add_str(doc, "description", h.rec.description);
-        add_str(doc, "category", h.rec.category);
-        add_str(doc, "keywords", h.rec.keywords);
-        add_str(doc, "url", h.rec.url);
-        add_str(doc, "family", h.rec.family);
-        add_str(doc, "help", h.rec.help);
-        if (!add_item(doc, "requires", api_catalog_requires(cr->cat, mf.path)) ||
-            !add_item(doc, "whatis", strv_json(&h.rec.whatis)) ||
-            !add_item(doc, "properties", shelf_props_json(&h.rec.props)) ||
-            !add_item(doc, "dependencies", h.deps) ||
-            !add_item(doc, "conflicts", (h.deps = NULL, h.conflicts)) ||
-            !add_item(doc, "show", (h.conflicts = NULL, h.show))) {
-            h.show = NULL;
+        add_str(doc, "description", sh.rec.description);
+        add_str(doc, "category", sh.rec.category);
+        add_str(doc, "keywords", sh.rec.keywords);
+        add_str(doc, "url", sh.rec.url);
+        add_str(doc, "family", sh.rec.family);
+        add_str(doc, "help", sh.rec.help);
+        cJSON *req = requires; /* add_item takes it, on failure too */
+        requires = NULL;
+        if (!add_item(doc, "requires", req) ||
+            !add_item(doc, "whatis", strv_json(&sh.rec.whatis)) ||
+            !add_item(doc, "properties", shelf_props_json(&sh.rec.props)) ||
+            !add_item(doc, "dependencies", deps_json(&sh)) ||
+            !add_item(doc, "conflicts", strv_json(&sh.conflicts)) ||
+            !add_item(doc, "show", strv_json(&sh.lines))) {
             cJSON_Delete(doc);
             doc = NULL;
             rc = SHELF_ENOMEM;
         }
-        h.deps = h.conflicts = h.show = NULL;
     } else if (rc == 0) {
         rc = SHELF_ENOMEM;
     }
@@ -1325,10 +1236,8 @@ static void get_module(api_state *s, api_ctx *c, const char *name, api_response 
         respond_shelf(r, &err);
     else
         respond(r, 200, doc);
-    cJSON_Delete(h.show);
-    cJSON_Delete(h.deps);
-    cJSON_Delete(h.conflicts);
-    shelf_spider_rec_free(&h.rec);
+    cJSON_Delete(requires);
+    shelf_show_free(&sh);
     shelf_modfile_free(&mf);
     shelf_error_clear(&err);
     cat_release(s, cr);
@@ -1707,6 +1616,7 @@ api_state *api_new(const api_config *cfg, shelf_error *err)
     shelf_strv_init(&s->trees);
     shelf_strv_init(&s->default_env);
     s->bus = cfg->bus;
+    s->index_check = cfg->index_check;
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     pthread_mutex_init(&s->ctx_lock, NULL);
     pthread_mutex_init(&s->cat_lock, NULL);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "events.h"
+#include "index.h"
 #include "shelf.h"
 
 typedef struct api_config {
@@ -25,6 +26,7 @@ typedef struct api_config {
      * NULL-terminated "NAME=value" strings; copied by api_new). */
     char *const *default_env;
     events *bus; /* where state changes are published (not owned) */
+    shelf_index_check index_check; /* how the trees' indexes are checked */
 } api_config;
 
 typedef struct api_state api_state;

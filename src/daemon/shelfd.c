@@ -577,7 +577,7 @@ static void scan_work(uv_work_t *req)
                 j->index = strdup(places.v[i]);
                 const char *stamp = shelf_index_timestamp(ix);
                 j->stamp = stamp ? strdup(stamp) : NULL;
-                j->index_stale = shelf_index_fresh(ix, NULL, 0, NULL, 0, NULL) <= 0;
+                j->index_stale = shelf_index_fresh(ix, SHELF_INDEX_CHECK_AUTO, NULL, 0, NULL, 0, NULL) <= 0;
                 shelf_index_close(ix);
             } else if (rc != SHELF_ENOTFOUND && access(places.v[i], F_OK) == 0) {
                 /* There but unusable (another schema, corrupt): rebuilt. */
@@ -1055,7 +1055,8 @@ int main(int argc, char **argv)
     d.o = &o;
     d.bus = events_new();
     shelf_error err = {0};
-    api_config cfg = {(const char *const *)o.trees, o.ntrees, environ, d.bus};
+    api_config cfg = {(const char *const *)o.trees, o.ntrees, environ, d.bus,
+                      shelf_index_check_from(getenv("SHELF_INDEX_CHECK"))};
     d.api = d.bus ? api_new(&cfg, &err) : NULL;
     if (!d.api) {
         fprintf(stderr, "shelfd: error: %s\n", err.message ? err.message : "out of memory");

@@ -26,17 +26,21 @@
 
 #define MAX_DEPTH 64
 
-/* The module whose modulefile is running, and how. */
+/* The module whose modulefile is running, and how. In a read mode (sink
+ * set) nothing is changed: every call goes to the sink, rec is NULL. */
 typedef struct engine_frame {
     shelf_loaded *rec;
     shelf_mode mode;
     int line; /* line of the modulefile call being carried out */
+    const shelf_eval_sink *sink; /* read modes: where the calls go */
+    const char *level;           /* spider: the directory being read */
     struct engine_frame *outer;
 } engine_frame;
 
 static int load_one(shelf_engine *e, const char *usr, int user_req,
                     const char *dep_of, int try_mode, shelf_error *err);
 static int unload_one(shelf_engine *e, size_t idx, shelf_error *err);
+static int resolve(shelf_engine *e, const char *usr, shelf_modfile *mf, shelf_error *err);
 
 /* ---- setup --------------------------------------------------------------- */
 
@@ -157,14 +161,37 @@ int shelf_engine_is_loaded(shelf_engine *e, const char *name)
 
 /* ---- the host: what each modulefile call means per mode ---------------- */
 
+/* Spider mode answers as a fresh login would, whatever the caller has
+ * loaded: nothing is loaded, and a name is available when it resolves with
+ * the directory being read alone on MODULEPATH. An index built once and a
+ * walk of the tree by any user then record the same thing. */
+static int spidering(const shelf_engine *e)
+{
+    return e->frame && e->frame->mode == SHELF_MODE_SPIDER;
+}
+
 static int host_is_loaded(void *ud, const char *name)
 {
-    return shelf_engine_is_loaded(ud, name);
+    shelf_engine *e = ud;
+    return spidering(e) ? 0 : shelf_engine_is_loaded(e, name);
 }
 
 static int host_is_avail(void *ud, const char *name)
 {
-    return shelf_engine_is_avail(ud, name);
+    shelf_engine *e = ud;
+    if (!spidering(e))
+        return shelf_engine_is_avail(e, name);
+    shelf_strv level;
+    shelf_strv_init(&level);
+    shelf_modfile mf;
+    shelf_error err = {0};
+    int ok = shelf_strv_push(&level, e->frame->level) == 0 &&
+             shelf_resolve_with(e->resolver, &level, name, &mf, &err) == 0;
+    if (ok)
+        shelf_modfile_free(&mf);
+    shelf_error_clear(&err);
+    shelf_strv_free(&level);
+    return ok;
 }
 
 int shelf_engine_is_avail(shelf_engine *e, const char *name)
@@ -355,8 +382,10 @@ static int do_property(shelf_engine *e, const shelf_mf_call *c, shelf_error *err
 static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
 {
     shelf_engine *e = ud;
-    int unload = e->frame->mode == SHELF_MODE_UNLOAD;
     e->frame->line = c->line;
+    if (e->frame->sink)
+        return e->frame->sink->call(e->frame->sink->ud, c, err);
+    int unload = e->frame->mode == SHELF_MODE_UNLOAD;
     /* refresh re-defines aliases and shell functions, and does nothing
      * else (as Lmod's refresh mode): no loads, checks or families. */
     if (e->frame->mode == SHELF_MODE_REFRESH && c->fn != SHELF_FN_SET_ALIAS &&
@@ -455,7 +484,7 @@ static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
     }
     if (!shelf_engine_lua(e))
         return oom(err);
-    engine_frame frame = {rec, mode, 0, e->frame};
+    engine_frame frame = {rec, mode, 0, NULL, NULL, e->frame};
     shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
     shelf_mf_info info = {rec->file, rec->fullname, rec->sn, rec->version,
                           rec->usrname, mode, shelf_shell_name(e->shell)};
@@ -465,6 +494,194 @@ static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
     e->depth--;
     e->frame = frame.outer;
     return rc;
+}
+
+/* ---- read modes: evaluations that change nothing --------------------------- */
+
+int shelf_engine_read(shelf_engine *e, const shelf_modfile *mf, const char *usrname,
+                      shelf_mode mode, const shelf_eval_sink *sink, shelf_error *err)
+{
+    if (!shelf_engine_lua(e))
+        return oom(err);
+    engine_frame frame = {NULL, mode, 0, sink, mf->mpath, e->frame};
+    shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
+    shelf_mf_info info = {mf->path, mf->fullname, mf->sn, mf->version,
+                          usrname ? usrname : mf->fullname, mode, shelf_shell_name(e->shell)};
+    e->frame = &frame;
+    int rc = shelf_mf_eval(e->lua, &info, &host, err);
+    e->frame = frame.outer;
+    return rc;
+}
+
+static int collect_call(void *ud, const shelf_mf_call *c, shelf_error *err)
+{
+    return shelf_spider_collect(ud, c) < 0 ? oom(err) : SHELF_OK;
+}
+
+int shelf_engine_spider(shelf_engine *e, const shelf_modfile *mf, shelf_spider_rec *rec,
+                        shelf_error *err)
+{
+    if (mf->is_tcl)
+        return SHELF_OK;
+    shelf_eval_sink sink = {collect_call, rec};
+    return shelf_engine_read(e, mf, mf->fullname, SHELF_MODE_SPIDER, &sink, err);
+}
+
+/* Calls fn(ud, line, len) for each line of a file (without its "\n", or
+ * "\r\n"). 0, SHELF_EIO (err names the file), SHELF_ENOMEM or fn's code. */
+static int each_line(const shelf_modfile *mf, int (*fn)(void *ud, const char *line, size_t len),
+                     void *ud, shelf_error *err)
+{
+    shelf_buf text;
+    shelf_buf_init(&text);
+    int rc = shelf_read_file(mf->path, &text, err);
+    if (rc < 0) {
+        if (!err->module && mf->fullname)
+            err->module = strdup(mf->fullname);
+        return rc;
+    }
+    for (const char *p = text.data; rc == 0 && p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t shown = len && p[len - 1] == '\r' ? len - 1 : len;
+        rc = fn(ud, p, shown);
+        p = nl ? nl + 1 : NULL;
+    }
+    shelf_buf_free(&text);
+    return rc == SHELF_ENOMEM ? oom(err) : rc;
+}
+
+/* A Tcl modulefile's `module-whatis TEXT` lines, into rec->whatis. Tcl
+ * modulefiles are read, not evaluated: TEXT is taken as written, without
+ * its surrounding quotes or braces. */
+static int tcl_whatis_line(void *ud, const char *line, size_t len)
+{
+    shelf_spider_rec *rec = ud;
+    const char *p = line, *end = line + len;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) < 13 || strncmp(p, "module-whatis", 13) != 0)
+        return SHELF_OK;
+    p += 13;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    size_t n = (size_t)(end - p);
+    if (n >= 2 && (p[0] == '"' || p[0] == '{')) {
+        p++;
+        n -= 2;
+    }
+    char *text = strndup(p, n);
+    return text ? shelf_strv_push_owned(&rec->whatis, text) : SHELF_ENOMEM;
+}
+
+int shelf_engine_describe(shelf_engine *e, const shelf_modfile *mf, shelf_mode mode,
+                          shelf_spider_rec *rec, shelf_error *err)
+{
+    if (mf->is_tcl)
+        return mode == SHELF_MODE_WHATIS ? each_line(mf, tcl_whatis_line, rec, err)
+                                         : SHELF_OK;
+    shelf_eval_sink sink = {collect_call, rec};
+    return shelf_engine_read(e, mf, mf->fullname, mode, &sink, err);
+}
+
+void shelf_show_init(shelf_show *s)
+{
+    memset(s, 0, sizeof *s);
+    shelf_strv_init(&s->lines);
+    shelf_spider_rec_init(&s->rec);
+    shelf_strv_init(&s->conflicts);
+}
+
+void shelf_show_free(shelf_show *s)
+{
+    shelf_strv_free(&s->lines);
+    shelf_spider_rec_free(&s->rec);
+    for (size_t i = 0; i < s->ndeps; i++) {
+        free(s->deps[i].function);
+        shelf_strv_free(&s->deps[i].modules);
+    }
+    free(s->deps);
+    shelf_strv_free(&s->conflicts);
+    shelf_show_init(s);
+}
+
+static int show_dep(shelf_show *s, const shelf_mf_call *c)
+{
+    shelf_show_dep *v = realloc(s->deps, (s->ndeps + 1) * sizeof *v);
+    if (!v)
+        return SHELF_ENOMEM;
+    s->deps = v;
+    shelf_show_dep *d = &v[s->ndeps];
+    shelf_strv_init(&d->modules);
+    if (!(d->function = strdup(c->fname)))
+        return SHELF_ENOMEM;
+    for (size_t i = 0; i < c->args.n; i++)
+        if (shelf_strv_push(&d->modules, c->args.v[i]) < 0) {
+            shelf_strv_free(&d->modules);
+            free(d->function);
+            return SHELF_ENOMEM;
+        }
+    s->ndeps++;
+    return SHELF_OK;
+}
+
+static int show_call(void *ud, const shelf_mf_call *c, shelf_error *err)
+{
+    shelf_show *s = ud;
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_mf_call_format(c, &b);
+    char *line = shelf_buf_take(&b);
+    int rc = line ? shelf_strv_push_owned(&s->lines, line) : SHELF_ENOMEM;
+    if (rc == 0)
+        rc = shelf_spider_collect(&s->rec, c);
+    switch (rc == 0 ? c->fn : SHELF_FN_SETENV) {
+    case SHELF_FN_LOAD: case SHELF_FN_TRY_LOAD: case SHELF_FN_ALWAYS_LOAD:
+    case SHELF_FN_DEPENDS_ON: case SHELF_FN_PREREQ: case SHELF_FN_PREREQ_ANY:
+        rc = show_dep(s, c);
+        break;
+    case SHELF_FN_CONFLICT:
+        for (size_t i = 0; rc == 0 && i < c->args.n; i++)
+            rc = shelf_strv_push(&s->conflicts, c->args.v[i]);
+        break;
+    default:
+        break;
+    }
+    return rc < 0 ? oom(err) : SHELF_OK;
+}
+
+static int show_tcl_line(void *ud, const char *line, size_t len)
+{
+    char *s = strndup(line, len);
+    return s ? shelf_strv_push_owned(ud, s) : SHELF_ENOMEM;
+}
+
+int shelf_engine_show(shelf_engine *e, const shelf_modfile *mf, const char *usrname,
+                      shelf_show *out, shelf_error *err)
+{
+    if (mf->is_tcl)
+        return each_line(mf, show_tcl_line, &out->lines, err);
+    shelf_eval_sink sink = {show_call, out};
+    return shelf_engine_read(e, mf, usrname, SHELF_MODE_SHOW, &sink, err);
+}
+
+int shelf_engine_find(shelf_engine *e, const char *name, shelf_modfile *mf, shelf_error *err)
+{
+    const shelf_loaded *l = shelf_state_find(&e->st, name);
+    if (!l)
+        return resolve(e, name, mf, err);
+    memset(mf, 0, sizeof *mf);
+    mf->fullname = strdup(l->fullname);
+    mf->sn = strdup(l->sn);
+    mf->version = strdup(l->version);
+    mf->path = strdup(l->file);
+    mf->mpath = strdup(l->mpath ? l->mpath : "");
+    if (!mf->fullname || !mf->sn || !mf->version || !mf->path || !mf->mpath) {
+        shelf_modfile_free(mf);
+        return oom(err);
+    }
+    mf->is_tcl = !shelf_str_ends(mf->path, ".lua");
+    return SHELF_OK;
 }
 
 /* ---- load and unload -------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include "envmodel.h"
 #include "modulefile.h"
 #include "shelf.h"
+#include "spider.h"
 #include "state.h"
 
 typedef struct shelf_engine {
@@ -84,6 +85,71 @@ int shelf_engine_snapshot(shelf_engine *e, struct shelf_collection *c, shelf_err
  * ones are loaded, and each difference becomes a message. */
 int shelf_engine_restore(shelf_engine *e, const struct shelf_collection *c,
                          int allow_changes, shelf_error *err);
+
+/* ---- read modes: evaluating a modulefile without changing anything ----- */
+
+/* Where the calls of a modulefile evaluated in a read mode go, in order.
+ * call returns 0, or a SHELF_E* code (with err set) that ends the
+ * evaluation with that code. */
+typedef struct shelf_eval_sink {
+    int (*call)(void *ud, const shelf_mf_call *c, shelf_error *err);
+    void *ud;
+} shelf_eval_sink;
+
+/* Evaluates the Lua modulefile mf in `mode` (show, help, whatis, spider,
+ * or load for a recording: mode() is what the modulefile sees) with e as
+ * its host, handing every call to sink and performing none: e, its
+ * environment and its table are unchanged. isloaded(), isAvail() and
+ * os.getenv() answer from e, except in spider mode, which answers as a
+ * fresh login would: nothing is loaded, and isAvail(name) is true when
+ * name resolves with mf's own MODULEPATH directory alone. usrname is what
+ * myModuleUsrName() says (NULL: the full name). Returns 0 or the code of
+ * the failed evaluation (err names the file and line) or of the sink. */
+int shelf_engine_read(shelf_engine *e, const shelf_modfile *mf, const char *usrname,
+                      shelf_mode mode, const shelf_eval_sink *sink, shelf_error *err);
+
+/* What spider mode tells of mf, added to rec (the one spider evaluation
+ * behind the index, the catalog, avail, spider, keyword and shelfd). A Tcl
+ * modulefile tells nothing (it is not evaluated). */
+int shelf_engine_spider(shelf_engine *e, const shelf_modfile *mf, shelf_spider_rec *rec,
+                        shelf_error *err);
+
+/* What whatis or help mode (SHELF_MODE_WHATIS, SHELF_MODE_HELP) tells of
+ * mf, added to rec. A Tcl modulefile is read, not evaluated: whatis gives
+ * its module-whatis lines, help nothing. */
+int shelf_engine_describe(shelf_engine *e, const shelf_modfile *mf, shelf_mode mode,
+                          shelf_spider_rec *rec, shelf_error *err);
+
+/* `show` of one modulefile. */
+typedef struct shelf_show_dep {
+    char *function;     /* "depends_on", "load", "prereq" ... */
+    shelf_strv modules; /* its arguments */
+} shelf_show_dep;
+
+typedef struct shelf_show {
+    shelf_strv lines;     /* each call as Lmod's show prints it; for a Tcl
+                             modulefile (not evaluated) the file's lines */
+    shelf_spider_rec rec; /* what the calls tell */
+    shelf_show_dep *deps; /* the calls that load or need other modules */
+    size_t ndeps;
+    shelf_strv conflicts; /* the arguments of conflict() */
+} shelf_show;
+
+void shelf_show_init(shelf_show *s);
+void shelf_show_free(shelf_show *s); /* then s is empty again */
+
+/* Evaluates mf in show mode into out (initialised by the caller). 0,
+ * SHELF_EIO, SHELF_ENOMEM or the modulefile's error; out then holds what
+ * came before the failure. */
+int shelf_engine_show(shelf_engine *e, const shelf_modfile *mf, const char *usrname,
+                      shelf_show *out, shelf_error *err);
+
+/* The modulefile `name` designates for whatis, help and show: the loaded
+ * module of that name first (as Lmod), else what name resolves to on
+ * MODULEPATH. Fills *mf (caller frees) and returns 0, or returns
+ * shelf_resolve()'s error. */
+int shelf_engine_find(shelf_engine *e, const char *name, shelf_modfile *mf,
+                      shelf_error *err);
 
 /* Settles the hierarchy (modules reloaded from a new level, made inactive
  * or reactivated after MODULEPATH changes), writes the module table and

@@ -711,42 +711,24 @@ static int build_level(builder *b, long level)
     }
     /* What each short name resolves to with this level alone on MODULEPATH:
      * readers take the default from here instead of resolving every name. */
-    shelf_strv mp;
-    shelf_strv_init(&mp);
-    if (rc == 0 && shelf_strv_push(&mp, mpath) < 0)
+    unsigned char *dflt = calloc(ml.n ? ml.n : 1, 1);
+    if (rc == 0 && (!dflt || shelf_level_defaults(mpath, &ml, dflt) < 0))
         rc = SHELF_ENOMEM;
-    char *dflt = NULL;
-    const char *dflt_sn = NULL;
     for (size_t i = 0; rc == 0 && i < ml.n; i++) {
         const shelf_modfile *mf = &ml.items[i];
-        if (!dflt_sn || strcmp(dflt_sn, mf->sn) != 0) {
-            free(dflt);
-            dflt = NULL;
-            dflt_sn = mf->sn;
+        if (i == 0 || strcmp(ml.items[i - 1].sn, mf->sn) != 0) {
             ins = b->ins[ST_DIR_SN];
             sqlite3_bind_int64(ins, 1, level);
             sqlite3_bind_text(ins, 2, mf->sn, -1, SQLITE_STATIC);
             rc = run_insert(b, ins);
-            shelf_modfile r;
-            shelf_error rerr = {0};
-            int rr = rc == 0 ? shelf_resolve(&mp, mf->sn, &r, &rerr) : SHELF_ENOTFOUND;
-            shelf_error_clear(&rerr);
-            if (rr == SHELF_ENOMEM)
-                rc = rr;
-            if (rr == 0) {
-                dflt = r.path;
-                r.path = NULL;
-                shelf_modfile_free(&r);
-            }
         }
         if (rc == 0)
-            rc = build_module(b, level, (long)i, mf, dflt && strcmp(dflt, mf->path) == 0);
+            rc = build_module(b, level, (long)i, mf, dflt[i]);
         b->done++;
         if (b->o->progress)
             b->o->progress(b->o->ud, b->done, b->total);
     }
     free(dflt);
-    shelf_strv_free(&mp);
     shelf_modlist_free(&ml);
     if (rc == SHELF_ENOMEM && b->err->code == SHELF_OK)
         shelf_error_set(b->err, rc, NULL, mpath, 0, "out of memory indexing %s", mpath);
@@ -1283,15 +1265,17 @@ static int stamp_fresh(const shelf_index *ix, char **why)
  * instead costs 410 ms for `avail -t`, 2.3 s for keyword and 5.8 s for
  * spider NAME (scan and evaluation of every modulefile).
  */
-int shelf_index_fresh(shelf_index *ix, const long *levels, size_t n, char *const *words,
-                      size_t nwords, char **why)
+shelf_index_check shelf_index_check_from(const char *word)
+{
+    return word && strcmp(word, "dirs") == 0 ? SHELF_INDEX_CHECK_DIRS : SHELF_INDEX_CHECK_AUTO;
+}
+
+int shelf_index_fresh(shelf_index *ix, shelf_index_check check, const long *levels, size_t n,
+                      char *const *words, size_t nwords, char **why)
 {
     if (why)
         *why = NULL;
-    /* SHELF_INDEX_CHECK=dirs: the full check even for a --timestamp index
-     * (for an admin who suspects the timestamp was not touched). */
-    const char *mode = getenv("SHELF_INDEX_CHECK");
-    int stamp = ix->timestamp && !(mode && strcmp(mode, "dirs") == 0);
+    int stamp = ix->timestamp && check != SHELF_INDEX_CHECK_DIRS;
     if (stamp && !stamp_fresh(ix, why))
         return 0;
     shelf_buf sql;

@@ -93,6 +93,18 @@ const char *shelf_index_timestamp(const shelf_index *ix);
  * the index does not cover it; -2 on a read error. */
 long shelf_index_level(shelf_index *ix, const char *path);
 
+/* How readers check an index before they trust it: as it was built (every
+ * directory, or the timestamp file of an index built with one), or every
+ * directory whatever the index says (the front ends' SHELF_INDEX_CHECK=dirs). */
+typedef enum shelf_index_check {
+    SHELF_INDEX_CHECK_AUTO = 0,
+    SHELF_INDEX_CHECK_DIRS
+} shelf_index_check;
+
+/* The policy a front end's SHELF_INDEX_CHECK value names: "dirs" is
+ * SHELF_INDEX_CHECK_DIRS; anything else, or NULL, SHELF_INDEX_CHECK_AUTO. */
+shelf_index_check shelf_index_check_from(const char *word);
+
 /* 1 when every directory recorded under the given levels (all levels when
  * n == 0) still has its recorded mtime, and every default marker file
  * (default, .modulerc.lua, .modulerc, .version) its mtime and size; 0 when
@@ -105,9 +117,11 @@ long shelf_index_level(shelf_index *ix, const char *path);
  * checks only that file (stale when missing or newer than the start of the
  * build) and the level roots with the markers directly in them: a version
  * added inside an existing package directory is not seen until the file
- * is touched or the index rebuilt. */
-int shelf_index_fresh(shelf_index *ix, const long *levels, size_t n, char *const *words,
-                      size_t nwords, char **why);
+ * is touched or the index rebuilt. With SHELF_INDEX_CHECK_DIRS every
+ * directory is checked all the same (for an admin who suspects the
+ * timestamp file was not touched). */
+int shelf_index_fresh(shelf_index *ix, shelf_index_check check, const long *levels, size_t n,
+                      char *const *words, size_t nwords, char **why);
 
 /* What a query fetches beyond the modulefile fields. */
 enum {

@@ -738,3 +738,37 @@ char *shelf_user_sn(const shelf_strv *modulepath, const char *user)
     free(name);
     return normalize(user);
 }
+
+int shelf_level_defaults(const char *mpath, const shelf_modlist *ml, unsigned char *out)
+{
+    shelf_strv mp;
+    shelf_strv_init(&mp);
+    shelf_resolver *cache = shelf_resolver_new();
+    int rc = cache && shelf_strv_push(&mp, mpath) == 0 ? SHELF_OK : SHELF_ENOMEM;
+    char *dflt = NULL;
+    const char *dflt_sn = NULL;
+    for (size_t i = 0; rc == 0 && i < ml->n; i++) {
+        const shelf_modfile *mf = &ml->items[i];
+        if (!dflt_sn || strcmp(dflt_sn, mf->sn) != 0) {
+            free(dflt);
+            dflt = NULL;
+            dflt_sn = mf->sn;
+            shelf_modfile r;
+            shelf_error err = {0};
+            int rr = shelf_resolve_with(cache, &mp, mf->sn, &r, &err);
+            shelf_error_clear(&err);
+            if (rr == SHELF_ENOMEM)
+                rc = rr;
+            if (rr == 0) {
+                dflt = r.path;
+                r.path = NULL;
+                shelf_modfile_free(&r);
+            }
+        }
+        out[i] = dflt && strcmp(dflt, mf->path) == 0;
+    }
+    free(dflt);
+    shelf_resolver_free(cache);
+    shelf_strv_free(&mp);
+    return rc;
+}

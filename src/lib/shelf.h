@@ -246,6 +246,12 @@ void shelf_resolver_free(shelf_resolver *cache);
 int shelf_resolve_with(shelf_resolver *cache, const shelf_strv *modulepath,
                        const char *user, shelf_modfile *out, shelf_error *err);
 
+/* For each modulefile of ml (shelf_tree_scan of mpath, short names
+ * together), out[i] = 1 when it is what its short name alone resolves to
+ * with mpath alone on MODULEPATH (the "level default" the index records
+ * and the catalog uses), else 0. 0 or SHELF_ENOMEM. */
+int shelf_level_defaults(const char *mpath, const shelf_modlist *ml, unsigned char *out);
+
 /* The short name that `user` designates: the short name of the module it
  * resolves to, else the longest "/"-prefix of it that names an existing
  * directory in some MODULEPATH dir, else `user` itself (trimmed, without

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     }
     static char bus_token; /* the bus is not used here: events_publish prints */
     api_config cfg = {(const char *const *)argv + first, (size_t)(argc - first), environ,
-                      (events *)&bus_token};
+                      (events *)&bus_token, shelf_index_check_from(getenv("SHELF_INDEX_CHECK"))};
     shelf_error err = {0};
     api_state *s = api_new(&cfg, &err);
     if (!s) {

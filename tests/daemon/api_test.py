@@ -73,10 +73,12 @@ class Response:
 class Daemon:
     """The real shelfd on a temporary unix socket."""
 
-    def __init__(self, shelfd, tree, env, wrapper=(), extra=()):
+    def __init__(self, shelfd, tree, env, wrapper=(), extra=(), trees=()):
         self.sock = os.path.join(env["XDG_RUNTIME_DIR"], "api-%d.sock" % id(self))
         args = list(wrapper) + [shelfd, "--foreground", "--socket", self.sock,
                                 "--tree", tree, "--print-address"] + list(extra)
+        for t in trees:
+            args += ["--tree", t]
         # The log goes to a file: a pipe nobody reads would fill and block it.
         self.log = self.sock + ".log"
         with open(self.log, "w") as log:
@@ -137,10 +139,10 @@ class Daemon:
 class Driver:
     """tests/daemon/api_driver: api_handle() without HTTP, one line a request."""
 
-    def __init__(self, driver, tree, env, wrapper=(), extra=()):
+    def __init__(self, driver, tree, env, wrapper=(), extra=(), trees=()):
         self.log = os.path.join(env["XDG_RUNTIME_DIR"], "driver-%d.log" % id(self))
         with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(list(wrapper) + [driver, tree], env=env,
+            self.proc = subprocess.Popen(list(wrapper) + [driver, tree] + list(trees), env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=log, text=True)
         self.lock = threading.Lock()
@@ -216,8 +218,47 @@ def run(mode, binary, shelf, srcdir, tmp):
     finally:
         log = api.stop()
     ok(api.proc.returncode == 0, "the server exits cleanly", log[-3000:])
+    defaults_across_trees(kind, binary, shelf, tmp)
     if mode == "--daemon" or shutil.which("strace"):
         confinement(kind, binary, tree, env, tmp, outside)
+
+
+def defaults_across_trees(kind, binary, shelf, tmp):
+    """foo/1.0 in one tree, foo/2.0 in another: the daemon's default is the
+    engine's, what `module load foo` loads."""
+    V = "/api/v1/"
+    two = os.path.join(tmp, "two")
+    a, b = os.path.join(two, "a"), os.path.join(two, "b")
+    for d, v in ((a, "1.0"), (b, "2.0")):
+        os.makedirs(os.path.join(d, "foo"))
+        with open(os.path.join(d, "foo", v + ".lua"), "w") as f:
+            f.write('whatis("Description: foo %s")\nsetenv("FOO_VERSION", "%s")\n' % (v, v))
+    runtime = os.path.join(two, "run")
+    os.makedirs(runtime, mode=0o700)
+    env = {"HOME": two, "PATH": "/usr/bin:/bin", "MODULEPATH": a + ":" + b,
+           "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": os.path.join(two, "cache"),
+           "XDG_CONFIG_HOME": os.path.join(two, "cfg"), "LANG": "C"}
+    p = cli(shelf, env, "json", "load", "foo")
+    want = "2.0"
+    ok(p.returncode == 0 and json.loads(p.stdout)["env"]["FOO_VERSION"] == want,
+       "two trees: module load foo loads foo/2.0", p.stdout + p.stderr)
+    api = kind(binary, a, env, trees=[b])
+    try:
+        r = api.request("GET", V + "modules?all=1", "two")
+        foo = [m for m in (r.json or {}).get("modules", []) if m["name"] == "foo"]
+        ok(foo and foo[0]["default"] == "foo/" + want,
+           "two trees: GET modules calls foo/%s the default" % want, r)
+        ok(foo and [v["fullname"] for v in foo[0]["versions"] if v["default"]] == ["foo/" + want],
+           "two trees: only that version is marked default", r)
+        r = api.request("GET", V + "modules/foo/" + want, "two")
+        ok(r.status == 200 and r.json["default"], "two trees: its details say default", r)
+        r = api.request("GET", V + "modules/foo/1.0", "two")
+        ok(r.status == 200 and not r.json["default"], "two trees: the other is not", r)
+        r = api.request("POST", V + "load", "two", {"modules": ["foo"]})
+        ok(r.status == 200 and loaded_names(r) == ["foo/" + want],
+           "two trees: POST load foo loads that default", r)
+    finally:
+        api.stop()
 
 
 def cli(shelf, env, *args):
@@ -247,6 +288,26 @@ def endpoints(api, shelf, env, tree, top, outside, mode):
     om = [m for m in r.json["modules"] if m["name"] == "openmpi"]
     ok(om and sorted(om[0]["requires"]) == [["gcc/12.3.0"], ["gcc/13.2.0"]],
        "openmpi requires gcc", r)
+    # With gcc/13.2.0 loaded, the engine's choice is gcc 13's build, and its
+    # requirement the loaded compiler: Load must not swap the compiler back.
+    r = api.request("POST", V + "load", "gcc13", {"modules": ["gcc/13.2.0"]})
+    ok(r.status == 200 and "gcc/13.2.0" in loaded_names(r), "gcc13: gcc/13.2.0 loaded", r)
+    r = api.request("GET", V + "modules?all=1", "gcc13")
+    mods = {m["name"]: m for m in (r.json or {}).get("modules", [])}
+    om = mods.get("openmpi", {})
+    dflt = [v for v in om.get("versions", []) if v["default"]]
+    ok(len(dflt) == 1 and "/Compiler/gcc/13/" in dflt[0]["file"] and dflt[0]["loadable"]
+       and dflt[0]["requires"][:1] == [["gcc/13.2.0"]],
+       "gcc13: openmpi's default is gcc 13's, needing the loaded gcc", om)
+    h5 = mods.get("hdf5", {})
+    dflt = [v for v in h5.get("versions", []) if v["default"]]
+    ok(len(dflt) == 1 and "/MPI/gcc/13/" in dflt[0]["file"] and not dflt[0]["loadable"]
+       and dflt[0]["requires"][:1] == [["gcc/13.2.0", "openmpi/4.1.6"]],
+       "gcc13: hdf5's default is gcc 13's build, its first way keeps gcc 13", h5)
+    r = api.request("GET", V + "modules/hdf5", "gcc13")
+    ok(r.status == 200 and "/MPI/gcc/13/" in r.json["file"] and r.json["default"]
+       and r.json["requires"][:1] == [["gcc/13.2.0", "openmpi/4.1.6"]],
+       "gcc13: GET modules/hdf5 agrees", r)
     r = api.request("GET", V + "modules?q=deep%20learning")
     is_(sorted(names(r)), ["torch", "torchvision"], "q matches keywords and descriptions")
     r = api.request("GET", V + "modules")

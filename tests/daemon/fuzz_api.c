@@ -64,7 +64,7 @@ static void setup(void)
     free(tmpl); /* home pointed into it */
     bus = events_new();
     const char *trees[] = {tree};
-    api_config cfg = {trees, 1, env, bus};
+    api_config cfg = {trees, 1, env, bus, SHELF_INDEX_CHECK_AUTO};
     shelf_error err = {0};
     state = api_new(&cfg, &err);
     if (!state) {

@@ -45,6 +45,38 @@ for mp in "$core" "$comp:$core"; do
     fi
 done
 
+# Spider mode answers as a fresh login would (nothing loaded; isAvail()
+# with the modulefile's own directory alone), whoever runs it: a walk of
+# the tree says what an index built by anyone else says.
+sp="$t/spider"
+mkdir -p "$sp/a/foo" "$sp/b/bar" "$sp/b/baz"
+cat >"$sp/a/foo/1.0.lua" <<'EOF'
+if isAvail("bar") then whatis("Description: sees bar") else whatis("Description: no bar") end
+if isloaded("baz") then help("baz is loaded") else help("baz is not loaded") end
+EOF
+echo 'whatis("Description: bar")' >"$sp/b/bar/1.0.lua"
+echo 'whatis("Description: baz")' >"$sp/b/baz/1.0.lua"
+semantics() { # with baz loaded: avail, spider and keyword
+    env -i HOME="$t" PATH=/usr/bin:/bin XDG_CACHE_HOME="$t/cache" MODULEPATH="$sp/a:$sp/b" \
+        COLUMNS=100 SHELF="$SHELF" sh -c '
+        eval "$("$SHELF" sh load baz)"
+        for c in "--json avail" "spider foo/1.0" "--json spider foo" "keyword bar"; do
+            echo "== $c"; "$SHELF" sh $c 2>&1
+        done'
+}
+semantics >"$t/walk2"
+"$SHELF" index -q "$sp/a" && "$SHELF" index -q "$sp/b"
+semantics >"$t/indexed2"
+if cmp -s "$t/walk2" "$t/indexed2"; then
+    pass "isAvail() and isloaded() in spider mode: the same with and without an index"
+else
+    fail "isAvail() and isloaded() in spider mode: the same with and without an index" \
+        "$(diff "$t/walk2" "$t/indexed2" | head -20)"
+fi
+case $(cat "$t/walk2") in
+    *"no bar"*"baz is not loaded"*) pass "spider mode answers as a fresh login would" ;;
+    *) fail "spider mode answers as a fresh login would" "$(cat "$t/walk2")" ;; esac
+
 # The answers do come from the index: an in-place edit of a modulefile
 # (its directory unchanged) shows only after `shelf index`.
 f=$(ls "$core"/gcc/*.lua | tail -1)

@@ -120,7 +120,7 @@ static void test_build_and_query(void)
     long comp = shelf_index_level(ix, tree_path("Compiler/gcc/12"));
     CHECK(core >= 0 && comp >= 0 && core != comp);
     CHECK_INT(shelf_index_level(ix, "/nowhere"), -1);
-    CHECK_INT(shelf_index_fresh(ix, NULL, 0, NULL, 0, NULL), 1);
+    CHECK_INT(shelf_index_fresh(ix, SHELF_INDEX_CHECK_AUTO, NULL, 0, NULL, 0, NULL), 1);
 
     collected c = {0};
     shelf_strv_init(&c.names);
@@ -220,7 +220,7 @@ static int fresh_now(const char *file)
     if (rc < 0)
         return rc;
     char *why = NULL;
-    int fresh = shelf_index_fresh(ix, NULL, 0, NULL, 0, &why);
+    int fresh = shelf_index_fresh(ix, SHELF_INDEX_CHECK_AUTO, NULL, 0, NULL, 0, &why);
     if (fresh == 0)
         CHECK(why != NULL);
     free(why);

@@ -81,6 +81,23 @@ describe('grouping and versions', () => {
     expect(defaultVersion({ ...m, default: null })!.fullname).toBe('x/2');
   });
 
+  it('takes the version the daemon marks, among builds of one full name', () => {
+    // hdf5/1.14.3 built for gcc 12 and for gcc 13: with gcc 13 loaded the
+    // daemon marks gcc 13's build, and Load keeps the loaded compiler.
+    const hdf5 = {
+      name: 'hdf5',
+      default: 'hdf5/1.14.3',
+      versions: [
+        { version: '1.14.3', fullname: 'hdf5/1.14.3', default: false, loadable: false,
+          requires: [['gcc/12.3.0', 'openmpi/4.1.6']] },
+        { version: '1.14.3', fullname: 'hdf5/1.14.3', default: true, loadable: false,
+          requires: [['gcc/13.2.0', 'openmpi/4.1.6']] }
+      ]
+    };
+    expect(defaultVersion(hdf5)).toBe(hdf5.versions[1]);
+    expect(moduleLoadSequence(hdf5, ['gcc/13.2.0'])).toEqual(['openmpi/4.1.6', 'hdf5/1.14.3']);
+  });
+
   it('hides hidden versions unless loaded', () => {
     const m = {
       name: 'numpy',
