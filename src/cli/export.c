@@ -197,11 +197,10 @@ static int take_modules(shelf_export *x, const shelf_engine *e, const shelf_chan
  * What the loaded modules define that the environment does not show:
  * alias and function bodies, and the variables they unset (Lmod's
  * unsetenv() is not undone by an unload, so a purge cannot reveal them).
- * Each loaded modulefile is evaluated as for a load with a host that only
- * records those calls and performs nothing.
+ * Each loaded modulefile is evaluated as for a load, in the engine's read
+ * mode: its calls are recorded, none is performed.
  */
 typedef struct recorder {
-    shelf_engine *e; /* the engine holding the loaded table */
     shelf_export *x;
     shelf_strv *unsets;
 } recorder;
@@ -221,35 +220,20 @@ static int record_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     return rc < 0 ? oom(err) : SHELF_OK;
 }
 
-static int record_is_loaded(void *ud, const char *name)
-{
-    return shelf_engine_is_loaded(((recorder *)ud)->e, name);
-}
-
-static const char *record_getenv(void *ud, const char *name)
-{
-    (void)ud;
-    return getenv(name);
-}
-
 static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
                           shelf_error *err)
 {
-    recorder r = {e, x, unsets};
-    shelf_mf_host host = {&r, record_call, record_is_loaded, record_is_loaded,
-                          record_getenv};
-    shelf_lua *lua = shelf_engine_lua(e);
-    if (!lua)
-        return oom(err);
+    recorder r = {x, unsets};
+    shelf_eval_sink sink = {record_call, &r};
     for (size_t i = 0; i < e->st.n; i++) {
         const shelf_loaded *m = &e->st.mods[i];
         if (!m->active)
             continue;
         if (shelf_strv_push(&x->modules, m->fullname) < 0)
             return oom(err);
-        shelf_mf_info info = {m->file, m->fullname, m->sn, m->version, m->usrname,
-                              SHELF_MODE_LOAD, shelf_shell_name(e->shell)};
-        int rc = shelf_mf_eval(lua, &info, &host, err);
+        shelf_modfile mf = {.fullname = m->fullname, .sn = m->sn, .version = m->version,
+                            .path = m->file, .mpath = m->mpath};
+        int rc = shelf_engine_read(e, &mf, m->usrname, SHELF_MODE_LOAD, &sink, err);
         if (rc < 0)
             return rc;
     }

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+extern char **environ;
 #include "index.h"
 
 static void progress(void *ud, size_t done, size_t total)
@@ -181,7 +183,7 @@ int cli_index(int argc, char **argv)
     }
     int bar = !quiet && isatty(STDERR_FILENO);
     for (; i < argc; i++) {
-        shelf_index_opts o = {output, full, bar ? progress : NULL, NULL, stamp};
+        shelf_index_opts o = {output, full, bar ? progress : NULL, NULL, stamp, environ};
         shelf_index_stats st;
         shelf_error err = {0};
         int rc = shelf_index_build(argv[i], &o, &st, &err);

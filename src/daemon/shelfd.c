@@ -762,7 +762,7 @@ static void scan_queue(tree *t, int notify)
 static void rebuild_work(uv_work_t *req)
 {
     rebuild_job *j = req->data;
-    shelf_index_opts o = {j->index, 0, NULL, NULL, j->stamp};
+    shelf_index_opts o = {j->index, 0, NULL, NULL, j->stamp, environ};
     shelf_index_stats st = {0};
     shelf_error err = {0};
     j->rc = shelf_index_build(j->t->dir, &o, &st, &err);

@@ -62,6 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "index.h"
 #include "shelf-internal.h"
 #include "tree-internal.h"
@@ -354,7 +355,8 @@ typedef struct builder {
     sqlite3_stmt *ins[ST_COUNT];
     sqlite3 *old;          /* the previous index, for reuse, or NULL */
     sqlite3_stmt *reuse;
-    shelf_lua *lua;
+    shelf_engine eng;      /* evaluates the modulefiles in spider mode */
+    int eng_open;
     shelf_strv levels;     /* normalized level paths, in discovery order */
     const shelf_index_opts *o;
     shelf_index_stats *st;
@@ -461,51 +463,6 @@ static int record_rc_names(builder *b, long level, const char *mpath)
     return r;
 }
 
-/* Spider-mode host of the builder: collects, answers queries as a fresh
- * login would (nothing loaded, the process environment). */
-typedef struct build_host {
-    shelf_spider_rec *rec;
-    const char *level;
-} build_host;
-
-static int bh_call(void *ud, const shelf_mf_call *c, shelf_error *err)
-{
-    build_host *h = ud;
-    if (shelf_spider_collect(h->rec, c) < 0) {
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
-    }
-    return SHELF_OK;
-}
-
-static int bh_is_loaded(void *ud, const char *name)
-{
-    (void)ud;
-    (void)name;
-    return 0;
-}
-
-static int bh_is_avail(void *ud, const char *name)
-{
-    build_host *h = ud;
-    shelf_strv mp;
-    shelf_strv_init(&mp);
-    shelf_modfile mf;
-    shelf_error err = {0};
-    int ok = shelf_strv_push(&mp, h->level) == 0 && shelf_resolve(&mp, name, &mf, &err) == 0;
-    if (ok)
-        shelf_modfile_free(&mf);
-    shelf_error_clear(&err);
-    shelf_strv_free(&mp);
-    return ok;
-}
-
-static const char *bh_getenv(void *ud, const char *name)
-{
-    (void)ud;
-    return getenv(name);
-}
-
 /* FNV-1a of the file as 16 hex digits, or NULL when it cannot be read. */
 static char *file_hash(const char *path)
 {
@@ -588,20 +545,14 @@ static int build_module(builder *b, long level, long seq, const shelf_modfile *m
     if (rc == 0) {
         b->st->evaluated++;
         hash = file_hash(mf->path);
-        if (!mf->is_tcl) {
-            build_host h = {&rec, b->levels.v[level]};
-            shelf_mf_host host = {&h, bh_call, bh_is_loaded, bh_is_avail, bh_getenv};
-            shelf_mf_info info = {mf->path, mf->fullname, mf->sn, mf->version, mf->fullname,
-                                  SHELF_MODE_SPIDER, "bash"};
-            shelf_error eerr = {0};
-            int erc = shelf_mf_eval(b->lua, &info, &host, &eerr);
-            if (erc == SHELF_ENOMEM)
-                rc = SHELF_ENOMEM;
-            else if (erc < 0 && !(broken = strdup(eerr.message ? eerr.message
-                                                               : shelf_strerror(erc))))
-                rc = SHELF_ENOMEM;
-            shelf_error_clear(&eerr);
-        }
+        shelf_error eerr = {0};
+        int erc = shelf_engine_spider(&b->eng, mf, &rec, &eerr);
+        if (erc == SHELF_ENOMEM)
+            rc = SHELF_ENOMEM;
+        else if (erc < 0 && !(broken = strdup(eerr.message ? eerr.message
+                                                           : shelf_strerror(erc))))
+            rc = SHELF_ENOMEM;
+        shelf_error_clear(&eerr);
     }
     if (rc >= 0)
         rc = SHELF_OK;
@@ -983,12 +934,15 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     if (stamp && stat(stamp, &ss) == 0 && mtime_ns(&ss) > b.started)
         b.started = mtime_ns(&ss); /* a clock behind the file system's */
     open_previous(&b, output);
-    b.lua = shelf_lua_new();
-    if (!b.lua) {
-        rc = SHELF_ENOMEM;
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
-        goto out;
+    static char *const no_env[] = {NULL};
+    rc = shelf_engine_open(&b.eng, (char **)(o->env ? o->env : no_env), SHELF_SH_BASH, err);
+    b.eng_open = 1;
+    if (rc == SHELF_ESTATE) { /* spider mode reads no module table */
+        shelf_error_clear(err);
+        rc = SHELF_OK;
     }
+    if (rc < 0)
+        goto out;
     if (sqlite3_open_v2(tmp, &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         rc = db_fail(b.db, err, tmp, "cannot write");
         goto out;
@@ -1026,7 +980,8 @@ out:
     sqlite3_close(b.db);
     sqlite3_finalize(b.reuse);
     sqlite3_close(b.old);
-    shelf_lua_free(b.lua);
+    if (b.eng_open)
+        shelf_engine_close(&b.eng);
     shelf_strv_free(&b.levels);
     if (lockfd >= 0)
         close(lockfd); /* releases the lock */

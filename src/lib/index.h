@@ -37,6 +37,9 @@ typedef struct shelf_index_opts {
      * while that file's mtime is not newer than the start of the build and
      * every level root keeps its mtime (see shelf_index_fresh). */
     const char *timestamp;
+    /* The environment spider mode's os.getenv() answers from ("NAME=value",
+     * NULL-terminated; NULL: an empty one). */
+    char *const *env;
 } shelf_index_opts;
 
 typedef struct shelf_index_stats {
