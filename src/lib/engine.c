@@ -474,6 +474,21 @@ static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     return rc < 0 ? oom(err) : SHELF_OK;
 }
 
+/* Evaluates info's modulefile with e as its host, in the frame `frame`
+ * (pushed for the evaluation: nested evaluations stack). */
+static int run_frame(shelf_engine *e, engine_frame *frame, const shelf_mf_info *info,
+                     shelf_error *err)
+{
+    if (!shelf_engine_lua(e))
+        return oom(err);
+    shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
+    frame->outer = e->frame;
+    e->frame = frame;
+    int rc = shelf_mf_eval(e->lua, info, &host, err);
+    e->frame = frame->outer;
+    return rc;
+}
+
 static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
                     shelf_error *err)
 {
@@ -482,17 +497,12 @@ static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
                         "modules load each other too deeply (a dependency cycle?)");
         return SHELF_EMODULEFILE;
     }
-    if (!shelf_engine_lua(e))
-        return oom(err);
-    engine_frame frame = {rec, mode, 0, NULL, NULL, e->frame};
-    shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
+    engine_frame frame = {rec, mode, 0, NULL, NULL, NULL};
     shelf_mf_info info = {rec->file, rec->fullname, rec->sn, rec->version,
                           rec->usrname, mode, shelf_shell_name(e->shell)};
-    e->frame = &frame;
     e->depth++;
-    int rc = shelf_mf_eval(e->lua, &info, &host, err);
+    int rc = run_frame(e, &frame, &info, err);
     e->depth--;
-    e->frame = frame.outer;
     return rc;
 }
 
@@ -501,16 +511,10 @@ static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
 int shelf_engine_read(shelf_engine *e, const shelf_modfile *mf, const char *usrname,
                       shelf_mode mode, const shelf_eval_sink *sink, shelf_error *err)
 {
-    if (!shelf_engine_lua(e))
-        return oom(err);
-    engine_frame frame = {NULL, mode, 0, sink, mf->mpath, e->frame};
-    shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
+    engine_frame frame = {NULL, mode, 0, sink, mf->mpath, NULL};
     shelf_mf_info info = {mf->path, mf->fullname, mf->sn, mf->version,
                           usrname ? usrname : mf->fullname, mode, shelf_shell_name(e->shell)};
-    e->frame = &frame;
-    int rc = shelf_mf_eval(e->lua, &info, &host, err);
-    e->frame = frame.outer;
-    return rc;
+    return run_frame(e, &frame, &info, err);
 }
 
 static int collect_call(void *ud, const shelf_mf_call *c, shelf_error *err)
