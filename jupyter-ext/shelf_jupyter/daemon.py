@@ -43,10 +43,12 @@ CONTEXT_VARS = ("SHELF_CONTEXT_SOCKET", "SHELF_CONTEXT_CLIENT")
 
 
 def apply_env_changes(env, changes):
-    """Applies the variables of a shelfd change set ({"set": {name: value},
-    "unset": [name]}) to env, a mapping; names that cannot be environment
-    variables are skipped."""
-    for name, value in (changes.get("set") or {}).items():
+    """Applies the variables of a shelfd change set ({"env": {name: value},
+    "unset": [name]}, the shape of `shelf json`) to env, a mapping; names
+    that cannot be environment variables are skipped. A byte that is not
+    UTF-8 arrives as a lone surrogate (\\udcXX), which os.environ turns back
+    into that byte."""
+    for name, value in (changes.get("env") or {}).items():
         if isinstance(value, str) and name and "=" not in name:
             env[name] = value
     for name in changes.get("unset") or []:
@@ -409,7 +411,7 @@ class Daemon:
     # --------------------------------------------------------- environment
 
     def apply_changes(self, changes):
-        """Applies an action's `changes` (set, unset) to os.environ."""
+        """Applies an action's `changes` (env, unset) to os.environ."""
         if not isinstance(changes, dict):
             return
         apply_env_changes(os.environ, changes)
@@ -439,11 +441,11 @@ class Daemon:
         env = await self._context_env(timeout=max(300.0, self.config.request_timeout))
         if env is None:
             return
-        changes = {"set": {k: v for k, v in env.items() if self._mirror.get(k) != v},
+        changes = {"env": {k: v for k, v in env.items() if self._mirror.get(k) != v},
                    "unset": [k for k in self._mirror if k not in env]}
-        if changes["set"] or changes["unset"]:
+        if changes["env"] or changes["unset"]:
             self.log.info("shelf_jupyter: applying the context's changes (%d set, %d unset)",
-                          len(changes["set"]), len(changes["unset"]))
+                          len(changes["env"]), len(changes["unset"]))
             self.apply_changes(changes)
 
     # --------------------------------------------------------------- events

@@ -119,7 +119,7 @@ export function groupByCategory(modules: ModuleEntry[]): Array<[string, ModuleEn
  * The default version of a module: the one the daemon marks default (the
  * engine's choice for this context: what `module load NAME` loads, or the
  * build that fits the loaded modules best), else the one named by
- * `default`, else the last.
+ * `default_fullname`, else the last.
  */
 export function defaultVersion(m: ModuleEntry): ModuleVersion | null {
   const versions = m.versions || [];
@@ -127,8 +127,8 @@ export function defaultVersion(m: ModuleEntry): ModuleVersion | null {
   if (marked) {
     return marked;
   }
-  if (m.default) {
-    const named = versions.find(v => v.fullname === m.default);
+  if (m.default_fullname) {
+    const named = versions.find(v => v.fullname === m.default_fullname);
     if (named) {
       return named;
     }
@@ -374,7 +374,7 @@ export function swapCandidate(details: ModuleDetails, loaded: ReadonlyArray<Load
     }
   }
   for (const m of loaded) {
-    if (m.sn === details.name) {
+    if (m.name === details.name) {
       return m.fullname;
     }
   }

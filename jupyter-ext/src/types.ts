@@ -28,7 +28,8 @@ export interface ModuleEntry {
   description?: string | null;
   category?: string | null;
   keywords?: string | null;
-  default?: string | null;
+  /** The full name of the version marked default (the engine's choice). */
+  default_fullname?: string | null;
   properties?: Properties | null;
   loadable?: boolean;
   loaded?: boolean;
@@ -74,7 +75,8 @@ export interface ModuleDetails {
 /** One entry of `GET loaded`. */
 export interface LoadedModule {
   fullname: string;
-  sn: string;
+  /** The short name. */
+  name: string;
   version?: string | null;
   user_loaded?: boolean;
   dependency?: boolean;

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "collection.h"
+#include "json.h"
 
 #define DEFAULT_NAME "default"
 
@@ -119,7 +120,7 @@ int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             if (!ok)
                 cJSON_Delete(s);
         }
-        char *text = ok ? cJSON_PrintUnformatted(a) : NULL;
+        char *text = ok ? shelf_json_text(a, 0) : NULL;
         if (text)
             fprintf(o->json_out, "%s\n", text);
         else
@@ -146,7 +147,7 @@ int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 static int describe_json(FILE *f, const shelf_collection *c, const shelf_drift *d, size_t nd)
 {
     char *text = shelf_collection_to_json(c);
-    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    cJSON *root = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
     free(text);
     cJSON *a = root ? cJSON_AddArrayToObject(root, "drift") : NULL;
     int ok = a != NULL;
@@ -161,7 +162,7 @@ static int describe_json(FILE *f, const shelf_collection *c, const shelf_drift *
              cJSON_AddStringToObject(o, "kind", shelf_drift_word(d[i].kind)) &&
              cJSON_AddStringToObject(o, "message", d[i].detail);
     }
-    char *out = ok ? cJSON_Print(root) : NULL;
+    char *out = ok ? shelf_json_text(root, 1) : NULL;
     cJSON_Delete(root);
     if (!out)
         return SHELF_ENOMEM;

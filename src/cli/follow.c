@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 
 extern char **environ;
 
@@ -215,7 +216,7 @@ static void send_names(const follow_target *f, const char *path, const shelf_str
         if (!ok)
             cJSON_Delete(s);
     }
-    char *body = ok ? cJSON_PrintUnformatted(doc) : NULL;
+    char *body = ok ? shelf_json_text(doc, 0) : NULL;
     cJSON_Delete(doc);
     char *why = NULL;
     int status = 0;
@@ -225,7 +226,7 @@ static void send_names(const follow_target *f, const char *path, const shelf_str
         why = strdup("out of memory");
     else if (post(f, path, body, &status, &answer, &why) == 0 && status != 200) {
         /* The daemon's error document says why. */
-        cJSON *err = cJSON_Parse(answer.data ? answer.data : "");
+        cJSON *err = shelf_json_parse(answer.data ? answer.data : "", answer.len, NULL);
         cJSON *e = cJSON_GetObjectItemCaseSensitive(err, "error");
         cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
         shelf_buf msg;

@@ -40,6 +40,7 @@
 
 #include "catalog.h"
 #include "cli.h"
+#include "json.h"
 #include "shelf-internal.h"
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -468,58 +469,25 @@ static int catalog_opts(shelf_engine *e, int follow, int evaluate, shelf_index_f
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void json_str(cJSON *o, const char *k, const char *v)
+/* One catalog entry as a JSON object, with the module lists that unlock
+ * its level (NULL on OOM). */
+static cJSON *mod_json(shelf_catalog *cat, const shelf_cat_mod *m, int dflt, int loaded)
 {
-    if (v)
-        cJSON_AddStringToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
-/* One catalog entry as a JSON object (NULL on OOM). */
-static cJSON *mod_json(shelf_catalog *cat, const shelf_cat_mod *m, int dflt, int loaded,
-                       int with_requires)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    json_str(o, "name", m->mf.sn);
-    json_str(o, "version", m->mf.version);
-    json_str(o, "fullname", m->mf.fullname);
-    cJSON_AddBoolToObject(o, "default", dflt);
-    cJSON_AddBoolToObject(o, "loaded", loaded);
-    cJSON_AddBoolToObject(o, "hidden", m->mf.hidden);
-    json_str(o, "file", m->mf.path);
-    json_str(o, "modulepath", m->mf.mpath);
-    json_str(o, "description", m->info.description);
-    json_str(o, "category", m->info.category);
-    json_str(o, "keywords", m->info.keywords);
-    cJSON *p = shelf_props_json(&m->info.props);
-    if (!p || !cJSON_AddItemToObject(o, "properties", p)) {
-        cJSON_Delete(p);
+    cJSON *o = shelf_json_modfile(&m->mf, &m->info, dflt, loaded);
+    cJSON *req = o ? cJSON_AddArrayToObject(o, "requires") : NULL;
+    const shelf_strv *ch = &cat->levels[m->level].chains;
+    for (size_t c = 0; req && c < ch->n; c++) {
+        if (!ch->v[c][0])
+            continue;
+        cJSON *line = shelf_json_chain(ch->v[c]);
+        if (!line || !cJSON_AddItemToArray(req, line)) {
+            cJSON_Delete(line);
+            req = NULL;
+        }
+    }
+    if (!req) {
         cJSON_Delete(o);
         return NULL;
-    }
-    if (with_requires) {
-        cJSON *req = cJSON_AddArrayToObject(o, "requires");
-        const shelf_strv *ch = &cat->levels[m->level].chains;
-        for (size_t c = 0; req && c < ch->n; c++) {
-            if (!ch->v[c][0])
-                continue;
-            shelf_strv parts;
-            shelf_strv_init(&parts);
-            cJSON *line = cJSON_CreateArray();
-            if (!line || shelf_strv_split(&parts, ch->v[c], (char[]){SHELF_CHAIN_SEP, 0}, 0) < 0) {
-                cJSON_Delete(line);
-                shelf_strv_free(&parts);
-                cJSON_Delete(o);
-                return NULL;
-            }
-            for (size_t k = 0; k < parts.n; k++)
-                cJSON_AddItemToArray(line, cJSON_CreateString(parts.v[k]));
-            cJSON_AddItemToArray(req, line);
-            shelf_strv_free(&parts);
-        }
     }
     return o;
 }
@@ -527,7 +495,7 @@ static cJSON *mod_json(shelf_catalog *cat, const shelf_cat_mod *m, int dflt, int
 /* Prints doc on o->json_out and frees it; 0, or 1 on OOM. */
 static int json_print(const cli_opts *o, cJSON *doc)
 {
-    char *s = doc ? cJSON_Print(doc) : NULL;
+    char *s = shelf_json_text(doc, 1);
     cJSON_Delete(doc);
     if (!s) {
         fprintf(stderr, "shelf: error: out of memory\n");
@@ -547,29 +515,14 @@ int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     if (o->json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; arr && i < st->n; i++) {
-            const shelf_loaded *m = &st->mods[i];
-            if (!matches_any(m->fullname, args, wanted))
+            if (!matches_any(st->mods[i].fullname, args, wanted))
                 continue;
-            cJSON *obj = cJSON_CreateObject();
+            cJSON *obj = shelf_json_loaded(&st->mods[i]);
             if (!obj || !cJSON_AddItemToArray(arr, obj)) {
                 cJSON_Delete(obj);
                 cJSON_Delete(arr);
                 arr = NULL;
-                break;
             }
-            json_str(obj, "name", m->sn);
-            json_str(obj, "version", m->version);
-            json_str(obj, "fullname", m->fullname);
-            json_str(obj, "usrname", m->usrname);
-            cJSON_AddBoolToObject(obj, "loaded", 1);
-            cJSON_AddBoolToObject(obj, "active", m->active);
-            cJSON_AddBoolToObject(obj, "user_loaded", m->user_loaded);
-            json_str(obj, "file", m->file);
-            json_str(obj, "modulepath", m->mpath);
-            json_str(obj, "family", m->family);
-            cJSON *p = shelf_props_json(&m->props);
-            if (p)
-                cJSON_AddItemToObject(obj, "properties", p);
         }
         return json_print(o, arr);
     }
@@ -809,7 +762,7 @@ static int json_elem(FILE *f, cJSON *obj, int *first)
         cJSON_Delete(obj);
         return SHELF_ENOMEM;
     }
-    char *s = cJSON_Print(arr);
+    char *s = shelf_json_text(arr, 1);
     cJSON_Delete(arr);
     if (!s)
         return SHELF_ENOMEM;
@@ -835,27 +788,17 @@ static int avail_entry(avail_ctx *a, const avail_ent *m)
         return SHELF_OK;
     const shelf_loaded *ld = loaded_file(a->e, m->sn, m->file);
     if (o->json) {
-        cJSON *obj = cJSON_CreateObject();
-        if (!obj)
-            return SHELF_ENOMEM;
-        json_str(obj, "name", m->sn);
-        json_str(obj, "version", m->version);
-        json_str(obj, "fullname", m->fullname);
-        cJSON_AddBoolToObject(obj, "default", m->dflt);
-        cJSON_AddBoolToObject(obj, "loaded", ld != NULL);
-        cJSON_AddBoolToObject(obj, "hidden", m->hidden);
-        json_str(obj, "file", m->file);
-        json_str(obj, "modulepath", m->mpath);
-        json_str(obj, "description", m->description);
-        json_str(obj, "category", m->category);
-        json_str(obj, "keywords", m->keywords);
-        cJSON *p = shelf_props_json(m->props);
-        if (!p || !cJSON_AddItemToObject(obj, "properties", p)) {
-            cJSON_Delete(p);
-            cJSON_Delete(obj);
-            return SHELF_ENOMEM;
-        }
-        return json_elem(o->json_out, obj, &a->json_first);
+        /* Views of the entry's strings, owned by the caller. */
+        shelf_modfile mf = {.fullname = (char *)m->fullname, .sn = (char *)m->sn,
+                            .version = (char *)m->version, .path = (char *)m->file,
+                            .mpath = (char *)m->mpath, .hidden = m->hidden != 0};
+        shelf_spider_rec rec = {.description = (char *)m->description,
+                                .category = (char *)m->category,
+                                .keywords = (char *)m->keywords};
+        if (m->props)
+            rec.props = *m->props;
+        return json_elem(o->json_out, shelf_json_modfile(&mf, &rec, m->dflt, ld != NULL),
+                         &a->json_first);
     }
     if (o->terse) {
         if (!a->header)
@@ -1673,7 +1616,7 @@ static int catalog_json(shelf_engine *e, const cli_opts *o, shelf_catalog *cat, 
         int dflt = cat->levels[m->level].on_modulepath && shelf_defaults_is(&dv, m);
         cJSON *obj = NULL;
         if (shelf_catalog_chains(cat, m->level) == 0)
-            obj = mod_json(cat, m, dflt, loaded_as(e, m) != NULL, 1);
+            obj = mod_json(cat, m, dflt, loaded_as(e, m) != NULL);
         if (!obj || !cJSON_AddItemToArray(arr, obj)) {
             cJSON_Delete(obj);
             cJSON_Delete(arr);

@@ -22,6 +22,7 @@
 
 #include "api-internal.h"
 #include "catalog.h"
+#include "json.h"
 #include "shelf-internal.h"
 #include "state.h"
 
@@ -241,26 +242,11 @@ static cJSON *chains_json(const api_view *v, size_t l)
         arr = NULL;
     }
     for (size_t i = 0; arr && i < n && i < MAX_CHAINS_SHOWN; i++) {
-        cJSON *line = cJSON_CreateArray();
+        cJSON *line = shelf_json_chain(chains->v[order[i]]);
         if (!line || !cJSON_AddItemToArray(arr, line)) {
             cJSON_Delete(line);
             cJSON_Delete(arr);
             arr = NULL;
-            break;
-        }
-        for (const char *p = chains->v[order[i]]; p;) {
-            const char *q = strchr(p, SHELF_CHAIN_SEP);
-            size_t len = q ? (size_t)(q - p) : strlen(p);
-            char *s = strndup(p, len);
-            cJSON *js = s ? cJSON_CreateString(s) : NULL;
-            free(s);
-            if (!js || !cJSON_AddItemToArray(line, js)) {
-                cJSON_Delete(js);
-                cJSON_Delete(arr);
-                arr = NULL;
-                break;
-            }
-            p = q ? q + 1 : NULL;
         }
     }
     free(order);
@@ -290,10 +276,7 @@ int api_catalog_is_default(const api_view *v, const shelf_modfile *mf)
 
 static void add_str(cJSON *o, const char *k, const char *v)
 {
-    if (v)
-        cJSON_AddStringToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
+    shelf_json_add_str(o, k, v);
 }
 
 static int matches(const shelf_cat_mod *m, const char *q)
@@ -382,8 +365,8 @@ static cJSON *group_json(const api_view *v, size_t a, size_t b, const api_list_q
         add_str(o, "description", rep->info.description);
         add_str(o, "category", rep->info.category);
         add_str(o, "keywords", rep->info.keywords);
-        add_str(o, "default", chosen >= 0 ? rep->mf.fullname : NULL);
-        cJSON *p = shelf_props_json(&rep->info.props);
+        add_str(o, "default_fullname", chosen >= 0 ? rep->mf.fullname : NULL);
+        cJSON *p = shelf_json_props(&rep->info.props);
         ok = p && cJSON_AddItemToObject(o, "properties", p);
         if (!ok)
             cJSON_Delete(p);
@@ -426,7 +409,7 @@ char *api_catalog_modules_json(const api_view *v, const api_list_query *q, size_
             fail = 1;
         }
     }
-    char *text = fail ? NULL : cJSON_PrintUnformatted(doc);
+    char *text = fail ? NULL : shelf_json_text(doc, 0);
     cJSON_Delete(doc);
     if (text)
         *len = strlen(text);

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "export.h"
 #include "index.h"
+#include "json.h"
 #include "shelf-internal.h"
 
 #define MAX_CONTEXTS 1024
@@ -107,7 +108,7 @@ static void respond_oom(api_response *r)
 /* Answers doc (deleted here) with status. */
 static void respond(api_response *r, int status, cJSON *doc)
 {
-    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    char *text = shelf_json_text(doc, 0);
     cJSON_Delete(doc);
     if (!text) {
         respond_oom(r);
@@ -120,30 +121,17 @@ static void respond(api_response *r, int status, cJSON *doc)
 
 static void add_str(cJSON *o, const char *k, const char *v)
 {
-    if (v)
-        cJSON_AddStringToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
+    shelf_json_add_str(o, k, v);
 }
 
 static void respond_error(api_response *r, int status, const char *code, const char *module,
                           const char *file, int line, const char *message)
 {
-    cJSON *doc = cJSON_CreateObject();
-    cJSON *e = doc ? cJSON_AddObjectToObject(doc, "error") : NULL;
-    if (!e) {
-        cJSON_Delete(doc);
+    cJSON *doc = shelf_json_error(code, message, module, file, line);
+    if (!doc) {
         respond_oom(r);
         return;
     }
-    add_str(e, "code", code);
-    add_str(e, "message", message);
-    add_str(e, "module", module);
-    add_str(e, "file", file);
-    if (line > 0)
-        cJSON_AddNumberToObject(e, "line", line);
-    else
-        cJSON_AddNullToObject(e, "line");
     respond(r, status, doc);
 }
 
@@ -277,23 +265,19 @@ static cJSON *parse_body(const api_request *req, api_response *r, int required)
         respond_error(r, 400, "bad_request", NULL, NULL, 0, "a JSON object body is required");
         return NULL;
     }
-    /* cJSON would cut a string at an escaped NUL: refuse those outright. */
-    for (size_t k = i; k + 6 <= len; k++)
-        if (req->body[k] == '\\' && req->body[k + 1] == 'u' &&
-            strncmp(req->body + k + 2, "0000", 4) == 0) {
-            respond_error(r, 400, "bad_json", NULL, NULL, 0,
-                          "a NUL character (\\u0000) in the body");
-            return NULL;
-        }
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(req->body, len, &end, 0);
-    if (doc && end)
-        while (end < req->body + len && strchr(" \t\r\n", *end))
-            end++;
-    if (!doc || (end && end != req->body + len)) {
-        size_t at = end && end >= req->body ? (size_t)(end - req->body) : 0;
-        cJSON_Delete(doc);
-        respond_errorf(r, 400, "bad_json", "malformed JSON body (at byte %zu)", at);
+    shelf_json_where at;
+    cJSON *doc = shelf_json_parse(req->body, len, &at);
+    if (!doc && at.code == SHELF_ENOMEM) {
+        respond_oom(r);
+        return NULL;
+    }
+    if (!doc && at.code == SHELF_EUSAGE) {
+        respond_error(r, 400, "bad_json", NULL, NULL, 0,
+                      "a NUL character (\\u0000) in the body");
+        return NULL;
+    }
+    if (!doc) {
+        respond_errorf(r, 400, "bad_json", "malformed JSON body (at byte %zu)", at.offset);
         return NULL;
     }
     if (!cJSON_IsObject(doc)) {
@@ -327,25 +311,13 @@ static int method_ok(const api_request *req, api_response *r, const char *allow)
 
 static cJSON *strv_json(const shelf_strv *sv)
 {
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < sv->n; i++) {
-        cJSON *s = cJSON_CreateString(sv->v[i]);
-        if (!s || !cJSON_AddItemToArray(a, s)) {
-            cJSON_Delete(s);
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
+    return shelf_json_strv(sv);
 }
 
-/* Adds item to o under k; deletes o and returns 0 when item is NULL. */
+/* Adds item to o under k; 0 when item is NULL or on OOM (item freed). */
 static int add_item(cJSON *o, const char *k, cJSON *item)
 {
-    if (item && cJSON_AddItemToObject(o, k, item))
-        return 1;
-    cJSON_Delete(item);
-    return 0;
+    return shelf_json_add(o, k, item);
 }
 
 /* ---- the catalog, per tree generation --------------------------------------------- */
@@ -610,86 +582,14 @@ static cJSON *loaded_json(const shelf_state *st)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < st->n; i++) {
-        const shelf_loaded *m = &st->mods[i];
-        cJSON *o = cJSON_CreateObject();
+        cJSON *o = shelf_json_loaded(&st->mods[i]);
         if (!o || !cJSON_AddItemToArray(a, o)) {
             cJSON_Delete(o);
             cJSON_Delete(a);
             return NULL;
         }
-        add_str(o, "fullname", m->fullname);
-        add_str(o, "sn", m->sn);
-        add_str(o, "version", m->version);
-        cJSON_AddBoolToObject(o, "user_loaded", m->user_loaded);
-        cJSON_AddBoolToObject(o, "dependency", !m->user_loaded);
-        cJSON_AddBoolToObject(o, "active", m->active);
-        add_str(o, "file", m->file);
-        add_str(o, "modulepath", m->mpath);
-        add_str(o, "family", m->family);
-        if (!add_item(o, "needed_by", strv_json(&m->needed_by)) ||
-            !add_item(o, "properties", shelf_props_json(&m->props))) {
-            cJSON_Delete(a);
-            return NULL;
-        }
     }
     return a;
-}
-
-/* {"set": {...}, "unset": [...], "aliases": {...}, "functions": {...}}:
- * the last change of each name wins; removed aliases and functions are null. */
-static cJSON *changes_json(const shelf_changes *ch)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON *set = o ? cJSON_AddObjectToObject(o, "set") : NULL;
-    cJSON *unset = o ? cJSON_AddArrayToObject(o, "unset") : NULL;
-    cJSON *aliases = o ? cJSON_AddObjectToObject(o, "aliases") : NULL;
-    cJSON *funcs = o ? cJSON_AddObjectToObject(o, "functions") : NULL;
-    int ok = set && unset && aliases && funcs;
-    for (size_t i = 0; ok && i < ch->n; i++) {
-        const shelf_change *c = &ch->items[i];
-        cJSON *v = NULL;
-        cJSON *where = NULL;
-        switch (c->kind) {
-        case SHELF_CHANGE_SETENV:
-        case SHELF_CHANGE_UNSETENV:
-            cJSON_DeleteItemFromObjectCaseSensitive(set, c->name);
-            for (int k = cJSON_GetArraySize(unset) - 1; k >= 0; k--)
-                if (strcmp(cJSON_GetArrayItem(unset, k)->valuestring, c->name) == 0)
-                    cJSON_DeleteItemFromArray(unset, k);
-            if (c->kind == SHELF_CHANGE_SETENV) {
-                where = set;
-                v = cJSON_CreateString(c->value ? c->value : "");
-            } else {
-                v = cJSON_CreateString(c->name);
-                ok = v && cJSON_AddItemToArray(unset, v);
-                if (!ok)
-                    cJSON_Delete(v);
-                continue;
-            }
-            break;
-        case SHELF_CHANGE_ALIAS:
-        case SHELF_CHANGE_UNALIAS:
-            where = aliases;
-            v = c->kind == SHELF_CHANGE_ALIAS ? cJSON_CreateString(c->value ? c->value : "")
-                                              : cJSON_CreateNull();
-            break;
-        case SHELF_CHANGE_FUNC:
-        case SHELF_CHANGE_UNFUNC:
-            where = funcs;
-            v = c->kind == SHELF_CHANGE_FUNC ? cJSON_CreateString(c->value ? c->value : "")
-                                             : cJSON_CreateNull();
-            break;
-        }
-        cJSON_DeleteItemFromObjectCaseSensitive(where, c->name);
-        ok = v && cJSON_AddItemToObject(where, c->name, v);
-        if (!ok)
-            cJSON_Delete(v);
-    }
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
 }
 
 static void publish_loaded(api_state *s, const char *client, const shelf_state *st)
@@ -702,7 +602,7 @@ static void publish_loaded(api_state *s, const char *client, const shelf_state *
         add_str(o, "client", client);
     for (size_t i = 0; a && i < st->n; i++)
         cJSON_AddItemToArray(a, cJSON_CreateString(st->mods[i].fullname));
-    char *text = a ? cJSON_PrintUnformatted(o) : NULL;
+    char *text = a ? shelf_json_text(o, 0) : NULL;
     cJSON_Delete(o);
     if (text)
         events_publish(s->bus, "loaded", client, text);
@@ -939,7 +839,7 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
         rc = SHELF_ENOMEM;
     if (rc == 0 && (doc = cJSON_CreateObject())) {
         if (!add_item(doc, "loaded", loaded_json(&e.st)) ||
-            !add_item(doc, "changes", changes_json(&ch)) ||
+            !add_item(doc, "changes", shelf_json_changes(&ch)) ||
             !add_item(doc, "messages", strv_json(&e.messages))) {
             cJSON_Delete(doc);
             doc = NULL;
@@ -1216,7 +1116,7 @@ static void get_module(api_state *s, api_ctx *c, const char *name, api_response 
         requires = NULL;
         if (!add_item(doc, "requires", req) ||
             !add_item(doc, "whatis", strv_json(&sh.rec.whatis)) ||
-            !add_item(doc, "properties", shelf_props_json(&sh.rec.props)) ||
+            !add_item(doc, "properties", shelf_json_props(&sh.rec.props)) ||
             !add_item(doc, "dependencies", deps_json(&sh)) ||
             !add_item(doc, "conflicts", strv_json(&sh.conflicts)) ||
             !add_item(doc, "show", strv_json(&sh.lines))) {
@@ -1308,7 +1208,7 @@ static void describe_collection(const char *name, api_response *r)
     if (rc == 0)
         rc = shelf_collection_check(&coll, &d, &nd, &err);
     char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
-    cJSON *doc = text ? cJSON_Parse(text) : NULL;
+    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
     cJSON *drift = doc ? cJSON_AddArrayToObject(doc, "drift") : NULL;
     if (rc == 0 && !drift)
         rc = SHELF_ENOMEM;
@@ -1364,7 +1264,7 @@ static void save_collection(api_ctx *c, const char *name, api_response *r)
     if (rc == 0)
         rc = shelf_collection_write(dir, &coll, &err);
     char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
-    cJSON *doc = text ? cJSON_Parse(text) : NULL;
+    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
     if (rc == 0 && !doc)
         rc = SHELF_ENOMEM;
     if (rc == SHELF_ENOMEM)
@@ -1441,15 +1341,9 @@ static void get_preamble(api_ctx *c, const api_request *req, api_response *r)
         if (mods.n)
             shelf_buf_adds(&code, "shelf.load(");
         for (size_t i = 0; i < mods.n; i++) {
-            cJSON *js = cJSON_CreateString(mods.v[i]);
-            char *lit = js ? cJSON_PrintUnformatted(js) : NULL;
-            cJSON_Delete(js);
-            if (!lit) {
-                code.oom = 1;
-                break;
-            }
-            shelf_buf_addf(&code, "%s%s", i ? ", " : "", lit);
-            free(lit);
+            /* A JSON string literal is a Python one, byte for byte. */
+            shelf_buf_adds(&code, i ? ", " : "");
+            shelf_json_quote(&code, mods.v[i]);
         }
         if (mods.n)
             shelf_buf_adds(&code, ")\n");
@@ -1686,7 +1580,7 @@ static void bump(api_state *s, const char *event, const char *dir)
         add_str(o, "dir", dir);
         cJSON_AddNumberToObject(o, "generation", (double)gen);
     }
-    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    char *text = o ? shelf_json_text(o, 0) : NULL;
     cJSON_Delete(o);
     if (text)
         events_publish(s->bus, event, NULL, text);

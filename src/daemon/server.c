@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 
 #include "server.h"
+#include "json.h"
 
 #define CONNECTION_TIMEOUT_S 30
 #define CONNECTION_LIMIT 4096
@@ -475,7 +476,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, req_ctx *r, int stat
     if (err && cJSON_AddStringToObject(err, "code", code) &&
         cJSON_AddStringToObject(err, "message", message) && cJSON_AddNullToObject(err, "module") &&
         cJSON_AddNullToObject(err, "file") && cJSON_AddNullToObject(err, "line"))
-        text = cJSON_PrintUnformatted(root);
+        text = shelf_json_text(root, 0);
     cJSON_Delete(root);
     if (!text) {
         static const char oom[] = "{\"error\": {\"code\": \"internal\", \"message\": \"out of "

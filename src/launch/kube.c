@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "launch.h"
+#include "json.h"
 
 static void base_argv(const kube_opts *ko, shelf_strv *av)
 {
@@ -118,7 +119,7 @@ static int check_names(const kube_opts *ko, const launch_request *r, const cJSON
         launch_run_free(&run);
         return -1;
     }
-    cJSON *got = *run.out ? cJSON_Parse(run.out) : NULL;
+    cJSON *got = *run.out ? shelf_json_parse(run.out, strlen(run.out), NULL) : NULL;
     if (*run.out && !got) {
         launch_error("checking whether the name is free: kubectl printed something that "
                      "is not JSON");
@@ -199,7 +200,7 @@ int kube_apply(const kube_opts *ko, const launch_request *r, const cJSON *list)
 {
     if (check_names(ko, r, list) < 0)
         return 1;
-    char *json = cJSON_PrintUnformatted(list);
+    char *json = shelf_json_text(list, 0);
     if (!json) {
         launch_error("out of memory");
         exit(1);

@@ -24,6 +24,7 @@
 #include "collection.h"
 #include "launch.h"
 #include "shelf-internal.h"
+#include "json.h"
 
 /* ---- helpers shared by the launcher's files ------------------------------ */
 
@@ -252,7 +253,7 @@ static int list_profiles(const launch_config *cfg, int json)
                 }
             }
         }
-        char *text = cJSON_Print(arr);
+        char *text = shelf_json_text(arr, 1);
         cJSON_Delete(arr);
         if (!text)
             oom_exit();
@@ -641,7 +642,7 @@ int main(int argc, char **argv)
         cJSON *list = launch_render(&r);
         char *text = NULL;
         if (o.output && strcmp(o.output, "json") == 0) {
-            text = cJSON_Print(list);
+            text = shelf_json_text(list, 1);
         } else {
             shelf_buf b;
             shelf_buf_init(&b);

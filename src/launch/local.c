@@ -42,6 +42,7 @@
 
 #include "launch.h"
 #include "shelf-internal.h"
+#include "json.h"
 
 extern char **environ;
 
@@ -135,14 +136,14 @@ static int state_alive(const cJSON *st)
 static cJSON *state_read(const char *path)
 {
     char *text = launch_read_text(path, NULL, NULL);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    cJSON *j = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
     free(text);
     return j;
 }
 
 static int state_write(const char *path, const cJSON *st)
 {
-    char *text = cJSON_Print(st);
+    char *text = shelf_json_text(st, 1);
     if (!text) {
         launch_error("out of memory");
         exit(1);
@@ -670,7 +671,7 @@ int local_start(const local_opts *lo, launch_request *r)
         fprintf(stderr, "shelf launch: %s: log %s; stop it with `shelf launch stop %s`\n",
                 r->name, log_path, r->name);
         if (lo->json) {
-            char *text = cJSON_Print(st_json);
+            char *text = shelf_json_text(st_json, 1);
             if (!text) {
                 launch_error("out of memory");
                 exit(1);
@@ -773,7 +774,7 @@ int local_status(const local_opts *lo, const char *name)
         launch_error("no local launch named \"%s\"", name);
         rc = 1;
     } else if (lo->json) {
-        char *text = cJSON_Print(all);
+        char *text = shelf_json_text(all, 1);
         if (!text) {
             launch_error("out of memory");
             exit(1);

@@ -29,6 +29,7 @@
 
 #include "collection.h"
 #include "shelf-internal.h"
+#include "json.h"
 
 void shelf_collection_init(shelf_collection *c)
 {
@@ -187,18 +188,9 @@ char *shelf_collection_to_json(const shelf_collection *c)
              cJSON_AddBoolToObject(o, "user_loaded", m->user_loaded) &&
              add_strv(o, "needed_by", &m->needed_by);
     }
-    char *text = ok ? cJSON_Print(root) : NULL;
+    char *text = ok ? shelf_json_text(root, 1) : NULL;
     cJSON_Delete(root);
     return text;
-}
-
-/* The line of text that p points into (1-based). */
-static int line_of(const char *text, const char *p)
-{
-    int line = 1;
-    for (const char *q = text; q < p && *q; q++)
-        line += *q == '\n';
-    return line;
 }
 
 typedef struct reader {
@@ -313,10 +305,12 @@ static int read_mod(reader *r, const cJSON *o, size_t i, shelf_coll_mod *m)
 
 static int from_json(reader *r, const char *text, shelf_collection *c)
 {
-    const char *at = NULL; /* not cJSON_GetErrorPtr(): that one is global */
-    cJSON *root = cJSON_ParseWithOpts(text, &at, 0);
+    shelf_json_where at;
+    cJSON *root = shelf_json_parse(text, strlen(text), &at);
+    if (!root && at.code == SHELF_ENOMEM)
+        return oom(r->err);
     if (!root) {
-        int line = at ? line_of(text, at) : 0;
+        int line = at.line;
         shelf_error_set(r->err, SHELF_EPARSE, NULL, r->path, line,
                         "collection file %s is not valid JSON (near line %d); fix or "
                         "delete it (`module disable NAME` deletes it)",

@@ -19,8 +19,8 @@ void shelf_emit_sh(shelf_shell sh, const shelf_changes *changes, shelf_buf *out)
 void shelf_emit_csh(const shelf_changes *changes, shelf_buf *out);
 void shelf_emit_fish(const shelf_changes *changes, shelf_buf *out);
 void shelf_emit_python(const shelf_changes *changes, shelf_buf *out);
-/* The only emitter that can fail by itself (cJSON allocations): returns 0
- * or SHELF_ENOMEM. */
+/* The only emitter that can fail by itself (it builds a document first):
+ * returns 0 or SHELF_ENOMEM. */
 int shelf_emit_json(const shelf_changes *changes, shelf_buf *out);
 
 /* 1 if s is a portable variable name: [A-Za-z_][A-Za-z0-9_]*. */
@@ -48,10 +48,6 @@ void shelf_emit_fish_word(shelf_buf *out, const char *s, size_t n);
 /* Appends a pure-ASCII Python expression whose value, stored in
  * os.environ, gives back exactly the bytes of s (emit_python.c). */
 void shelf_emit_py_literal(shelf_buf *out, const char *s);
-
-/* Appends a JSON string literal for the bytes of s: valid UTF-8 as is,
- * every other byte as \udcXX (Python's surrogateescape) (emit_json.c). */
-void shelf_emit_json_quote(shelf_buf *out, const char *s);
 
 /* A value, or "" for NULL. */
 static inline const char *shelf_emit_str(const char *s)

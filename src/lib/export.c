@@ -27,6 +27,7 @@
 
 #include "emit-internal.h"
 #include "export.h"
+#include "json.h"
 #include "shelf-internal.h"
 
 static const struct {
@@ -599,7 +600,7 @@ static void json_strings(shelf_buf *out, const shelf_strv *sv)
     for (size_t i = 0; i < sv->n; i++) {
         if (i)
             shelf_buf_adds(out, ", ");
-        shelf_emit_json_quote(out, sv->v[i]);
+        shelf_json_quote(out, sv->v[i]);
     }
     shelf_buf_addc(out, ']');
 }
@@ -618,10 +619,10 @@ static void json_vars(shelf_buf *out, const shelf_export *x, const char *key,
             continue;
         shelf_buf_adds(out, first ? "\n    " : ",\n    ");
         first = 0;
-        shelf_emit_json_quote(out, v->name);
+        shelf_json_quote(out, v->name);
         shelf_buf_adds(out, ": ");
         if (op == SHELF_EXPORT_SET)
-            shelf_emit_json_quote(out, v->value);
+            shelf_json_quote(out, v->value);
         else
             json_strings(out, list);
     }
@@ -638,17 +639,17 @@ static void json_named(shelf_buf *out, const shelf_export *x, shelf_change_kind 
             continue;
         shelf_buf_adds(out, first ? "\n    " : ",\n    ");
         first = 0;
-        shelf_emit_json_quote(out, c->name);
+        shelf_json_quote(out, c->name);
         shelf_buf_adds(out, ": ");
         if (kind == SHELF_CHANGE_ALIAS) {
-            shelf_emit_json_quote(out, shelf_emit_str(c->value));
+            shelf_json_quote(out, shelf_emit_str(c->value));
             continue;
         }
         shelf_buf_adds(out, "{\"sh\": ");
-        shelf_emit_json_quote(out, shelf_emit_str(c->value));
+        shelf_json_quote(out, shelf_emit_str(c->value));
         shelf_buf_adds(out, ", \"csh\": ");
         if (c->value2)
-            shelf_emit_json_quote(out, c->value2);
+            shelf_json_quote(out, c->value2);
         else
             shelf_buf_adds(out, "null");
         shelf_buf_addc(out, '}');
@@ -659,15 +660,15 @@ static void json_named(shelf_buf *out, const shelf_export *x, shelf_change_kind 
 static void write_json(const shelf_export *x, shelf_buf *out)
 {
     shelf_buf_adds(out, "{\n  \"format\": 1,\n  \"generator\": ");
-    shelf_emit_json_quote(out, "shelf " SHELF_VERSION_STRING);
+    shelf_json_quote(out, "shelf " SHELF_VERSION_STRING);
     shelf_buf_adds(out, ",\n  \"created\": ");
     if (x->created)
-        shelf_emit_json_quote(out, x->created);
+        shelf_json_quote(out, x->created);
     else
         shelf_buf_adds(out, "null");
     shelf_buf_adds(out, ",\n  \"collection\": ");
     if (x->collection)
-        shelf_emit_json_quote(out, x->collection);
+        shelf_json_quote(out, x->collection);
     else
         shelf_buf_adds(out, "null");
     shelf_buf_adds(out, ",\n  \"modules\": ");
@@ -684,7 +685,7 @@ static void write_json(const shelf_export *x, shelf_buf *out)
         if (!first)
             shelf_buf_adds(out, ", ");
         first = 0;
-        shelf_emit_json_quote(out, x->vars[i].name);
+        shelf_json_quote(out, x->vars[i].name);
     }
     shelf_buf_adds(out, "],\n");
     json_named(out, x, SHELF_CHANGE_ALIAS);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "shelf-internal.h"
+#include "json.h"
 #include "state.h"
 
 #define TABLE_PREFIX "_SHELF_TABLE_"
@@ -264,7 +265,7 @@ int shelf_state_load(shelf_state *st, shelf_env *env, shelf_error *err)
                             TABLE_PREFIX "%03ld is missing%s", missing, recover);
         return missing ? SHELF_ESTATE : SHELF_ENOMEM;
     }
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = shelf_json_parse(text, strlen(text), NULL);
     free(text);
     const cJSON *mods = root ? cJSON_GetObjectItemCaseSensitive(root, "mods") : NULL, *jm;
     const cJSON *ver = root ? cJSON_GetObjectItemCaseSensitive(root, "v") : NULL;
@@ -407,7 +408,7 @@ int shelf_state_save(const shelf_state *st, shelf_env *env)
     char *text = NULL;
     if (st->n || has_bookkeeping(env)) {
         cJSON *root = encode(st, env);
-        text = root ? cJSON_PrintUnformatted(root) : NULL;
+        text = shelf_json_text(root, 0);
         cJSON_Delete(root);
         if (!text)
             return SHELF_ENOMEM;
@@ -453,24 +454,3 @@ int shelf_state_save(const shelf_state *st, shelf_env *env)
     return rc;
 }
 
-cJSON *shelf_props_json(const shelf_strv *props)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; o && props && i < props->n; i++) {
-        const char *kv = props->v[i], *eq = strchr(kv, '=');
-        if (!eq)
-            continue;
-        char *k = strndup(kv, (size_t)(eq - kv));
-        cJSON *arr = k ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-        if (k && !arr)
-            arr = cJSON_AddArrayToObject(o, k);
-        free(k);
-        cJSON *v = arr ? cJSON_CreateString(eq + 1) : NULL;
-        if (!v || !cJSON_AddItemToArray(arr, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
-    return o;
-}

@@ -47,11 +47,6 @@ int shelf_state_load(shelf_state *st, shelf_env *env, shelf_error *err);
  * them when nothing is loaded and no counts are left). 0 or SHELF_ENOMEM. */
 int shelf_state_save(const shelf_state *st, shelf_env *env);
 
-/* props ("name=value" strings, as shelf_loaded keeps them) as the JSON
- * object {"name": ["value", ...]} that --json output and shelfd use. A new
- * cJSON object, NULL on OOM. */
-struct cJSON *shelf_props_json(const shelf_strv *props);
-
 /* The loaded module with this short name, or NULL. */
 shelf_loaded *shelf_state_find_sn(shelf_state *st, const char *sn);
 /* The loaded module that `user` designates: its full name, its short name,

@@ -195,6 +195,10 @@ def run(mode, binary, shelf, srcdir, tmp):
     os.makedirs(os.path.join(tree, "broken"))
     with open(os.path.join(tree, "broken", "1.0.lua"), "w") as f:
         f.write('whatis("Description: a broken module")\n\nlocal x = nil\nx.field = 1\n')
+    os.makedirs(os.path.join(tree, "latin"))
+    with open(os.path.join(tree, "latin", "1.0.lua"), "w") as f:
+        f.write('whatis("Description: sets a value that is not UTF-8")\n'
+                'setenv("LATIN_B", "caf\\233")\n')
     os.makedirs(os.path.join(tree, "refuses"))
     with open(os.path.join(tree, "refuses", "1.0.lua"), "w") as f:
         f.write('whatis("Description: always refuses")\nLmodError("refuses to load here")\n')
@@ -246,7 +250,7 @@ def defaults_across_trees(kind, binary, shelf, tmp):
     try:
         r = api.request("GET", V + "modules?all=1", "two")
         foo = [m for m in (r.json or {}).get("modules", []) if m["name"] == "foo"]
-        ok(foo and foo[0]["default"] == "foo/" + want,
+        ok(foo and foo[0]["default_fullname"] == "foo/" + want,
            "two trees: GET modules calls foo/%s the default" % want, r)
         ok(foo and [v["fullname"] for v in foo[0]["versions"] if v["default"]] == ["foo/" + want],
            "two trees: only that version is marked default", r)
@@ -360,16 +364,27 @@ def endpoints(api, shelf, env, tree, top, outside, mode):
     deps = {m["fullname"]: m["dependency"] for m in r.json["loaded"]}
     ok(deps.get("torch/2.2.0") is True and deps.get("torchvision/0.17.0") is False,
        "torch is loaded as a dependency", r.json["loaded"])
-    ok("sw/torchvision/0.17.0" in r.json["changes"]["set"].get("PYTHONPATH", ""),
+    ok("sw/torchvision/0.17.0" in r.json["changes"]["env"].get("PYTHONPATH", ""),
        "changes.set.PYTHONPATH", r.json["changes"])
     mine = json.loads(cli(shelf, env, "json", "load", "torchvision").stdout)
-    is_(r.json["changes"]["set"]["LOADEDMODULES"], mine["env"]["LOADEDMODULES"],
+    is_(r.json["changes"]["env"]["LOADEDMODULES"], mine["env"]["LOADEDMODULES"],
         "LOADEDMODULES as shelf json load makes it")
-    is_(r.json["changes"]["set"]["PYTHONPATH"], mine["env"]["PYTHONPATH"],
+    is_(r.json["changes"]["env"]["PYTHONPATH"], mine["env"]["PYTHONPATH"],
         "PYTHONPATH as shelf json load makes it")
     r = api.request("GET", V + "loaded", "a")
     is_(loaded_names(r), ["python/3.11.8", "torch/2.2.0", "torchvision/0.17.0"],
         "GET loaded after the load")
+    # A value that is not UTF-8 arrives as \udcXX, byte for byte, in valid
+    # JSON, as shelf json load writes it.
+    r = api.request("POST", V + "load", "latin", {"modules": ["latin"]})
+    val = r.json and r.json["changes"]["env"].get("LATIN_B")
+    ok(r.status == 200 and val is not None and os.fsencode(val) == b"caf\xe9",
+       "POST load: a byte that is not UTF-8 comes back exactly (\\udcXX)", r)
+    mine = json.loads(cli(shelf, env, "json", "load", "latin").stdout)
+    is_(val, mine["env"]["LATIN_B"], "the same value as shelf json load")
+    r = api.request("GET", V + "context", "latin")
+    ok(r.status == 200 and r.json["env"].get("LATIN_B") == val,
+       "the context holds the same bytes", r)
     r = api.request("GET", V + "modules?q=torch", "a")
     tvm = [m for m in r.json["modules"] if m["name"] == "torchvision"][0]
     ok(tvm["loaded"] and tvm["versions"][0]["loaded"], "the module list marks loaded ones", tvm)

@@ -394,7 +394,7 @@ try {
     await loadedRow('gcc/12.3.0').waitFor();
     await loadedRow('openmpi/4.1.6').waitFor();
     const r = await lab.api('GET', 'shelf/api/v1/loaded');
-    const hdf5 = r.json.loaded.find(m => m.sn === 'hdf5');
+    const hdf5 = r.json.loaded.find(m => m.name === 'hdf5');
     assert.match(hdf5.file, /MPI\/gcc\/12\/openmpi\/4\.1\/hdf5\/1\.14\.3\.lua$/);
   });
 
@@ -410,7 +410,7 @@ try {
     await loadedRow('gcc/13.2.0').waitFor();
     await loadedRow('hdf5/1.14.3').waitFor();
     const r = await lab.api('GET', 'shelf/api/v1/loaded');
-    assert.match(r.json.loaded.find(m => m.sn === 'hdf5').file, /MPI\/gcc\/13\//);
+    assert.match(r.json.loaded.find(m => m.name === 'hdf5').file, /MPI\/gcc\/13\//);
     await messages.getByRole('button', { name: 'Dismiss messages' }).click();
   });
 

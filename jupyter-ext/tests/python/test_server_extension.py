@@ -425,6 +425,10 @@ class ExtraTree:
               'end\n'
               'setenv("SHELF_WEBAPP_SLOW_CMD", "true {port}")\n')
 
+        write(os.path.join(self.dir, "latin", "1.0.lua"),
+              'whatis("Description: sets a value that is not UTF-8")\n'
+              'setenv("LATIN_B", "caf\\233")\n')
+
         app = os.path.join(self.dir, "echo_app.py")
         write(app, ECHO_APP)
         write(os.path.join(self.dir, "echo", "1.0.lua"),
@@ -548,7 +552,7 @@ class ServerExtensionTest(OnServer):
         status, doc = s.api("POST", "load", {"modules": ["cuda"]}, token=False,
                             headers={"Cookie": cookie, "X-XSRFToken": xsrf})
         self.assertEqual(status, 200, doc)
-        self.assertIn("CUDA_HOME", doc["changes"]["set"])
+        self.assertIn("CUDA_HOME", doc["changes"]["env"])
         status, doc = s.api("POST", "unload", {"modules": ["cuda"]}, token=False,
                             headers={"Cookie": cookie, "X-XSRFToken": xsrf})
         self.assertEqual(status, 200, doc)
@@ -559,7 +563,7 @@ class ServerExtensionTest(OnServer):
         status, doc = self.server.api("GET", "modules?q=torchv")
         self.assertEqual(status, 200, doc)
         self.assertEqual([m["name"] for m in doc["modules"]], ["torchvision"])
-        self.assertEqual(doc["modules"][0]["default"], "torchvision/0.17.0")
+        self.assertEqual(doc["modules"][0]["default_fullname"], "torchvision/0.17.0")
         status, doc = self.server.api("GET", "modules/torchvision")
         self.assertEqual(status, 200, doc)
         self.assertEqual(doc["dependencies"], [{"function": "depends_on", "modules": ["torch"]}])
@@ -600,7 +604,7 @@ class ServerExtensionTest(OnServer):
             time.sleep(0.3)
             status, doc = s.api("POST", "load", {"modules": ["torchvision"]})
             self.assertEqual(status, 200, doc)
-            self.assertIn(TORCHVISION_SITE, doc["changes"]["set"]["PYTHONPATH"])
+            self.assertIn(TORCHVISION_SITE, doc["changes"]["env"]["PYTHONPATH"])
             ev = events.wait_for("loaded")
             self.assertIsNotNone(ev, "no loaded event came through the stream")
             self.assertIn("torchvision/0.17.0", ev[1]["loaded"])
@@ -638,6 +642,24 @@ class ServerExtensionTest(OnServer):
         finally:
             s.stop_kernel(kid)
 
+    def test_07b_bytes_reach_new_kernels(self):
+        # A value that is not UTF-8 (0xE9) is valid JSON on its way (\udce9)
+        # and reaches the server's environment and new kernels byte for byte.
+        s = self.server
+        status, doc = s.api("POST", "load", {"modules": ["latin"]})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(os.fsencode(doc["changes"]["env"]["LATIN_B"]), b"caf\xe9")
+        kid, pid = s.start_kernel()
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                raw = f.read().split(b"\0")
+            self.assertIn(b"LATIN_B=caf\xe9", raw)
+        finally:
+            s.stop_kernel(kid)
+        status, doc = s.api("POST", "unload", {"modules": ["latin"]})
+        self.assertEqual(status, 200, doc)
+        self.assertIn("LATIN_B", doc["changes"]["unset"])
+
     def test_08_collections(self):
         s = self.server
         status, doc = s.api("POST", "load", {"modules": ["torchvision"]})
@@ -652,7 +674,7 @@ class ServerExtensionTest(OnServer):
         self.assertEqual(s.loaded(), [])
         status, doc = s.api("POST", "restore", {"name": "train"})
         self.assertEqual(status, 200, doc)
-        self.assertIn(TORCHVISION_SITE, doc["changes"]["set"]["PYTHONPATH"])
+        self.assertIn(TORCHVISION_SITE, doc["changes"]["env"]["PYTHONPATH"])
         self.assertIn("torchvision/0.17.0", s.loaded())
         status, doc = s.api("GET", "preamble?lang=python")
         self.assertEqual(status, 200, doc)
@@ -786,7 +808,7 @@ class ServerExtensionTest(OnServer):
         self.assertIn("torchvision/0.17.0", s.loaded())
         status, doc = s.api("POST", "unload", {"modules": ["torchvision"]})
         self.assertEqual(status, 200, doc)
-        self.assertNotIn(TORCHVISION_SITE, doc["changes"]["set"].get("PYTHONPATH", ""))
+        self.assertNotIn(TORCHVISION_SITE, doc["changes"]["env"].get("PYTHONPATH", ""))
         self.assertNotIn("torchvision/0.17.0", s.loaded())
         events = EventReader(s)
         events.start()

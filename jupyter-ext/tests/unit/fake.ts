@@ -31,7 +31,7 @@ export function sampleModules(): ModuleEntry[] {
       description: 'PyTorch stand-in',
       category: 'Python, Library',
       keywords: 'machine learning',
-      default: 'torch/2.2.0',
+      default_fullname: 'torch/2.2.0',
       versions: [v('torch', '2.2.0', { default: true })]
     },
     {
@@ -39,7 +39,7 @@ export function sampleModules(): ModuleEntry[] {
       description: 'Image models and datasets for torch',
       category: 'Python, Library',
       keywords: 'vision, images',
-      default: 'torchvision/0.17.0',
+      default_fullname: 'torchvision/0.17.0',
       versions: [v('torchvision', '0.17.0', { default: true })]
     },
     {
@@ -47,7 +47,7 @@ export function sampleModules(): ModuleEntry[] {
       description: 'GNU compilers',
       category: 'Compiler',
       keywords: 'C, C++, Fortran',
-      default: 'gcc/12.3.0',
+      default_fullname: 'gcc/12.3.0',
       versions: [v('gcc', '12.3.0', { default: true }), v('gcc', '13.2.0')]
     },
     {
@@ -55,7 +55,7 @@ export function sampleModules(): ModuleEntry[] {
       description: 'HDF5: hierarchical data format',
       category: 'Library, I/O',
       keywords: 'HDF5, I/O',
-      default: 'hdf5/1.14.3',
+      default_fullname: 'hdf5/1.14.3',
       loadable: false,
       requires: [['gcc/12.3.0', 'openmpi/4.1.6'], ['gcc/13.2.0', 'openmpi/4.1.6']],
       versions: [
@@ -67,7 +67,7 @@ export function sampleModules(): ModuleEntry[] {
       description: 'CUDA toolkit',
       category: 'Library',
       keywords: 'gpu',
-      default: 'cuda/11.8.0',
+      default_fullname: 'cuda/11.8.0',
       properties: { arch: ['gpu'] },
       versions: [v('cuda', '11.8.0', { default: true }), v('cuda', '12.2.2')]
     },
@@ -76,7 +76,7 @@ export function sampleModules(): ModuleEntry[] {
       description: '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>',
       category: null,
       keywords: '',
-      default: 'evil/1.0',
+      default_fullname: 'evil/1.0',
       versions: [v('evil', '1.0', { default: true })]
     },
     {
@@ -84,7 +84,7 @@ export function sampleModules(): ModuleEntry[] {
       description: 'VS Code in the browser',
       category: 'Tools',
       keywords: 'editor, web',
-      default: 'code-server/4.22.1',
+      default_fullname: 'code-server/4.22.1',
       versions: [v('code-server', '4.22.1', { default: true })]
     }
   ] as ModuleEntry[];
@@ -184,7 +184,7 @@ export class FakeAPI implements ShelfAPI {
     this.loadedList = this.loadedList.concat([
       {
         fullname,
-        sn,
+        name: sn,
         version,
         user_loaded: user,
         dependency: !user,
@@ -221,7 +221,7 @@ export class FakeAPI implements ShelfAPI {
     for (const full of modules) {
       const name = full.split('/')[0];
       this.loadedList = this.loadedList.filter(
-        m => m.sn !== name && !(name === 'torchvision' && m.sn === 'torch')
+        m => m.name !== name && !(name === 'torchvision' && m.name === 'torch')
       );
       if (name === 'code-server') {
         this.webappsList = [];

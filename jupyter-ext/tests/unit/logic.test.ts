@@ -76,9 +76,9 @@ describe('grouping and versions', () => {
     expect(versionLabel(defaultVersion(gcc)!)).toBe('12.3.0 (default)');
     expect(otherVersions(gcc).map(v => versionLabel(v))).toEqual(['13.2.0']);
     // without a marked default, the named one, else the last
-    const m = { name: 'x', default: 'x/1', versions: [{ version: '1', fullname: 'x/1' }, { version: '2', fullname: 'x/2' }] };
+    const m = { name: 'x', default_fullname: 'x/1', versions: [{ version: '1', fullname: 'x/1' }, { version: '2', fullname: 'x/2' }] };
     expect(defaultVersion(m)!.fullname).toBe('x/1');
-    expect(defaultVersion({ ...m, default: null })!.fullname).toBe('x/2');
+    expect(defaultVersion({ ...m, default_fullname: null })!.fullname).toBe('x/2');
   });
 
   it('takes the version the daemon marks, among builds of one full name', () => {
@@ -86,7 +86,7 @@ describe('grouping and versions', () => {
     // daemon marks gcc 13's build, and Load keeps the loaded compiler.
     const hdf5 = {
       name: 'hdf5',
-      default: 'hdf5/1.14.3',
+      default_fullname: 'hdf5/1.14.3',
       versions: [
         { version: '1.14.3', fullname: 'hdf5/1.14.3', default: false, loadable: false,
           requires: [['gcc/12.3.0', 'openmpi/4.1.6']] },
@@ -166,9 +166,9 @@ describe('kernel code', () => {
   it('takes the user-loaded modules of a loaded list', () => {
     expect(
       userLoaded([
-        { fullname: 'torch/2.2.0', sn: 'torch', user_loaded: false, dependency: true },
-        { fullname: 'torchvision/0.17.0', sn: 'torchvision', user_loaded: true },
-        { fullname: 'gcc/12.3.0', sn: 'gcc' }
+        { fullname: 'torch/2.2.0', name: 'torch', user_loaded: false, dependency: true },
+        { fullname: 'torchvision/0.17.0', name: 'torchvision', user_loaded: true },
+        { fullname: 'gcc/12.3.0', name: 'gcc' }
       ])
     ).toEqual(['torchvision/0.17.0', 'gcc/12.3.0']);
   });
@@ -217,7 +217,7 @@ describe('misc', () => {
     expect(formatCreated('yesterday')).toBe('yesterday');
   });
   it('finds the module a swap replaces', () => {
-    const loaded = [{ fullname: 'gcc/12.3.0', sn: 'gcc', family: 'compiler' }];
+    const loaded = [{ fullname: 'gcc/12.3.0', name: 'gcc', family: 'compiler' }];
     expect(swapCandidate({ name: 'gcc', fullname: 'gcc/13.2.0' }, loaded)).toBe('gcc/12.3.0');
     expect(swapCandidate({ name: 'clang', fullname: 'clang/17', family: 'compiler' }, loaded)).toBe('gcc/12.3.0');
     expect(swapCandidate({ name: 'gcc', fullname: 'gcc/12.3.0' }, loaded)).toBeNull();

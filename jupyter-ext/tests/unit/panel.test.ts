@@ -495,8 +495,8 @@ describe('live refresh', () => {
     await until(() => typeof push === 'function');
     // another tab loads torchvision in the same context
     api.loadedList = [
-      { fullname: 'torch/2.2.0', sn: 'torch', user_loaded: false, dependency: true, needed_by: ['torchvision'] },
-      { fullname: 'torchvision/0.17.0', sn: 'torchvision', user_loaded: true }
+      { fullname: 'torch/2.2.0', name: 'torch', user_loaded: false, dependency: true, needed_by: ['torchvision'] },
+      { fullname: 'torchvision/0.17.0', name: 'torchvision', user_loaded: true }
     ];
     push('event: loaded\ndata: {"client":"jupyter","loaded":["torch/2.2.0","torchvision/0.17.0"]}\n\n');
     await until(() => !!q('[data-loaded="torchvision/0.17.0"]'));
