@@ -8,9 +8,10 @@ In a notebook cell (or any Python program)::
     shelf.list()                  # ['python/3.11.8', 'torch/2.2.0', ...]
     shelf.unload("torchvision")   # torch leaves with it; the import fails again
 
-Every function runs the ``shelf`` command as ``shelf python SUBCOMMAND ...``
+Every function runs the ``shelf`` command as ``shelf json SUBCOMMAND ...``
 with the current ``os.environ`` (the table of loaded modules lives in the
-environment) and applies the changes it prints to this process:
+environment) and applies the changes it prints (one JSON document) to this
+process:
 
 * ``os.environ`` gets the new values, so programs started from here
   (``subprocess``, ``!cmd`` in a notebook) see the loaded modules;
@@ -40,11 +41,11 @@ The ``shelf`` command used is ``$SHELF_CMD`` when set (as for the shell
 ``shelf`` from ``PATH``.
 """
 
-import ast
 import builtins
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,21 +100,19 @@ def _shelf_command():
 
 
 def _run(args):
-    """Runs `shelf python ARGS` with the current environment.
+    """Runs `shelf json ARGS` with the current environment.
 
-    Returns (command, status, stdout text, stderr text); raises ModuleError
+    Returns (command, status, stdout bytes, stderr text); raises ModuleError
     when the command cannot be started.
     """
-    command = [_shelf_command(), "python"] + [str(a) for a in args]
+    command = [_shelf_command(), "json"] + [str(a) for a in args]
     try:
         proc = subprocess.run(command, env=dict(os.environ), stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         raise ModuleError("cannot run %s: %s" % (command[0], exc.strerror or exc),
                           command=command) from None
-    stdout = proc.stdout.decode("utf-8", "surrogateescape")
-    stderr = proc.stderr.decode("utf-8", "replace")
-    return command, proc.returncode, stdout, stderr
+    return command, proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
 
 
 def _error(command, status, stderr):
@@ -127,57 +126,110 @@ def _error(command, status, stderr):
     return ModuleError(message, command=command, status=status, stderr=stderr)
 
 
-def _is_os_environ(node):
-    return (isinstance(node, ast.Attribute) and node.attr == "environ" and
-            isinstance(node.value, ast.Name) and node.value.id == "os")
+def _unreadable(command, status, stderr, exc):
+    """The ModuleError for output that is not what shelf writes."""
+    return ModuleError("cannot read the output of %s: %s" % (" ".join(command), exc),
+                       command=command, status=status, stderr=stderr)
 
 
-def _string(node):
-    """The str an emitted value stands for: "text" or os.fsdecode(b"bytes")."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if (isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1 and
-            isinstance(node.func, ast.Attribute) and node.func.attr == "fsdecode" and
-            isinstance(node.func.value, ast.Name) and node.func.value.id == "os" and
-            isinstance(node.args[0], ast.Constant) and
-            isinstance(node.args[0].value, bytes)):
-        return os.fsdecode(node.args[0].value)
-    raise ValueError("unexpected value")
+def _show(stderr):
+    """Passes shelf's messages (if any) on to sys.stderr."""
+    if stderr.strip():
+        sys.stderr.write(stderr if stderr.endswith("\n") else stderr + "\n")
+        sys.stderr.flush()
 
 
-def _parse_changes(code):
-    """Reads the Python that `shelf python` prints, without running it.
+# The keys of a change document, each always present (src/lib/emit_json.c),
+# and what shelf accepts as a variable name (src/lib/emit.c).
+_DOCUMENT_KEYS = ("env", "unset", "alias", "unalias", "shellFunc", "unshellFunc")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-    Only the statements shelf emits are accepted: `import os`,
-    `os.environ["N"] = VALUE`, `os.environ.pop("N", None)` and
-    `_mlstatus = BOOL`. Returns a dict NAME -> new value (None = unset), in
-    order, the last change to a name winning; raises ValueError on anything
-    else.
+
+def _unique_keys(pairs):
+    """json.loads object hook: a dict, or ValueError on a repeated key."""
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError("key %s appears twice in an object" % json.dumps(key))
+        obj[key] = value
+    return obj
+
+
+def _names(doc, key, of_object):
+    """The names in doc[key]: the keys of an object (of_object) or the
+    strings of an array without repeats; ValueError naming key otherwise."""
+    value = doc[key]
+    if of_object:
+        if not isinstance(value, dict):
+            raise ValueError('"%s" is not an object' % key)
+        return builtins.list(value)
+    if not isinstance(value, builtins.list) or not all(isinstance(n, str) for n in value):
+        raise ValueError('"%s" is not an array of strings' % key)
+    if len(set(value)) != len(value):
+        raise ValueError('"%s" names something twice' % key)
+    return value
+
+
+def _variable(name):
+    """A variable name of the document as bytes; ValueError if shelf would
+    not have written it."""
+    if not _VARIABLE_NAME.fullmatch(name):
+        raise ValueError("invalid environment variable name %s" % json.dumps(name))
+    return name.encode("ascii")
+
+
+def _value(name, value):
+    """The bytes a value of "env" stands for: UTF-8, with \\udcXX for a byte
+    that is not (surrogateescape); ValueError if it is no string, holds a
+    NUL or a surrogate that stands for no byte."""
+    if not isinstance(value, str):
+        raise ValueError('the value of %s in "env" is not a string' % name)
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise ValueError("the value of %s holds a character that is no byte" % name) from None
+    if b"\0" in data:
+        raise ValueError("the value of %s holds a NUL byte" % name)
+    return data
+
+
+def _parse_changes(output):
+    """Reads the document `shelf json` prints for a change, without applying it.
+
+    The document must have exactly the shape src/lib/emit_json.c writes:
+    one line of UTF-8 holding an object with the six keys, a name at most
+    once per pair (env/unset, alias/unalias, shellFunc/unshellFunc),
+    strings where strings belong. Aliases and shell functions are checked,
+    then ignored: they mean nothing to Python. Returns the environment
+    changes as a dict, variable name -> new value (None = unset), both
+    bytes; raises ValueError saying what is wrong.
     """
-    changes = {}
-    for stmt in ast.parse(code).body:
-        if isinstance(stmt, ast.Import) and [a.name for a in stmt.names] == ["os"]:
-            continue
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            target = stmt.targets[0]
-            if isinstance(target, ast.Name) and target.id == "_mlstatus":
-                continue
-            if (isinstance(target, ast.Subscript) and _is_os_environ(target.value) and
-                    isinstance(target.slice, ast.Constant) and
-                    isinstance(target.slice.value, str)):
-                changes.pop(target.slice.value, None)
-                changes[target.slice.value] = _string(stmt.value)
-                continue
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            call = stmt.value
-            if (isinstance(call.func, ast.Attribute) and call.func.attr == "pop" and
-                    _is_os_environ(call.func.value) and not call.keywords and
-                    len(call.args) == 2 and isinstance(call.args[0], ast.Constant) and
-                    isinstance(call.args[0].value, str)):
-                changes.pop(call.args[0].value, None)
-                changes[call.args[0].value] = None
-                continue
-        raise ValueError("unexpected statement on line %d" % stmt.lineno)
+    text = output.decode("utf-8")
+    if not text.endswith("\n") or "\n" in text[:-1]:
+        raise ValueError("the document is not one line ending in a newline")
+    doc = json.loads(text, object_pairs_hook=_unique_keys)
+    if not isinstance(doc, dict):
+        raise ValueError("the document is not an object")
+    if set(doc) != set(_DOCUMENT_KEYS):
+        raise ValueError("the document's keys are %s, not %s" % (
+            ", ".join(sorted(doc)) or "none", ", ".join(_DOCUMENT_KEYS)))
+    for set_key, unset_key in (("env", "unset"), ("alias", "unalias"),
+                               ("shellFunc", "unshellFunc")):
+        both = set(_names(doc, set_key, True)) & set(_names(doc, unset_key, False))
+        if both:
+            raise ValueError('"%s" and "%s" both name %s' % (
+                set_key, unset_key, ", ".join(sorted(both))))
+    if not all(isinstance(v, str) for v in doc["alias"].values()):
+        raise ValueError('an alias in "alias" is not a string')
+    for f in doc["shellFunc"].values():
+        if not (isinstance(f, dict) and sorted(f) == ["csh", "sh"] and
+                isinstance(f["sh"], str) and (f["csh"] is None or isinstance(f["csh"], str))):
+            raise ValueError('a function in "shellFunc" is not '
+                             '{"sh": string, "csh": string or null}')
+    changes = {_variable(name): None for name in doc["unset"]}
+    for name, value in doc["env"].items():
+        key = _variable(name)
+        changes[key] = _value(name, value)
     return changes
 
 
@@ -271,35 +323,40 @@ def _sync_sys_path(before, after):
 
 
 def _apply(changes):
-    """Applies a NAME -> value (None = unset) dict to os.environ and sys.path."""
+    """Applies a NAME -> value (None = unset) dict of bytes to os.environ
+    and sys.path."""
     before = os.environ.get("PYTHONPATH")
     for name, value in changes.items():
         if value is None:
-            os.environ.pop(name, None)
+            os.environb.pop(name, None)
         else:
-            os.environ[name] = value
+            os.environb[name] = value
     after = os.environ.get("PYTHONPATH")
     if before != after:
         _sync_sys_path(before, after)
 
 
 def _change(*args):
-    """Runs a subcommand that changes the environment and applies it."""
+    """Runs a subcommand that changes the environment and applies it.
+
+    `shelf json` prints the document of the changes when they stand: with
+    exit status 0, or 1 when a modulefile warned; when the command fails it
+    prints nothing (src/cli/shelf.c).
+    """
     command, status, stdout, stderr = _run(args)
-    warned = status == 1 and _ERROR_PREFIX not in stderr and stderr.strip() != ""
+    warned = status == 1 and stdout != b""
     if status != 0 and not warned:
         raise _error(command, status, stderr)
     try:
         changes = _parse_changes(stdout)
-    except (SyntaxError, ValueError) as exc:
-        raise ModuleError("cannot read the output of %s: %s" % (" ".join(command), exc),
-                          command=command, status=status, stderr=stderr) from None
+    except ValueError as exc:
+        raise _unreadable(command, status, stderr, exc) from None
     _apply(changes)
     if warned:
-        warnings.warn(stderr.rstrip(), ModuleWarning, stacklevel=3)
-    elif stderr.strip():
-        sys.stderr.write(stderr if stderr.endswith("\n") else stderr + "\n")
-        sys.stderr.flush()
+        warnings.warn(stderr.rstrip() or "%s exited with status 1 after a warning" %
+                      os.path.basename(command[0]), ModuleWarning, stacklevel=3)
+    else:
+        _show(stderr)
 
 
 def _query(*args):
@@ -307,14 +364,11 @@ def _query(*args):
     command, status, stdout, stderr = _run(("--json",) + args)
     if status != 0:
         raise _error(command, status, stderr)
-    if stderr.strip():
-        sys.stderr.write(stderr if stderr.endswith("\n") else stderr + "\n")
-        sys.stderr.flush()
+    _show(stderr)
     try:
         return json.loads(stdout)
     except ValueError as exc:
-        raise ModuleError("cannot read the output of %s: %s" % (" ".join(command), exc),
-                          command=command, status=status, stderr=stderr) from None
+        raise _unreadable(command, status, stderr, exc) from None
 
 
 def load(*names):

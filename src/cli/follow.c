@@ -17,8 +17,9 @@
  *     come with them.
  *
  * A module is "the same" when its modulefile is. Only the shells' code
- * formats follow: `shelf python` (kernels, the `shelf` Python module) does
- * not, so applying a set to a kernel never changes the shared context.
+ * formats follow: `shelf python` and `shelf json` (kernels, the `shelf`
+ * Python module, programs) do not, so applying a set to a kernel never
+ * changes the shared context.
  * A context that cannot follow (daemon gone, module not in its trees) gets
  * a warning on stderr; the shell's own change stands and the exit status
  * is the command's.

@@ -5,6 +5,10 @@
  * code for SHELL on stdout (only when the command succeeded), and text
  * for the person on stderr. Exit status 0 on success, 1 on failure (then
  * stdout holds only the shell's failure idiom, so that `eval` fails too).
+ * After an LmodWarning the changes stand: their code, then the failure
+ * idiom, exit status 1. The json idiom is empty, so for json a document
+ * on stdout with status 1 is a warning, an empty stdout a failure (the
+ * Python module tells them apart so).
  */
 #include "config.h"
 

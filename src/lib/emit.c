@@ -203,8 +203,10 @@ int shelf_emit(shelf_shell sh, const shelf_changes *changes, shelf_buf *out,
  *    this only matters to people who eval the output by hand.)
  *  - python: `_mlstatus = False`, as Lmod does, for callers that exec()
  *    the code and then look at _mlstatus.
- *  - json: nothing (the exit status says it all; appending to a JSON
- *    document would make it unparsable).
+ *  - json: nothing (appending to a JSON document would make it
+ *    unparsable): the exit status and whether a document came tell
+ *    success, a warning (status 1, the document: the changes stand) and
+ *    a failure (status 1, nothing) apart.
  */
 void shelf_emit_failure(shelf_shell sh, shelf_buf *out)
 {

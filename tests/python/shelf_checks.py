@@ -161,7 +161,7 @@ def errors(bad_tree):
         check(not exc.message.startswith("shelf: error:"), "without the `shelf: error:` prefix",
               exc.message)
         same(exc.status, 1, "status is the exit status")
-        same(exc.command[1:], ["python", "load", "nonesuch"], "command is the command run")
+        same(exc.command[1:], ["json", "load", "nonesuch"], "command is the command run")
     os.environ["MODULEPATH"] += os.pathsep + bad_tree
     env0 = dict(os.environ)
     exc = failing("broken modulefile", "load", "broken")
@@ -182,6 +182,8 @@ def errors(bad_tree):
     shelf.load("odd")
     same(os.environb.get(b"ODD_X"), b'caf\xc3\xa9 \\ "q" \n\xe9!',
          "a value with quotes, newline and non-UTF-8 bytes arrives byte for byte")
+    shelf.load("latin")
+    same(os.environb.get(b"LATIN_X"), b"caf\xe9", "a byte that is not UTF-8 arrives as that byte")
 
     os.environ["SHELF_CMD"] = os.path.join(bad_tree, "no-such-shelf")
     try:
@@ -190,6 +192,133 @@ def errors(bad_tree):
     except shelf.ModuleError as exc:
         check("no-such-shelf" in exc.message, "a missing shelf command raises ModuleError",
               exc.message)
+
+
+def ascii_locale(bad_tree):
+    """The interpreter encodes file names and the environment as ASCII: the
+    values still arrive as the modulefiles' bytes."""
+    import shelf
+    same(sys.getfilesystemencoding(), "ascii", "the file system encoding is ASCII")
+    os.environ["MODULEPATH"] += os.pathsep + bad_tree
+    env0 = dict(os.environb)
+    shelf.load("odd", "latin")
+    same(os.environb.get(b"ODD_X"), b'caf\xc3\xa9 \\ "q" \n\xe9!',
+         "UTF-8 and a byte that is not arrive byte for byte")
+    same(os.environb.get(b"LATIN_X"), b"caf\xe9", "a Lua decimal escape arrives as its byte, 0xe9")
+    same(shelf.list(), ["odd/1.0", "latin/1.0"], "both are loaded")
+    shelf.unload("odd", "latin")
+    same(dict(os.environb), env0, "unload gives back the environment as it was")
+
+
+def malformed(workdir):
+    """SHELF_CMD prints documents shelf would not write: ModuleError, nothing applied."""
+    import json
+    import shelf
+    fake = os.path.join(workdir, "shelf-fake")
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\ncat "$0.out"\ncat "$0.err" >&2\nexit "$(cat "$0.status")"\n')
+    os.chmod(fake, 0o755)
+    os.environ["SHELF_CMD"] = fake
+
+    def prints(output, status=0, stderr=b""):
+        with open(fake + ".out", "wb") as f:
+            f.write(output)
+        with open(fake + ".err", "wb") as f:
+            f.write(stderr)
+        with open(fake + ".status", "w") as f:
+            f.write(str(status))
+
+    other = os.path.join(workdir, "other")
+
+    def doc(**keys):
+        """A document that sets MALFORMED_Y and adds `other` to PYTHONPATH,
+        with `keys` replacing the keys of that name."""
+        d = {"env": {"MALFORMED_Y": "1", "PYTHONPATH": workdir + os.pathsep + other},
+             "unset": [], "alias": {}, "unalias": [], "shellFunc": {}, "unshellFunc": []}
+        d.update(keys)
+        return (json.dumps(d) + "\n").encode()
+
+    # The script works: a document of the right shape is applied, its
+    # aliases and shell functions ignored.
+    os.environ["MALFORMED_GONE"] = "x"
+    env0, path0 = dict(os.environ), sys.path[:]
+    prints(doc(env={"MALFORMED_X": "1", "PYTHONPATH": workdir}, unset=["MALFORMED_GONE"],
+               alias={"ll": "ls -l"}, unalias=["la"],
+               shellFunc={"f": {"sh": "echo f", "csh": None}, "g": {"sh": "", "csh": ""}},
+               unshellFunc=["h"]))
+    shelf.load("anything")
+    expected = dict(env0, MALFORMED_X="1", PYTHONPATH=workdir)
+    del expected["MALFORMED_GONE"]
+    same(dict(os.environ), expected,
+         "a well-formed document is applied: env and unset, not aliases and functions")
+    same([p for p in sys.path if p not in path0], [workdir], "its PYTHONPATH reaches sys.path")
+
+    # Exit status 1 with a document: a warning, whatever stderr says.
+    for stderr in (b"shelf: error: not really\n", b""):
+        prints(doc(env={"MALFORMED_W": stderr.decode()}), 1, stderr)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            shelf.load("anything")
+        same((os.environ.get("MALFORMED_W"), [w.category for w in caught]),
+             (stderr.decode(), [shelf.ModuleWarning]),
+             "status 1 and a document, %r on stderr: applied, and a ModuleWarning" % stderr)
+
+    env0, path0 = dict(os.environ), sys.path[:]
+    good = doc()
+    cases = [
+        ("invalid JSON", good[:-3] + b"\n", 0, "Expecting"),
+        ("not UTF-8", good.replace(b'"1"', b'"caf\xe9"'), 0, "can't decode byte 0xe9"),
+        ("nothing on stdout", b"", 0, "not one line"),
+        ("no newline at the end", good[:-1], 0, "not one line"),
+        ("two documents", good + good, 0, "not one line"),
+        ("not an object", b"[]\n", 0, "not an object"),
+        ("a key missing", good.replace(b', "unshellFunc": []', b""), 0,
+         "keys are alias, env, shellFunc, unalias, unset, not"),
+        ("an unknown key", doc(cwd="/"), 0, "keys are alias, cwd, env"),
+        ("a key twice", good.replace(b'{"MALFORMED_Y": "1"', b'{"MALFORMED_Y": "1", "MALFORMED_Y": "2"'),
+         0, 'key "MALFORMED_Y" appears twice'),
+        ("env not an object", doc(env=[["MALFORMED_Y", "1"]]), 0, '"env" is not an object'),
+        ("a value that is no string",
+         doc(env={"MALFORMED_Y": "1", "PYTHONPATH": other, "MALFORMED_N": 1}), 0,
+         'the value of MALFORMED_N in "env" is not a string'),
+        ("a NUL in a value", doc(env={"PYTHONPATH": other, "MALFORMED_Y": "a\0b"}), 0,
+         "the value of MALFORMED_Y holds a NUL byte"),
+        ("a surrogate that stands for no byte",
+         doc(env={"PYTHONPATH": other, "MALFORMED_Y": "\ud800"}), 0,
+         "the value of MALFORMED_Y holds a character that is no byte"),
+        ("an invalid variable name", doc(env={"PYTHONPATH": other, "A=B": "1"}), 0,
+         'invalid environment variable name "A=B"'),
+        ("unset not an array of strings", doc(unset=["MALFORMED_Z", 1]), 0,
+         '"unset" is not an array of strings'),
+        ("a name unset twice", doc(unset=["MALFORMED_Z", "MALFORMED_Z"]), 0,
+         '"unset" names something twice'),
+        ("a name set and unset", doc(unset=["MALFORMED_Y"]), 0,
+         '"env" and "unset" both name MALFORMED_Y'),
+        ("an alias that is no string", doc(alias={"ll": ["ls"]}), 0,
+         'an alias in "alias" is not a string'),
+        ("unalias not an array", doc(unalias="ll"), 0, '"unalias" is not an array of strings'),
+        ("a shell function that is a string", doc(shellFunc={"f": "echo f"}), 0,
+         'a function in "shellFunc" is not {"sh": string, "csh": string or null}'),
+        ("a shell function without csh", doc(shellFunc={"f": {"sh": "echo f"}}), 0,
+         'a function in "shellFunc" is not'),
+        ("a function set and unset",
+         doc(shellFunc={"f": {"sh": "", "csh": None}}, unshellFunc=["f"]), 0,
+         '"shellFunc" and "unshellFunc" both name f'),
+        ("a document with exit status 2", good, 2, "shelf-fake exited with status 2"),
+    ]
+    for name, output, status, part in cases:
+        prints(output, status)
+        try:
+            shelf.load("anything")
+        except shelf.ModuleError as exc:
+            check(part in exc.message, name + ": ModuleError says what is wrong", exc.message)
+            same((dict(os.environ), sys.path), (env0, path0), name + ": nothing changed")
+        else:
+            check(False, name + ": raises ModuleError",
+                  "MALFORMED_Y=%r" % os.environ.get("MALFORMED_Y"))
+            os.environ.clear()
+            os.environ.update(env0)
+            sys.path[:] = path0
 
 
 def installed(prefix):
@@ -284,7 +413,8 @@ def kernel(tree, workdir):
 def main():
     scenario, args = sys.argv[1], sys.argv[2:]
     {"session": session, "no-pythonpath": no_pythonpath, "swap-purge": swap_purge,
-     "errors": errors, "installed": installed, "restore": restore,
+     "errors": errors, "ascii-locale": ascii_locale, "malformed": malformed,
+     "installed": installed, "restore": restore,
      "restore-changed": restore_changed,
      "kernel": kernel}[scenario](*args)
     print("DONE")

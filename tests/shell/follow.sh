@@ -190,12 +190,14 @@ else
     pass "-q silences the warning"
 fi
 
-# Code for Python (kernels, `import shelf`) never changes the shared context,
-# nor does a shell without SHELF_CONTEXT_SOCKET.
+# Code for Python and programs (kernels, `import shelf`) never changes the
+# shared context, nor does a shell without SHELF_CONTEXT_SOCKET.
 before=$(context term)
-SHELF_CONTEXT_SOCKET=$S SHELF_CONTEXT_CLIENT=term "$SHELF" python load R >/dev/null 2>"$tmp/stderr"
-is "$?" 0 "shelf python load R"
-is "$(context term)" "$before" "shelf python leaves the shared context alone"
+for sh in python json; do
+    SHELF_CONTEXT_SOCKET=$S SHELF_CONTEXT_CLIENT=term "$SHELF" $sh load R >/dev/null 2>"$tmp/stderr"
+    is "$?" 0 "shelf $sh load R"
+    is "$(context term)" "$before" "shelf $sh leaves the shared context alone"
+done
 SHELF_CONTEXT_CLIENT=term "$SHELF" bash load R >/dev/null 2>&1
 is "$(context term)" "$before" "without SHELF_CONTEXT_SOCKET nothing is sent"
 SHELF_CONTEXT_SOCKET=$S "$SHELF" bash load R >/dev/null 2>&1

@@ -15,7 +15,8 @@ trap 'rm -rf "$work"' EXIT
 tree=$(CDPATH= cd -P -- "$SHELF_SRCDIR/modulefiles" && pwd)
 pydir=$(CDPATH= cd -P -- "$SHELF_SRCDIR/python" && pwd)
 checks=$SHELF_SRCDIR/tests/python/shelf_checks.py
-mkdir -p "$work/home" "$work/jupyter" "$work/bad/broken" "$work/bad/warn" "$work/bad/odd"
+mkdir -p "$work/home" "$work/jupyter" "$work/bad/broken" "$work/bad/warn" "$work/bad/odd" \
+    "$work/bad/latin" "$work/fake"
 
 # Debian's python3 has ipykernel and jupyter_client; another python3 first
 # on PATH may not.
@@ -30,6 +31,8 @@ printf 'setenv("WARN_X", "yes")\nLmodWarning("careful with this one")\n' \
     > "$work/bad/warn/1.0.lua"
 # A value with a newline, quotes, a backslash, UTF-8 and a byte that is not.
 printf 'setenv("ODD_X", "caf\303\251 \\\\ \\"q\\" \\n\351!")\n' > "$work/bad/odd/1.0.lua"
+# A byte that is not UTF-8 written with Lua's decimal escape (233 = 0xe9).
+printf 'setenv("LATIN_X", "caf\\233")\n' > "$work/bad/latin/1.0.lua"
 
 # clean [VAR=VALUE...] COMMAND...: runs COMMAND in a clean environment with
 # the sample tree's Core on MODULEPATH.
@@ -87,6 +90,11 @@ scenario session "$dev" "PYTHONPATH=$pydir" -- "$tree" "$tv_loaded"
 scenario no-pythonpath "$dev" -- "$tree" "$pydir"
 scenario swap-purge "$dev" "PYTHONPATH=$pydir" -- "$tree"
 scenario errors "$dev" "PYTHONPATH=$pydir" -- "$work/bad"
+# An interpreter whose file system encoding is ASCII (C locale, no UTF-8 mode).
+scenario ascii-locale "$dev" "PYTHONPATH=$pydir" LC_ALL=C PYTHONUTF8=0 PYTHONCOERCECLOCALE=0 \
+    -- "$work/bad"
+# SHELF_CMD is a script that prints documents shelf would not write.
+scenario malformed "PYTHONPATH=$pydir" -- "$work/fake"
 
 # Installed as `make install` lays it out, without SHELF_CMD.
 prefix=$work/prefix

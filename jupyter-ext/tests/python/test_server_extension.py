@@ -819,7 +819,8 @@ class ServerExtensionTest(OnServer):
     def test_12_terminal_shares_the_context(self):
         """`module load` in a JupyterLab terminal reaches the panel (an
         event, GET loaded) and the kernels started afterwards; `shelf
-        python` (what kernels use) does not touch the shared context."""
+        json` (what a kernel's `import shelf` runs) does not touch the
+        shared context."""
         s = self.server
         s.api("POST", "purge", {})
         events = EventReader(s)
@@ -851,7 +852,7 @@ class ServerExtensionTest(OnServer):
             self.assertIn(os.path.join(os.path.normpath(SRCDIR), "modulefiles", "sw", "cuda", "12.2.2", "bin"),
                           env.get("PATH", "").split(":"))
             # Python code (a kernel's `import shelf`) changes only its own process.
-            self.assertEqual(term.run('"$SHELF_CMD" python load torchvision >/dev/null'), 0, term.out)
+            self.assertEqual(term.run('"$SHELF_CMD" json load torchvision >/dev/null'), 0, term.out)
             self.assertEqual(s.loaded(), ["cuda/12.2.2"])
             # A swap and an unload follow too.
             self.assertEqual(term.run("module swap cuda/12.2.2 cuda/11.8.0"), 0, term.out)
