@@ -246,21 +246,22 @@ static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
 static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_strv *unsets,
                                        shelf_strv *env0, shelf_error *err)
 {
-    shelf_engine e;
-    shelf_changes c;
-    shelf_changes_init(&c);
-    int rc = shelf_engine_open(&e, environ, sh, err);
-    e.force = 1;
-    if (rc == 0 && x)
-        rc = record_modules(&e, x, unsets, err);
+    int rc = SHELF_OK;
+    if (x) {
+        shelf_engine e;
+        rc = shelf_engine_open(&e, environ, sh, err);
+        if (rc == 0)
+            rc = record_modules(&e, x, unsets, err);
+        shelf_engine_close(&e);
+    }
+    shelf_request q = {.op = SHELF_OP_PURGE, .shell = sh, .force = 1};
+    shelf_result res;
     if (rc == 0)
-        rc = shelf_engine_purge(&e, err);
-    if (rc == 0)
-        rc = shelf_engine_finish(&e, &c, err);
-    if (rc == 0 && shelf_export_apply(environ, &c, env0) < 0)
+        rc = shelf_run(environ, &q, &res, err);
+    if (rc == 0 && shelf_export_apply(environ, &res.changes, env0) < 0)
         rc = oom(err);
-    shelf_changes_free(&c);
-    shelf_engine_close(&e);
+    if (rc == 0)
+        shelf_result_free(&res);
     return rc;
 }
 

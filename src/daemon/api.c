@@ -808,39 +808,39 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
     shelf_collection coll;
     shelf_collection_init(&coll);
     shelf_error err = {0};
-    shelf_changes ch;
-    shelf_changes_init(&ch);
+    shelf_result res;
+    shelf_result_init(&res);
     shelf_strv newenv;
     shelf_strv_init(&newenv);
     cJSON *doc = NULL;
+    char *swap_args[2] = {(char *)(old ? old : new_), (char *)new_};
+    shelf_request q = {.shell = SHELF_SH_BASH,
+                       .force = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "force")),
+                       .allow_changes = allow_changes, .collection = &coll};
+    if (strcmp(op, "load") == 0 || strcmp(op, "unload") == 0) {
+        q.op = op[0] == 'l' ? SHELF_OP_LOAD : SHELF_OP_UNLOAD;
+        q.args = names.v;
+        q.nargs = names.n;
+    } else if (strcmp(op, "swap") == 0) {
+        q.op = SHELF_OP_SWAP;
+        q.args = old ? swap_args : swap_args + 1;
+        q.nargs = old ? 2 : 1;
+    } else {
+        q.op = strcmp(op, "purge") == 0    ? SHELF_OP_PURGE
+               : strcmp(op, "reload") == 0 ? SHELF_OP_RELOAD
+                                           : SHELF_OP_RESTORE;
+    }
 
     pthread_mutex_lock(&c->lock);
-    shelf_engine e;
-    int rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
-    if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "force")))
-        e.force = 1;
-    if (rc < 0)
-        ;
-    else if (strcmp(op, "load") == 0)
-        rc = shelf_engine_load(&e, names.v, names.n, 0, &err);
-    else if (strcmp(op, "unload") == 0)
-        rc = shelf_engine_unload(&e, names.v, names.n, &err);
-    else if (strcmp(op, "swap") == 0)
-        rc = old ? shelf_engine_swap(&e, old, new_, &err) : shelf_engine_swap(&e, new_, NULL, &err);
-    else if (strcmp(op, "purge") == 0)
-        rc = shelf_engine_purge(&e, &err);
-    else if (strcmp(op, "reload") == 0)
-        rc = shelf_engine_reload(&e, &err);
-    else if ((rc = shelf_collection_read_named(cname, &coll, &err)) == 0)
-        rc = shelf_engine_restore(&e, &coll, allow_changes, &err);
+    int rc = q.op == SHELF_OP_RESTORE ? shelf_collection_read_named(cname, &coll, &err) : 0;
     if (rc == 0)
-        rc = shelf_engine_finish(&e, &ch, &err);
-    if (rc == 0 && shelf_export_apply(c->env.v, &ch, &newenv) < 0)
+        rc = shelf_run(c->env.v, &q, &res, &err);
+    if (rc == 0 && shelf_export_apply(c->env.v, &res.changes, &newenv) < 0)
         rc = SHELF_ENOMEM;
     if (rc == 0 && (doc = cJSON_CreateObject())) {
-        if (!add_item(doc, "loaded", loaded_json(&e.st)) ||
-            !add_item(doc, "changes", shelf_json_changes(&ch)) ||
-            !add_item(doc, "messages", strv_json(&e.messages))) {
+        if (!add_item(doc, "loaded", loaded_json(&res.after)) ||
+            !add_item(doc, "changes", shelf_json_changes(&res.changes)) ||
+            !add_item(doc, "messages", strv_json(&res.messages))) {
             cJSON_Delete(doc);
             doc = NULL;
         }
@@ -851,9 +851,8 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
         shelf_strv_free(&c->env);
         c->env = newenv;
         shelf_strv_init(&newenv);
-        publish_loaded(s, c->client, &e.st);
+        publish_loaded(s, c->client, &res.after);
     }
-    shelf_engine_close(&e);
     pthread_mutex_unlock(&c->lock);
 
     if (rc == SHELF_ENOMEM)
@@ -864,7 +863,7 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
         respond(r, 200, doc), doc = NULL;
     cJSON_Delete(doc);
     shelf_error_clear(&err);
-    shelf_changes_free(&ch);
+    shelf_result_free(&res);
     shelf_strv_free(&newenv);
     shelf_collection_free(&coll);
 done:

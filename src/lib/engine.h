@@ -156,6 +156,55 @@ int shelf_engine_find(shelf_engine *e, const char *name, shelf_modfile *mf,
  * appends the environment changes to out. */
 int shelf_engine_finish(shelf_engine *e, shelf_changes *out, shelf_error *err);
 
+/* ---- one command: a request in, a result out (command.c) ---------------- */
+
+typedef enum shelf_op {
+    SHELF_OP_LOAD,     /* args: the modules, as the user typed them */
+    SHELF_OP_TRY_LOAD, /* the same; missing modules are skipped */
+    SHELF_OP_UNLOAD,   /* args: the modules */
+    SHELF_OP_SWAP,     /* args: [old] new */
+    SHELF_OP_PURGE,
+    SHELF_OP_RELOAD,
+    SHELF_OP_REFRESH,
+    SHELF_OP_USE,      /* args: directories */
+    SHELF_OP_UNUSE,    /* args: directories */
+    SHELF_OP_RESET,    /* everything unloaded, then system_default loaded */
+    SHELF_OP_RESTORE,  /* collection */
+    SHELF_OP_ML        /* args: `ml` words: -name unloads, name loads */
+} shelf_op;
+
+typedef struct shelf_request {
+    shelf_op op;
+    char *const *args;
+    size_t nargs;
+    shelf_shell shell;   /* what myShellName() says */
+    int force;           /* sticky modules go too */
+    int recover;         /* a module table that cannot be read is dropped, with a
+                            message (`module --force purge`) instead of failing */
+    int append;          /* USE: at the end of MODULEPATH */
+    int allow_changes;   /* RESTORE: go ahead when the collection drifted */
+    const struct shelf_collection *collection; /* RESTORE */
+    const char *system_default; /* RESET: the modules to load, colon-separated, or NULL */
+} shelf_request;
+
+typedef struct shelf_result {
+    shelf_changes changes;   /* what to apply to the caller's environment */
+    shelf_strv messages;     /* for the person, in order */
+    int warned;              /* a modulefile warned: the changes stand, and the
+                                command reports failure (as Lmod) */
+    shelf_state before;      /* the loaded modules before the command */
+    shelf_state after;       /* and after */
+} shelf_result;
+
+void shelf_result_init(shelf_result *r);
+void shelf_result_free(shelf_result *r); /* then r is empty again */
+
+/* Runs request q on a working copy of env (NULL-terminated "NAME=value"),
+ * as one transaction. On success fills *out and returns 0; on failure
+ * returns the SHELF_E* code with err naming the module, file and line,
+ * and *out is empty: the caller applies nothing. */
+int shelf_run(char *const *env, const shelf_request *q, shelf_result *out, shelf_error *err);
+
 /* The current MODULEPATH as a list (refreshed from the environment). */
 const shelf_strv *shelf_engine_modulepath(shelf_engine *e);
 /* 1 if `name` designates an active loaded module. */

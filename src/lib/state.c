@@ -42,6 +42,47 @@ void shelf_loaded_free(shelf_loaded *m)
     memset(m, 0, sizeof *m);
 }
 
+/* A copy of s, NULL kept NULL; *fail set on OOM. */
+static char *dup_or_null(const char *s, int *fail)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *fail = 1;
+    return d;
+}
+
+static int strv_copy(shelf_strv *dst, const shelf_strv *src)
+{
+    shelf_strv_init(dst);
+    for (size_t i = 0; i < src->n; i++)
+        if (shelf_strv_push(dst, src->v[i]) < 0) {
+            shelf_strv_free(dst);
+            return SHELF_ENOMEM;
+        }
+    return SHELF_OK;
+}
+
+int shelf_state_copy(shelf_state *dst, const shelf_state *src)
+{
+    shelf_state_init(dst);
+    for (size_t i = 0; i < src->n; i++) {
+        const shelf_loaded *m = &src->mods[i];
+        int fail = 0;
+        shelf_loaded c = {dup_or_null(m->fullname, &fail), dup_or_null(m->sn, &fail),
+                          dup_or_null(m->version, &fail), dup_or_null(m->file, &fail),
+                          dup_or_null(m->mpath, &fail), dup_or_null(m->usrname, &fail),
+                          dup_or_null(m->family, &fail), {0}, {0}, m->user_loaded, m->active};
+        if (strv_copy(&c.needed_by, &m->needed_by) < 0 || strv_copy(&c.props, &m->props) < 0)
+            fail = 1;
+        if (fail || shelf_state_append(dst, &c) < 0) {
+            shelf_loaded_free(&c);
+            shelf_state_free(dst);
+            return SHELF_ENOMEM;
+        }
+    }
+    return SHELF_OK;
+}
+
 void shelf_state_free(shelf_state *st)
 {
     for (size_t i = 0; i < st->n; i++)

@@ -36,6 +36,9 @@ typedef struct shelf_state {
 
 void shelf_state_init(shelf_state *st);
 void shelf_state_free(shelf_state *st);
+/* A deep copy of src into dst (initialised here). 0 or SHELF_ENOMEM (dst
+ * then empty). */
+int shelf_state_copy(shelf_state *dst, const shelf_state *src);
 
 /* Reads the table from env (and the reference counts and pushenv stacks
  * into env). An environment without a table gives an empty state. A
