@@ -163,28 +163,15 @@ static void respond_errorf(api_response *r, int status, const char *code, const 
     shelf_buf_free(&b);
 }
 
-/* A libshelf error as HTTP: its status and code word. */
+/* A libshelf error as HTTP: its status and code word (SHELF_ERRNO_MAP). */
 static void respond_shelf(api_response *r, const shelf_error *err)
 {
-    int status = 500;
-    const char *code = "internal";
-    switch (err->code) {
-    case SHELF_ENOTFOUND: status = 404; code = "not_found"; break;
-    case SHELF_EUSAGE: status = 400; code = "bad_request"; break;
-    case SHELF_EPARSE: status = 400; code = "bad_request"; break;
-    case SHELF_EMODULEFILE: status = 422; code = "modulefile_error"; break;
-    case SHELF_ELMODERROR: status = 422; code = "lmod_error"; break;
-    case SHELF_ECONFLICT: status = 422; code = "conflict"; break;
-    case SHELF_EPREREQ: status = 422; code = "prereq"; break;
-    case SHELF_EFAMILY: status = 422; code = "family"; break;
-    case SHELF_EDRIFT: status = 409; code = "drift"; break;
-    case SHELF_ESTATE: status = 409; code = "state"; break;
-    case SHELF_EIO: status = 500; code = "io_error"; break;
-    case SHELF_ENOMEM: respond_oom(r); return;
-    default: break;
+    if (err->code == SHELF_ENOMEM) {
+        respond_oom(r);
+        return;
     }
-    respond_error(r, status, code, err->module, err->file, err->line,
-                  err->message ? err->message : shelf_strerror(err->code));
+    respond_error(r, shelf_err_http_status(err->code), shelf_err_name(err->code), err->module,
+                  err->file, err->line, err->message ? err->message : shelf_strerror(err->code));
 }
 
 void api_response_free(api_response *resp)

@@ -57,19 +57,33 @@ const char *shelf_strerror(int code)
 {
     switch (code) {
     case SHELF_OK: return "success";
-    case SHELF_ENOMEM: return "out of memory";
-    case SHELF_EIO: return "input/output error";
-    case SHELF_ENOTFOUND: return "module not found";
-    case SHELF_EMODULEFILE: return "error in modulefile";
-    case SHELF_ELMODERROR: return "modulefile reported an error";
-    case SHELF_ECONFLICT: return "conflicting module loaded";
-    case SHELF_EPREREQ: return "prerequisite not loaded";
-    case SHELF_ESTATE: return "corrupt module state in the environment";
-    case SHELF_EUSAGE: return "bad usage";
-    case SHELF_EFAMILY: return "family conflict";
-    case SHELF_EPARSE: return "malformed data";
-    case SHELF_EDRIFT: return "the collection no longer matches the module trees";
+#define ERR_MESSAGE(name, value, word, status, message) \
+    case SHELF_##name: return message;
+    SHELF_ERRNO_MAP(ERR_MESSAGE)
+#undef ERR_MESSAGE
     default: return "unknown error";
+    }
+}
+
+const char *shelf_err_name(int code)
+{
+    switch (code) {
+#define ERR_WORD(name, value, word, status, message) \
+    case SHELF_##name: return word;
+    SHELF_ERRNO_MAP(ERR_WORD)
+#undef ERR_WORD
+    default: return "internal";
+    }
+}
+
+int shelf_err_http_status(int code)
+{
+    switch (code) {
+#define ERR_STATUS(name, value, word, status, message) \
+    case SHELF_##name: return status;
+    SHELF_ERRNO_MAP(ERR_STATUS)
+#undef ERR_STATUS
+    default: return 500;
     }
 }
 

@@ -84,6 +84,47 @@ static void test_error_keeps_first_and_clears(void)
     CHECK_STR(shelf_strerror(SHELF_ECONFLICT), "conflicting module loaded");
 }
 
+/* The words and statuses shelfd answers (docs/API.md) come from the map. */
+static void test_error_map_names_statuses_messages(void)
+{
+    CHECK_STR(shelf_err_name(SHELF_ENOTFOUND), "not_found");
+    CHECK_INT(shelf_err_http_status(SHELF_ENOTFOUND), 404);
+    CHECK_STR(shelf_err_name(SHELF_EPARSE), "bad_request");
+    CHECK_INT(shelf_err_http_status(SHELF_EUSAGE), 400);
+    CHECK_STR(shelf_err_name(SHELF_EDRIFT), "drift");
+    CHECK_INT(shelf_err_http_status(SHELF_ESTATE), 409);
+    CHECK_STR(shelf_err_name(SHELF_ELMODERROR), "lmod_error");
+    CHECK_INT(shelf_err_http_status(SHELF_EFAMILY), 422);
+    CHECK_STR(shelf_err_name(SHELF_ENOMEM), "out_of_memory");
+    CHECK_STR(shelf_strerror(SHELF_ENOMEM), "out of memory");
+    CHECK_STR(shelf_err_name(SHELF_EIO), "io_error");
+    CHECK_INT(shelf_err_http_status(SHELF_EIO), 500);
+    /* not an error, or not a known one: the server's fault */
+    CHECK_STR(shelf_err_name(SHELF_OK), "internal");
+    CHECK_INT(shelf_err_http_status(SHELF_OK), 500);
+    CHECK_STR(shelf_strerror(SHELF_OK), "success");
+    CHECK_STR(shelf_err_name(-999), "internal");
+    CHECK_INT(shelf_err_http_status(-999), 500);
+    CHECK_STR(shelf_strerror(-999), "unknown error");
+    /* every listed error has its own negative code, a message, a word and
+     * an error status */
+    static const int codes[] = {
+#define CODE(name, value, word, status, message) SHELF_##name,
+        SHELF_ERRNO_MAP(CODE)
+#undef CODE
+    };
+    size_t n = sizeof codes / sizeof codes[0];
+    CHECK_INT(n, 12);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(codes[i] < 0);
+        for (size_t j = 0; j < i; j++)
+            CHECK(codes[i] != codes[j]);
+        CHECK(strcmp(shelf_strerror(codes[i]), "unknown error") != 0);
+        CHECK(strcmp(shelf_err_name(codes[i]), "internal") != 0);
+        CHECK(shelf_err_http_status(codes[i]) >= 400);
+    }
+}
+
 static void test_changes_copy_values(void)
 {
     shelf_changes c;
@@ -172,6 +213,7 @@ static const struct check_test tests[] = {
     TEST(test_buf_take_empty_gives_empty_string),
     TEST(test_strv_split_join_find_remove),
     TEST(test_error_keeps_first_and_clears),
+    TEST(test_error_map_names_statuses_messages),
     TEST(test_changes_copy_values),
     TEST(test_path_join_and_affixes),
     TEST(test_read_file_reports_missing),
