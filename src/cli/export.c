@@ -25,13 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "collection.h"
 #include "export.h"
+#include "shelf-internal.h"
 
 extern char **environ;
 
@@ -285,7 +284,7 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
                               shelf_export *x, shelf_strv *env1, shelf_error *err)
 {
     shelf_collection coll;
-    int rc = shelf_collection_read_named(name, &coll, err);
+    int rc = shelf_collection_read_named(environ, name, &coll, err);
     if (rc < 0)
         return rc; /* coll is empty */
     shelf_engine e;
@@ -304,52 +303,6 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
     shelf_engine_close(&e);
     shelf_collection_free(&coll);
     return rc;
-}
-
-/* Writes data to path through a temporary file in the same directory
- * renamed into place: the file is either the old one or the whole new
- * one. 0, or -1 with a message on stderr. */
-static int write_atomically(const char *path, const char *data, size_t len)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 8);
-    if (!tmp) {
-        fprintf(stderr, "shelf: error: out of memory\n");
-        return -1;
-    }
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".XXXXXX", 8);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "shelf: error: cannot create a file beside %s: %s\n", path,
-                strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    int ok = fchmod(fd, 0666 & ~mask) == 0;
-    for (size_t done = 0; ok && done < len;) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        if (ok)
-            done += (size_t)w;
-    }
-    ok = ok && fsync(fd) == 0;
-    int saved = errno;
-    ok = close(fd) == 0 && ok;
-    if (ok && rename(tmp, path) != 0) {
-        saved = errno;
-        ok = 0;
-    }
-    if (!ok) {
-        fprintf(stderr, "shelf: error: cannot write %s: %s\n", path, strerror(saved));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
 }
 
 int cli_export(int argc, char **argv)
@@ -427,8 +380,10 @@ int cli_export(int argc, char **argv)
         cli_print_error(stderr, &err);
         status = 1;
     } else if (output) {
-        status = write_atomically(output, out.data ? out.data : "", out.len) < 0;
-        if (status == 0)
+        status = shelf_write_atomic(output, out.data ? out.data : "", out.len, 0666, &err) < 0;
+        if (status)
+            cli_print_error(stderr, &err);
+        else
             fprintf(stderr, "shelf: wrote the %s script to %s\n", format, output);
     } else {
         fwrite(out.data ? out.data : "", 1, out.len, stdout);

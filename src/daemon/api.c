@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api-internal.h"
 #include "api.h"
@@ -916,7 +917,7 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
         rc = shelf_engine_purge(&e, &err);
     else if (strcmp(op, "reload") == 0)
         rc = shelf_engine_reload(&e, &err);
-    else if ((rc = shelf_collection_read_named(cname, &coll, &err)) == 0)
+    else if ((rc = shelf_collection_read_named(environ, cname, &coll, &err)) == 0)
         rc = shelf_engine_restore(&e, &coll, allow_changes, &err);
     if (rc == 0)
         rc = shelf_engine_finish(&e, &ch, &err);
@@ -1339,7 +1340,7 @@ static void list_collections(api_response *r)
     char *dir = NULL;
     shelf_strv names;
     shelf_strv_init(&names);
-    int rc = shelf_collection_dir(&dir, &err);
+    int rc = shelf_collection_dir(environ, &dir, &err);
     if (rc == 0)
         rc = shelf_collection_names(dir, &names, &err);
     cJSON *doc = rc == 0 ? cJSON_CreateObject() : NULL;
@@ -1382,7 +1383,7 @@ static void describe_collection(const char *name, api_response *r)
     shelf_error err = {0};
     shelf_drift *d = NULL;
     size_t nd = 0;
-    int rc = shelf_collection_read_named(name, &coll, &err);
+    int rc = shelf_collection_read_named(environ, name, &coll, &err);
     if (rc == 0)
         rc = shelf_collection_check(&coll, &d, &nd, &err);
     char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
@@ -1422,7 +1423,7 @@ static void save_collection(api_ctx *c, const char *name, api_response *r)
     char *dir = NULL;
     shelf_collection coll;
     shelf_collection_init(&coll);
-    int rc = shelf_collection_dir(&dir, &err);
+    int rc = shelf_collection_dir(environ, &dir, &err);
     if (rc == 0) {
         coll.name = strdup(name);
         coll.created = now_iso();
@@ -1462,7 +1463,7 @@ static void delete_collection(const char *name, api_response *r)
 {
     shelf_error err = {0};
     char *dir = NULL;
-    int rc = shelf_collection_dir(&dir, &err);
+    int rc = shelf_collection_dir(environ, &dir, &err);
     if (rc == 0)
         rc = shelf_collection_delete(dir, name, &err);
     free(dir);
@@ -1497,7 +1498,7 @@ static void get_preamble(api_ctx *c, const api_request *req, api_response *r)
     int rc = 0;
     if (cname) {
         shelf_collection coll;
-        rc = shelf_collection_read_named(cname, &coll, &err);
+        rc = shelf_collection_read_named(environ, cname, &coll, &err);
         for (size_t i = 0; rc == 0 && i < coll.n; i++)
             if (coll.mods[i].user_loaded)
                 rc = shelf_strv_push(&mods, coll.mods[i].fullname);

@@ -318,8 +318,12 @@ static void parse_options(int argc, char **argv, options *o)
  * mode when it is ours). 0, or -1 with *why. */
 static int private_dir(const char *dir, char **why)
 {
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        *why = xfmt("cannot create %s: %s", dir, strerror(errno));
+    shelf_error err = {0};
+    if (shelf_mkdir_p(dir, 0700, SHELF_MKDIR_NOFOLLOW, &err) < 0) {
+        if (err.code == SHELF_ENOMEM)
+            oom_exit();
+        *why = xstrdup(err.message);
+        shelf_error_clear(&err);
         return -1;
     }
     struct stat st;
@@ -342,17 +346,22 @@ static int private_dir(const char *dir, char **why)
 /* $XDG_RUNTIME_DIR/shelf when that is usable, else /tmp/shelf-UID. */
 static char *runtime_dir(void)
 {
-    const char *x = getenv("XDG_RUNTIME_DIR");
+    char *x = NULL;
+    if (shelf_xdg_dir(environ, SHELF_XDG_RUNTIME, &x) == SHELF_ENOMEM)
+        oom_exit();
     struct stat st;
     char *why = NULL;
-    if (x && x[0] == '/' && stat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
-        st.st_uid == geteuid() && access(x, W_OK | X_OK) == 0) {
+    if (x && stat(x, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+        access(x, W_OK | X_OK) == 0) {
         char *d = xfmt("%s/shelf", x);
+        free(x);
         if (private_dir(d, &why) == 0)
             return d;
         fprintf(stderr, "shelfd: warning: %s\n", why);
         free(why);
         free(d);
+    } else {
+        free(x);
     }
     char *d = xfmt("/tmp/shelf-%u", (unsigned)geteuid());
     if (private_dir(d, &why) < 0) {
@@ -415,19 +424,17 @@ static char *token_write(const char *path)
         fprintf(stderr, "shelfd: error: getrandom: %s\n", strerror(errno));
         exit(1);
     }
-    char *tmp = xfmt("%s.%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, tok, 64) == 64 &&
-             write(fd, "\n", 1) == 1;
-    if (fd >= 0 && close(fd) < 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) < 0) {
+    char *line = xfmt("%s\n", tok);
+    shelf_error err = {0};
+    if (shelf_write_atomic(path, line, strlen(line), 0600, &err) < 0) {
+        if (err.code == SHELF_ENOMEM)
+            oom_exit();
         fprintf(stderr, "shelfd: error: cannot write token file %s: %s\n", path,
                 strerror(errno));
-        unlink(tmp);
         exit(1);
     }
-    free(tmp);
+    explicit_bzero(line, strlen(line));
+    free(line);
     return tok;
 }
 

@@ -27,7 +27,7 @@
 
 /* ---- helpers shared by the launcher's files ------------------------------ */
 
-static void oom_exit(void)
+void launch_oom(void)
 {
     fprintf(stderr, "shelf launch: error: out of memory\n");
     exit(1);
@@ -37,7 +37,7 @@ void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)
-        oom_exit();
+        launch_oom();
     return p;
 }
 
@@ -45,7 +45,7 @@ char *xstrdup(const char *s)
 {
     char *p = strdup(s);
     if (!p)
-        oom_exit();
+        launch_oom();
     return p;
 }
 
@@ -57,20 +57,20 @@ char *xfmt(const char *fmt, ...)
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n < 0)
-        oom_exit();
+        launch_oom();
     return s;
 }
 
 void xpush(shelf_strv *sv, const char *s)
 {
     if (shelf_strv_push(sv, s) < 0)
-        oom_exit();
+        launch_oom();
 }
 
 cJSON *xjson(cJSON *j)
 {
     if (!j)
-        oom_exit();
+        launch_oom();
     return j;
 }
 
@@ -255,7 +255,7 @@ static int list_profiles(const launch_config *cfg, int json)
         char *text = cJSON_Print(arr);
         cJSON_Delete(arr);
         if (!text)
-            oom_exit();
+            launch_oom();
         printf("%s\n", text);
         free(text);
         return 0;
@@ -273,7 +273,7 @@ static int list_profiles(const launch_config *cfg, int json)
         if (mods) {
             char *m = shelf_strv_join(mods, " ");
             if (!m)
-                oom_exit();
+                launch_oom();
             printf("  %-12s modules %s\n", "", m);
             free(m);
         }
@@ -361,7 +361,7 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
         for (size_t i = 0; i < cfg->n; i++)
             shelf_buf_addf(&names, "%s%s", i ? ", " : "", cfg->profiles[i].name);
         if (shelf_buf_ok(&names) < 0)
-            oom_exit();
+            launch_oom();
         launch_error("no profile \"%s\" in %s (there are: %s)", o->profile, cfg->file,
                      names.data ? names.data : "none");
         shelf_buf_free(&names);
@@ -435,7 +435,7 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
         if (shelf_strv_find(&p->images, o->image) < 0) {
             char *allowed = shelf_strv_join(&p->images, ", ");
             if (!allowed)
-                oom_exit();
+                launch_oom();
             launch_error("image \"%s\" is not allowed for profile \"%s\" (allowed: %s%s%s)",
                          o->image, p->name, p->image, *allowed ? ", " : "", allowed);
             free(allowed);
@@ -496,18 +496,18 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
         }
         r->collection = xstrdup(coll);
         shelf_collection c;
-        int rc = shelf_collection_read_named(coll, &c, &err);
+        int rc = shelf_collection_read_named(environ, coll, &c, &err);
         if (rc == 0) {
             r->collection_json = shelf_collection_to_json(&c);
             shelf_collection_free(&c);
             if (!r->collection_json)
-                oom_exit();
+                launch_oom();
         } else if (rc == SHELF_ENOTFOUND) {
             shelf_error_clear(&err);
             const shelf_strv *mods = launch_config_collection(cfg, coll);
             if (!mods) {
                 char *dir = NULL;
-                if (shelf_collection_dir(&dir, &err) < 0)
+                if (shelf_collection_dir(environ, &dir, &err) < 0)
                     shelf_error_clear(&err);
                 launch_error("collection \"%s\" exists nowhere: you have no saved collection of "
                              "that name%s%s%s, and %s defines no site collection of that name",
@@ -650,7 +650,7 @@ int main(int argc, char **argv)
         }
         cJSON_Delete(list);
         if (!text)
-            oom_exit();
+            launch_oom();
         fputs(text, stdout);
         if (*text && text[strlen(text) - 1] != '\n')
             fputc('\n', stdout);

@@ -22,6 +22,8 @@
 
 /* ---- allocation and small helpers (launch.c) ---------------------------- */
 
+/* Prints "out of memory" and exits 1. */
+void launch_oom(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 char *xstrdup(const char *s);
 char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

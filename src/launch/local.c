@@ -55,24 +55,24 @@ extern char **environ;
  * when it cannot be used. */
 static char *state_dir(int create)
 {
-    const char *rt = getenv("XDG_RUNTIME_DIR");
+    char *rt = NULL;
+    if (shelf_xdg_dir(environ, SHELF_XDG_RUNTIME, &rt) == SHELF_ENOMEM)
+        launch_oom();
     char *dir;
-    if (rt && rt[0] == '/') {
-        char *top = xfmt("%s/shelf", rt);
-        if (create && mkdir(top, 0700) < 0 && errno != EEXIST) {
-            launch_error("cannot create %s: %s", top, strerror(errno));
-            free(top);
-            return NULL;
-        }
-        free(top);
+    if (rt) {
         dir = xfmt("%s/shelf/launch", rt);
+        free(rt);
     } else {
         const char *tmp = getenv("TMPDIR");
         dir = xfmt("%s/shelf-launch-%lu", tmp && tmp[0] == '/' ? tmp : "/tmp",
                    (unsigned long)getuid());
     }
-    if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        launch_error("cannot create %s: %s", dir, strerror(errno));
+    shelf_error err = {0};
+    if (create && shelf_mkdir_p(dir, 0700, SHELF_MKDIR_NOFOLLOW, &err) < 0) {
+        if (err.code == SHELF_ENOMEM)
+            launch_oom();
+        launch_error("%s", err.message);
+        shelf_error_clear(&err);
         free(dir);
         return NULL;
     }
@@ -147,27 +147,14 @@ static int state_write(const char *path, const cJSON *st)
         launch_error("out of memory");
         exit(1);
     }
-    char *tmp = xfmt("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = -1;
-    if (fd >= 0) {
-        size_t len = strlen(text), done = 0;
-        while (done < len) {
-            ssize_t w = write(fd, text + done, len - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                break;
-            done += (size_t)w;
-        }
-        if (close(fd) == 0 && done == len && rename(tmp, path) == 0)
-            rc = 0;
-    }
+    shelf_error err = {0};
+    int rc = shelf_write_atomic(path, text, strlen(text), 0600, &err);
+    if (rc == SHELF_ENOMEM)
+        launch_oom();
     if (rc < 0) {
-        launch_error("cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+        launch_error("%s", err.message);
+        shelf_error_clear(&err);
     }
-    free(tmp);
     free(text);
     return rc;
 }

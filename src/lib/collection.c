@@ -21,10 +21,8 @@
 #include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collection.h"
@@ -82,16 +80,11 @@ static int oom(shelf_error *err)
 
 /* ---- where ------------------------------------------------------------------ */
 
-int shelf_collection_dir(char **out, shelf_error *err)
+int shelf_collection_dir(char *const *env, char **out, shelf_error *err)
 {
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    char *base;
-    if (xdg && xdg[0] == '/')
-        base = strdup(xdg);
-    else if (home && home[0] == '/')
-        base = shelf_path_join(home, ".config");
-    else {
+    char *base = NULL;
+    int rc = shelf_xdg_dir(env, SHELF_XDG_CONFIG, &base);
+    if (rc == SHELF_ENOTFOUND) {
         shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0,
                         "cannot tell where collections live: set HOME or XDG_CONFIG_HOME "
                         "to an absolute path");
@@ -399,10 +392,11 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
     return rc;
 }
 
-int shelf_collection_read_named(const char *name, shelf_collection *c, shelf_error *err)
+int shelf_collection_read_named(char *const *env, const char *name, shelf_collection *c,
+                                shelf_error *err)
 {
     char *dir = NULL;
-    int rc = shelf_collection_dir(&dir, err);
+    int rc = shelf_collection_dir(env, &dir, err);
     if (rc == 0)
         rc = shelf_collection_read(dir, name, c, err);
     else
@@ -420,44 +414,6 @@ static int io_fail(shelf_error *err, const char *what, const char *path, int e)
     return SHELF_EIO;
 }
 
-/* mkdir -p with mode 0700 for the directories it creates. */
-static int make_dirs(const char *dir, shelf_error *err)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return oom(err);
-    int rc = SHELF_OK;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = io_fail(err, "create the directory", p, errno);
-            break;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_error *err)
 {
     int rc = shelf_collection_name_check(c->name ? c->name : "", err);
@@ -465,50 +421,26 @@ int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_err
         return rc;
     char *text = shelf_collection_to_json(c);
     char *path = coll_path(dir, c->name);
-    shelf_buf tmpl;
-    shelf_buf_init(&tmpl);
-    shelf_buf_addf(&tmpl, "%s/.%s.json.XXXXXX", dir, c->name);
-    if (!text || !path || shelf_buf_ok(&tmpl) < 0) {
+    if (!text || !path) {
         rc = oom(err);
         goto out;
     }
-    if ((rc = make_dirs(dir, err)) < 0)
+    if ((rc = shelf_mkdir_p(dir, 0700, 0, err)) < 0)
         goto out;
-    int fd = mkstemp(tmpl.data);
-    if (fd < 0) {
-        rc = io_fail(err, "create a file in", dir, errno);
-        goto out;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
     size_t len = strlen(text);
     text[len] = '\n'; /* cJSON's text ends without one; the NUL's place holds it */
-    int e = 0;
-    if (fchmod(fd, 0666 & ~mask) != 0 || write_all(fd, text, len + 1) != 0 || fsync(fd) != 0)
-        e = errno ? errno : EIO;
-    text[len] = '\0';
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmpl.data, path) != 0)
-        e = errno;
-    if (e) {
-        unlink(tmpl.data);
+    shelf_error werr = {0};
+    rc = shelf_write_atomic(path, text, len + 1, 0666, &werr);
+    if (rc == SHELF_EIO)
         shelf_error_set(err, SHELF_EIO, NULL, path, 0,
                         "cannot save collection \"%s\" to %s: %s (nothing was changed)",
-                        c->name, path, strerror(e));
-        rc = SHELF_EIO;
-        goto out;
-    }
-    /* The rename itself reaches the disk with the directory. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+                        c->name, path, strerror(errno));
+    else if (rc < 0)
+        rc = oom(err);
+    shelf_error_clear(&werr);
 out:
     free(text);
     free(path);
-    shelf_buf_free(&tmpl);
     return rc;
 }
 

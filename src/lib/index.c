@@ -245,18 +245,18 @@ static char *abs_dir(const char *dir)
     return n;
 }
 
+/* The index of absdir in the user's cache: $XDG_CACHE_HOME, else
+ * $HOME/.cache, else /tmp/.cache. The process environment's, for now: the
+ * callers of shelf_index_locations() do not pass one yet. */
 static char *cache_path(const char *absdir)
 {
+    char *base = NULL;
+    if (shelf_xdg_dir(environ, SHELF_XDG_CACHE, &base) == SHELF_ENOMEM)
+        return NULL;
     shelf_buf b;
     shelf_buf_init(&b);
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    if (xdg && xdg[0] == '/') {
-        shelf_buf_adds(&b, xdg);
-    } else {
-        const char *home = getenv("HOME");
-        shelf_buf_adds(&b, home && *home ? home : "/tmp");
-        shelf_buf_adds(&b, "/.cache");
-    }
+    shelf_buf_adds(&b, base ? base : "/tmp/.cache");
+    free(base);
     shelf_buf_addf(&b, "/shelf/index-%016llx.db",
                    (unsigned long long)fnv1a(FNV_INIT, absdir, strlen(absdir)));
     return shelf_buf_take(&b);
@@ -287,35 +287,6 @@ char *shelf_index_default_path(const char *dir)
                                         : cache_path(absdir);
     free(absdir);
     return p;
-}
-
-/* mkdir -p of the directory holding file; 0 or -1 (errno set). */
-static int make_parents(const char *file)
-{
-    char *d = strdup(file);
-    if (!d) {
-        errno = ENOMEM;
-        return -1;
-    }
-    char *slash = strrchr(d, '/');
-    if (slash && slash != d) {
-        *slash = '\0';
-        for (char *p = d + 1; *p; p++)
-            if (*p == '/') {
-                *p = '\0';
-                if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-                    free(d);
-                    return -1;
-                }
-                *p = '/';
-            }
-        if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-            free(d);
-            return -1;
-        }
-    }
-    free(d);
-    return 0;
 }
 
 static int64_t mtime_ns(const struct stat *st)
@@ -1094,12 +1065,17 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     }
     /* The output directory first: creating DIR/.shelf changes DIR's mtime,
      * which must happen before DIR is recorded. */
-    if (make_parents(output) < 0) {
-        rc = SHELF_EIO;
-        shelf_error_set(err, rc, NULL, output, 0, "cannot create the directory of %s: %s",
-                        output, strerror(errno));
+    char *outdir = strdup(output);
+    char *slash = outdir ? strrchr(outdir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    rc = !outdir ? SHELF_ENOMEM : slash && slash != outdir ? shelf_mkdir_p(outdir, 0755, 0, err)
+                                                           : SHELF_OK;
+    free(outdir);
+    if (rc == SHELF_ENOMEM)
+        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+    if (rc < 0)
         goto out;
-    }
     shelf_buf nb;
     shelf_buf_init(&nb);
     shelf_buf_addf(&nb, "%s.lock", output);
@@ -1174,22 +1150,14 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     b.db = NULL;
     if (rc == 0) {
         fd = open(tmp, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, output) < 0) {
+        if (fd < 0 || fchmod(fd, 0644) < 0) {
             rc = SHELF_EIO;
             shelf_error_set(err, rc, NULL, output, 0, "cannot write %s: %s", output,
                             strerror(errno));
-        }
-        if (fd >= 0)
-            close(fd);
-        char *slash = strrchr(output, '/');
-        if (rc == 0 && slash) {
-            *slash = '\0';
-            int dfd = open(slash == output ? "/" : output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            *slash = '/';
-            if (dfd >= 0) {
-                fsync(dfd);
-                close(dfd);
-            }
+            if (fd >= 0)
+                close(fd);
+        } else {
+            rc = shelf_file_commit(fd, tmp, output, err);
         }
     }
 out:

@@ -5,6 +5,8 @@
 #ifndef SHELF_INTERNAL_H
 #define SHELF_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "shelf.h"
 
 /* 1 if s starts with prefix / ends with suffix. */
@@ -18,6 +20,42 @@ char *shelf_path_absolute(const char *path);
 /* Appends the whole file to out. Returns 0, SHELF_EIO (err names the file
  * and the reason) or SHELF_ENOMEM. */
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err);
+
+/* ---- files and directories (fs.c) ---- */
+
+/* mkdir -p: creates dir and the parents it lacks, each with mode (less the
+ * umask, as mkdir(2) does). What exists already must be a directory, or a
+ * symlink to one; with SHELF_MKDIR_NOFOLLOW the last component must be a
+ * directory itself, never a symlink (the caller is about to trust it).
+ * Returns 0, SHELF_EIO (err: "cannot create the directory D: reason", D the
+ * component that failed; errno the reason) or SHELF_ENOMEM. What was
+ * created before a failure stays. */
+#define SHELF_MKDIR_NOFOLLOW 1
+int shelf_mkdir_p(const char *dir, mode_t mode, int flags, shelf_error *err);
+
+/* Replaces the file at path with data[0..len) atomically: a temp file
+ * .NAME.RANDOM in the same directory (O_EXCL, O_NOFOLLOW, created with mode
+ * less the umask), written whole, fsynced, renamed over path, and the
+ * directory fsynced. A symlink at path is replaced, not followed. Readers
+ * see the old file or the new one, never a part. Returns 0, SHELF_EIO (err:
+ * "cannot write PATH: reason", file = path; errno the reason) or
+ * SHELF_ENOMEM; on failure path is untouched and no temp file is left. */
+int shelf_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                       shelf_error *err);
+/* The last step of shelf_write_atomic, for a temp file the caller wrote
+ * (tmp beside path, open as fd): fsyncs and closes fd (always), renames tmp
+ * over path, fsyncs path's directory. Returns 0 or SHELF_EIO (err as
+ * above, errno the reason); on failure tmp is removed and path untouched. */
+int shelf_file_commit(int fd, const char *tmp, const char *path, shelf_error *err);
+
+/* The XDG base directories, looked up in env (NAME=value strings, may be
+ * NULL; never the process environment itself): $XDG_CONFIG_HOME else
+ * $HOME/.config, $XDG_CACHE_HOME else $HOME/.cache, $XDG_RUNTIME_DIR (no
+ * default: the caller picks its own). A variable counts only when it holds
+ * an absolute path. Returns 0 with *out a new string, SHELF_ENOTFOUND (*out
+ * NULL: nothing usable, the caller says so or falls back) or SHELF_ENOMEM. */
+typedef enum shelf_xdg_kind { SHELF_XDG_CONFIG, SHELF_XDG_CACHE, SHELF_XDG_RUNTIME } shelf_xdg_kind;
+int shelf_xdg_dir(char *const *env, shelf_xdg_kind kind, char **out);
 
 /* Environments as "NAME=value" strings (environ, a shelf_strv's v).
  * shelf_environ_get: NAME's value in the NULL-terminated array env (which
