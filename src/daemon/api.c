@@ -960,14 +960,6 @@ done:
 
 /* ---- GET modules -------------------------------------------------------------------- */
 
-static unsigned long hash_bytes(const char *p, size_t n)
-{
-    unsigned long h = 1469598103934665603UL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211UL;
-    return h;
-}
-
 /* A copy of the cached answer for key into r; 1 on a hit. */
 static int lru_get(api_state *s, const char *key, size_t keylen, unsigned long h,
                    api_response *r)
@@ -1066,7 +1058,7 @@ static void get_modules(api_state *s, api_ctx *c, const api_request *req, api_re
         free(fcopy);
         return;
     }
-    unsigned long h = hash_bytes(key.data, key.len);
+    unsigned long h = (unsigned long)shelf_fnv1a(SHELF_FNV1A_INIT, key.data, key.len);
     if (lru_get(s, key.data, key.len, h, r)) {
         cat_release(s, cr);
         shelf_buf_free(&key);

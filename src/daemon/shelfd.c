@@ -513,26 +513,18 @@ struct daemon_state {
     int stopping;
 };
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
-
 static uint64_t stat_sig(uint64_t h, const struct stat *st)
 {
-    h = fnv(h, &st->st_mtim, sizeof st->st_mtim);
-    h = fnv(h, &st->st_ino, sizeof st->st_ino);
-    return fnv(h, &st->st_size, sizeof st->st_size);
+    h = shelf_fnv1a(h, &st->st_mtim, sizeof st->st_mtim);
+    h = shelf_fnv1a(h, &st->st_ino, sizeof st->st_ino);
+    return shelf_fnv1a(h, &st->st_size, sizeof st->st_size);
 }
 
 static void scan_work(uv_work_t *req)
 {
     scan_job *j = req->data;
     const char *dir = j->t->dir;
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = SHELF_FNV1A_INIT;
     struct stat st;
     if (stat(dir, &st) == 0)
         h = stat_sig(h, &st);
@@ -552,7 +544,7 @@ static void scan_work(uv_work_t *req)
                 free(p);
                 continue;
             }
-            h = fnv(h, e->d_name, strlen(e->d_name) + 1);
+            h = shelf_fnv1a(h, e->d_name, strlen(e->d_name) + 1);
             h = stat_sig(h, &st);
             if (!S_ISDIR(st.st_mode)) {
                 free(p);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "launch.h"
+#include "shelf-internal.h"
 
 /* The container's entry point: sh -c SCRIPT shelf-start SERVER-ARGV...
  * It relies on the environment the launcher sets: SHELF_INIT (shelf's
@@ -133,15 +134,6 @@ char *launch_subst(const launch_request *r, const char *s, const char *port, con
     return out;
 }
 
-/* FNV-1a, for the suffix that keeps shortened names apart. */
-static unsigned long short_hash(const char *s)
-{
-    unsigned long h = 2166136261UL;
-    for (; *s; s++)
-        h = ((h ^ (unsigned char)*s) * 16777619UL) & 0xffffffffUL;
-    return h;
-}
-
 char *launch_dns_label(const char *s, size_t max)
 {
     shelf_buf b;
@@ -175,9 +167,10 @@ char *launch_dns_label(const char *s, size_t max)
         name = u;
     }
     if (strlen(name) > max) {
-        /* NAME...-xxxxxxxx: the hash of the whole input */
+        /* NAME...-xxxxxxxx: the FNV-1a 32 of the whole input keeps
+         * shortened names apart */
         char suffix[16];
-        snprintf(suffix, sizeof suffix, "-%08lx", short_hash(s));
+        snprintf(suffix, sizeof suffix, "-%08lx", (unsigned long)shelf_fnv1a32(s));
         size_t keep = max - strlen(suffix);
         while (keep > 0 && name[keep - 1] == '-')
             keep--;

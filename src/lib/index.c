@@ -224,18 +224,6 @@ int shelf_spider_collect(shelf_spider_rec *r, const shelf_mf_call *c)
 
 /* ---- paths ---------------------------------------------------------------- */
 
-/* FNV-1a, 64 bits: a fast hash for file contents and cache names. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-#define FNV_INIT 14695981039346656037ULL
-
 /* dir made absolute (against the working directory) and normalized. */
 static char *abs_dir(const char *dir)
 {
@@ -258,7 +246,7 @@ static char *cache_path(const char *absdir)
     shelf_buf_adds(&b, base ? base : "/tmp/.cache");
     free(base);
     shelf_buf_addf(&b, "/shelf/index-%016llx.db",
-                   (unsigned long long)fnv1a(FNV_INIT, absdir, strlen(absdir)));
+                   (unsigned long long)shelf_fnv1a(SHELF_FNV1A_INIT, absdir, strlen(absdir)));
     return shelf_buf_take(&b);
 }
 
@@ -637,11 +625,11 @@ static char *file_hash(const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
-    uint64_t h = FNV_INIT;
+    uint64_t h = SHELF_FNV1A_INIT;
     char chunk[16384];
     ssize_t n;
     while ((n = read(fd, chunk, sizeof chunk)) > 0)
-        h = fnv1a(h, chunk, (size_t)n);
+        h = shelf_fnv1a(h, chunk, (size_t)n);
     close(fd);
     if (n < 0)
         return NULL;

@@ -5,6 +5,7 @@
 #ifndef SHELF_INTERNAL_H
 #define SHELF_INTERNAL_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "shelf.h"
@@ -65,6 +66,17 @@ int shelf_xdg_dir(char *const *env, shelf_xdg_kind kind, char **out);
 const char *shelf_environ_get(char *const *env, const char *name);
 int shelf_environ_put(shelf_strv *env, const char *name, const char *value);
 void shelf_environ_unset(shelf_strv *env, const char *name);
+
+/* FNV-1a, 64 bits: a fast hash, not a digest (file contents in the index,
+ * cache file names, change signatures, cache keys). Start from
+ * SHELF_FNV1A_INIT and feed the bytes in pieces: the hash of a then b is
+ * shelf_fnv1a(shelf_fnv1a(SHELF_FNV1A_INIT, a, na), b, nb). Never fails. */
+#define SHELF_FNV1A_INIT 14695981039346656037ULL
+uint64_t shelf_fnv1a(uint64_t h, const void *data, size_t n);
+/* FNV-1a, 32 bits, of the string s. Its own prime and offset basis: the
+ * value cannot be had from the 64-bit hash, and names already made from it
+ * (the launcher's shortened object names) must stay the same. */
+uint32_t shelf_fnv1a32(const char *s);
 
 /* nbytes random bytes (getrandom(2)) as 2 * nbytes lowercase hex digits, a
  * new string (tokens); NULL with errno set when memory or randomness is

@@ -1,6 +1,7 @@
 /*
  * util.c -- the small containers every libshelf file uses: errors,
- * growable buffers, string vectors and change lists.
+ * growable buffers, string vectors and change lists; and small helpers
+ * (paths, reading a file, environment vectors, hashes, random tokens).
  *
  * Invariants: a shelf_buf with data != NULL is NUL-terminated; a shelf_strv
  * with n > 0 has v[n] == NULL. Allocation failures never abort: they are
@@ -428,6 +429,22 @@ int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err)
         return SHELF_ENOMEM;
     }
     return SHELF_OK;
+}
+
+uint64_t shelf_fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+uint32_t shelf_fnv1a32(const char *s)
+{
+    uint32_t h = 2166136261U;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619U;
+    return h;
 }
 
 char *shelf_random_hex(size_t nbytes)

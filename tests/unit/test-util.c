@@ -189,6 +189,19 @@ static void test_environ_get_put_unset(void)
     shelf_strv_free(&env);
 }
 
+/* The published FNV-1a test vectors (Fowler, Noll, Vo). */
+static void test_fnv1a_vectors_and_pieces(void)
+{
+    CHECK(shelf_fnv1a(SHELF_FNV1A_INIT, "", 0) == 0xcbf29ce484222325ULL);
+    CHECK(shelf_fnv1a(SHELF_FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+    CHECK(shelf_fnv1a(SHELF_FNV1A_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+    CHECK(shelf_fnv1a(shelf_fnv1a(SHELF_FNV1A_INIT, "foo", 3), "bar", 3) ==
+          0x85944171f73967e8ULL);
+    CHECK(shelf_fnv1a32("") == 0x811c9dc5U);
+    CHECK(shelf_fnv1a32("a") == 0xe40c292cU);
+    CHECK(shelf_fnv1a32("foobar") == 0xbf9cf968U);
+}
+
 static void test_random_hex(void)
 {
     char *a = shelf_random_hex(100); /* more than one getrandom chunk */
@@ -218,6 +231,7 @@ static const struct check_test tests[] = {
     TEST(test_path_join_and_affixes),
     TEST(test_read_file_reports_missing),
     TEST(test_environ_get_put_unset),
+    TEST(test_fnv1a_vectors_and_pieces),
     TEST(test_random_hex),
 };
 CHECK_MAIN(tests)
