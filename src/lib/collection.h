@@ -103,10 +103,4 @@ void shelf_drifts_free(shelf_drift *d, size_t n);
 /* "vanished", "changed" or "unreadable", as describe and shelfd say it. */
 const char *shelf_drift_word(shelf_drift_kind k);
 
-/* SHA-256 of a file as 64 lowercase hex digits (out has room for 65).
- * 0, SHELF_ENOTFOUND or SHELF_EIO (err says why). */
-int shelf_sha256_file(const char *path, char out[65], shelf_error *err);
-/* SHA-256 of a buffer, same output. */
-void shelf_sha256_hex(const void *data, size_t len, char out[65]);
-
 #endif

@@ -22,7 +22,8 @@
  *           whatis, props, deps, opens, sorder)
  *                           one row per modulefile, seq = the order of the
  *                           tree scan; lists joined by "\x1e"; hash is
- *                           FNV-1a 64 of the file in hex; level_default = 1
+ *                           the SHA-256 of the file in hex (what
+ *                           collections record); level_default = 1
  *                           for what the short name resolves to with this
  *                           level alone on MODULEPATH; broken = the error
  *                           of the spider evaluation; sorder = the rank
@@ -619,24 +620,15 @@ static const char *bh_getenv(void *ud, const char *name)
     return getenv(name);
 }
 
-/* FNV-1a of the file as 16 hex digits, or NULL when it cannot be read. */
+/* The SHA-256 of the file in hex, the digest collections record, or NULL
+ * when it cannot be read. */
 static char *file_hash(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    uint64_t h = SHELF_FNV1A_INIT;
-    char chunk[16384];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof chunk)) > 0)
-        h = shelf_fnv1a(h, chunk, (size_t)n);
-    close(fd);
-    if (n < 0)
-        return NULL;
-    char *s = malloc(17);
-    if (s)
-        snprintf(s, 17, "%016llx", (unsigned long long)h);
-    return s;
+    char hex[65];
+    shelf_error e = {0};
+    int rc = shelf_sha256_file(path, hex, &e);
+    shelf_error_clear(&e);
+    return rc == 0 ? strdup(hex) : NULL;
 }
 
 /* The row of the previous index for (path, size, mtime), read into rec,

@@ -78,6 +78,13 @@ uint64_t shelf_fnv1a(uint64_t h, const void *data, size_t n);
  * (the launcher's shortened object names) must stay the same. */
 uint32_t shelf_fnv1a32(const char *s);
 
+/* SHA-256 (sha256.c, by libmd) of a file as 64 lowercase hex digits and a
+ * NUL in out: the digest collections and the index record of modulefiles.
+ * 0, SHELF_ENOTFOUND or SHELF_EIO (err says why; out untouched). */
+int shelf_sha256_file(const char *path, char out[65], shelf_error *err);
+/* SHA-256 of a buffer, same output. Never fails. */
+void shelf_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* nbytes random bytes (getrandom(2)) as 2 * nbytes lowercase hex digits, a
  * new string (tokens); NULL with errno set when memory or randomness is
  * missing. */
