@@ -146,12 +146,6 @@ static char *timestamp(void)
     return strdup(buf);
 }
 
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
-
 /* Adds (or replaces: the last definition wins) an alias or function. */
 static int put_named(shelf_changes *named, shelf_change_kind kind, const char *name,
                      const char *value, const char *value2)
@@ -184,11 +178,11 @@ static int take_modules(shelf_export *x, const shelf_engine *e, const shelf_chan
         const shelf_change *ch = &c->items[i];
         if ((ch->kind == SHELF_CHANGE_ALIAS || ch->kind == SHELF_CHANGE_FUNC) &&
             put_named(&x->named, ch->kind, ch->name, ch->value, ch->value2) < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     for (size_t i = 0; i < e->st.n; i++)
         if (e->st.mods[i].active && shelf_strv_push(&x->modules, e->st.mods[i].fullname) < 0)
-            return oom(err);
+            return shelf_oom(err);
     return SHELF_OK;
 }
 
@@ -217,7 +211,7 @@ static int record_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     else if (c->fn == SHELF_FN_SET_SHELL_FUNCTION && c->args.n >= 2)
         rc = put_named(&r->x->named, SHELF_CHANGE_FUNC, a[0], a[1],
                        c->args.n > 2 ? a[2] : NULL);
-    return rc < 0 ? oom(err) : SHELF_OK;
+    return rc < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int record_is_loaded(void *ud, const char *name)
@@ -239,13 +233,13 @@ static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
                           record_getenv};
     shelf_lua *lua = shelf_engine_lua(e);
     if (!lua)
-        return oom(err);
+        return shelf_oom(err);
     for (size_t i = 0; i < e->st.n; i++) {
         const shelf_loaded *m = &e->st.mods[i];
         if (!m->active)
             continue;
         if (shelf_strv_push(&x->modules, m->fullname) < 0)
-            return oom(err);
+            return shelf_oom(err);
         shelf_mf_info info = {m->file, m->fullname, m->sn, m->version, m->usrname,
                               SHELF_MODE_LOAD, shelf_shell_name(e->shell)};
         int rc = shelf_mf_eval(lua, &info, &host, err);
@@ -273,7 +267,7 @@ static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_st
     if (rc == 0)
         rc = shelf_engine_finish(&e, &c, err);
     if (rc == 0 && shelf_export_apply(environ, &c, env0) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     shelf_changes_free(&c);
     shelf_engine_close(&e);
     return rc;
@@ -298,7 +292,7 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
     if (rc == 0)
         rc = take_modules(x, &e, &c, err);
     if (rc == 0 && shelf_export_apply(env0->v, &c, env1) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     shelf_changes_free(&c);
     shelf_engine_close(&e);
     shelf_collection_free(&coll);
@@ -364,14 +358,14 @@ int cli_export(int argc, char **argv)
     if (rc == 0 && collection)
         rc = collection_modules(sh, collection, &env0, &x, &env1, &err);
     if (rc == 0 && collection && !(x.collection = strdup(collection)))
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     if (rc == 0 && !(x.created = timestamp()))
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     if (rc == 0 && shelf_export_diff(&x, env0.v, collection ? env1.v : environ) < 0)
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     for (size_t i = 0; rc == 0 && i < unsets.n; i++)
         if (!getenv(unsets.v[i]) && shelf_export_unset(&x, unsets.v[i]) < 0)
-            rc = oom(&err);
+            rc = shelf_oom(&err);
     if (rc == 0)
         rc = shelf_export_write(&x, f, SHELF_DATADIR "/python", &out, &err);
 

@@ -360,7 +360,7 @@ static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf
                 : SHELF_ENOMEM;
     if (rc < 0) {
         if (!cr)
-            shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+            shelf_oom(err);
         free(cr);
         cr = NULL;
     }
@@ -513,8 +513,7 @@ static int make_env(api_state *s, char *const *environ_, shelf_strv *env, shelf_
     if (rc == 0)
         return 0;
 nomem:
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
+    return shelf_oom(err);
 }
 
 static void ctx_free(api_ctx *c)
@@ -1149,8 +1148,7 @@ static int sh_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     if (ok)
         return SHELF_OK;
     h->oom = 1;
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
+    return shelf_oom(err);
 }
 
 static int sh_is_loaded(void *ud, const char *name)
@@ -1681,7 +1679,7 @@ api_state *api_new(const api_config *cfg, shelf_error *err)
 {
     api_state *s = calloc(1, sizeof *s);
     if (!s) {
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        shelf_oom(err);
         return NULL;
     }
     shelf_strv_init(&s->trees);
@@ -1708,7 +1706,7 @@ api_state *api_new(const api_config *cfg, shelf_error *err)
         rc = shelf_strv_push(&s->default_env, *e);
     if (rc < 0) {
         if (rc == SHELF_ENOMEM)
-            shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+            shelf_oom(err);
         api_free(s);
         return NULL;
     }

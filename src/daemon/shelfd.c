@@ -117,8 +117,8 @@ typedef struct options {
     char *listen;      /* TCP mode: ADDR:PORT */
     char *token_file;
     int token_file_given;
-    char **trees;
-    size_t ntrees;
+    char **trees;      /* NULL-terminated */
+    size_t ntrees, treecap;
     int foreground;
     char *pid_file;
     int print_address;
@@ -205,10 +205,8 @@ static void add_tree(options *o, const char *dir, int explicit_)
             free(abs);
             return;
         }
-    char **v = realloc(o->trees, (o->ntrees + 2) * sizeof *v);
-    if (!v)
+    if (SHELF_GROW(o->trees, o->treecap, o->ntrees + 2) < 0)
         oom_exit();
-    o->trees = v;
     o->trees[o->ntrees++] = abs;
     o->trees[o->ntrees] = NULL;
 }
@@ -484,7 +482,7 @@ struct tree {
     daemon_state *d;
     char *dir;
     watch **w;
-    size_t nw;
+    size_t nw, wcap;
     uv_timer_t debounce;
     scan_job *scan;          /* in flight */
     int scan_pending, scan_pending_notify;
@@ -550,15 +548,9 @@ static void scan_work(uv_work_t *req)
                 free(p);
                 continue;
             }
-            if (j->nsub == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                char **v = realloc(j->subdirs, nc * sizeof *v);
-                if (!v) {
-                    free(p);
-                    break;
-                }
-                j->subdirs = v;
-                cap = nc;
+            if (SHELF_GROW(j->subdirs, cap, j->nsub + 1) < 0) {
+                free(p);
+                break;
             }
             j->subdirs[j->nsub++] = p;
         }
@@ -610,14 +602,10 @@ static void watch_add(tree *t, const char *path)
         return;
     }
     watch *w = calloc(1, sizeof *w);
-    watch **v = w ? realloc(t->w, (t->nw + 1) * sizeof *v) : NULL;
-    if (!w || !v || !(w->path = strdup(path))) {
-        if (v)
-            t->w = v;
+    if (!w || SHELF_GROW(t->w, t->wcap, t->nw + 1) < 0 || !(w->path = strdup(path))) {
         free(w);
         return;
     }
-    t->w = v;
     w->t = t;
     w->seen = 1;
     uv_fs_event_init(d->loop, &w->h);

@@ -297,10 +297,8 @@ char *launch_read_text(const char *path, size_t *len, char **why)
     shelf_error err = {0};
     shelf_buf_init(&b);
     int rc = shelf_read_file(path, &b, &err);
-    if (rc == SHELF_ENOMEM) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (rc == SHELF_ENOMEM)
+        launch_oom();
     if (rc < 0) {
         if (why)
             *why = xstrdup(err.message ? err.message : "read error");

@@ -99,6 +99,7 @@ typedef struct launch_config {
     /* site collections: names[i] loads mods[i] (module names, in order) */
     shelf_strv coll_names;
     shelf_strv *coll_mods;
+    size_t coll_cap; /* of coll_mods */
 } launch_config;
 
 /* Reads and checks FILE, evaluated as Lua 5.4 in a sandbox (no io, os,

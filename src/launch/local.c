@@ -143,10 +143,8 @@ static cJSON *state_read(const char *path)
 static int state_write(const char *path, const cJSON *st)
 {
     char *text = cJSON_Print(st);
-    if (!text) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!text)
+        launch_oom();
     shelf_error err = {0};
     int rc = shelf_write_atomic(path, text, strlen(text), 0600, &err);
     if (rc == SHELF_ENOMEM)
@@ -381,10 +379,8 @@ static void shelf_paths(char **cmd, char **init, char **py)
 /* Sets or removes a variable of the server's environment (exits on OOM). */
 static void set_env(shelf_strv *envv, const char *name, const char *value)
 {
-    if (shelf_environ_put(envv, name, value) < 0) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (shelf_environ_put(envv, name, value) < 0)
+        launch_oom();
 }
 
 /* The last lines of the log, for a server that died. */
@@ -503,10 +499,8 @@ int local_start(const local_opts *lo, launch_request *r)
     }
     char *mps = shelf_strv_join(&mp, ":");
     shelf_strv_free(&mp);
-    if (!mps) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!mps)
+        launch_oom();
     set_env(&envv, "MODULEPATH", mps);
     free(mps);
     set_env(&envv, "SHELF_CMD", cmd);
@@ -539,10 +533,8 @@ int local_start(const local_opts *lo, launch_request *r)
         set_env(&envv, "SHELF_LAUNCH_COLLECTION", r->collection);
         if (!r->collection_json) {
             char *mods = shelf_strv_join(&r->modules, " ");
-            if (!mods) {
-                launch_error("out of memory");
-                exit(1);
-            }
+            if (!mods)
+                launch_oom();
             set_env(&envv, "SHELF_LAUNCH_MODULES", mods);
             free(mods);
         }
@@ -658,10 +650,8 @@ int local_start(const local_opts *lo, launch_request *r)
                 r->name, log_path, r->name);
         if (lo->json) {
             char *text = cJSON_Print(st_json);
-            if (!text) {
-                launch_error("out of memory");
-                exit(1);
-            }
+            if (!text)
+                launch_oom();
             printf("%s\n", text);
             free(text);
         } else {
@@ -761,10 +751,8 @@ int local_status(const local_opts *lo, const char *name)
         rc = 1;
     } else if (lo->json) {
         char *text = cJSON_Print(all);
-        if (!text) {
-            launch_error("out of memory");
-            exit(1);
-        }
+        if (!text)
+            launch_oom();
         printf("%s\n", text);
         free(text);
     } else if (cJSON_GetArraySize(all) == 0) {

@@ -127,10 +127,8 @@ char *launch_subst(const launch_request *r, const char *s, const char *port, con
         }
     }
     char *out = shelf_buf_take(&b);
-    if (!out) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!out)
+        launch_oom();
     return out;
 }
 
@@ -153,10 +151,8 @@ char *launch_dns_label(const char *s, size_t max)
         }
     }
     char *name = shelf_buf_take(&b);
-    if (!name) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!name)
+        launch_oom();
     if (!*name) {
         free(name);
         return NULL;
@@ -190,10 +186,8 @@ char *launch_label_value(const char *s)
         shelf_buf_addc(&b, ok ? ch : '_');
     }
     char *v = shelf_buf_take(&b);
-    if (!v) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!v)
+        launch_oom();
     size_t n = strlen(v);
     while (n && (v[n - 1] == '.' || v[n - 1] == '_' || v[n - 1] == '-'))
         v[--n] = '\0';
@@ -374,10 +368,8 @@ static cJSON *pod_spec(const launch_request *r, const char *container_name, int 
     char *bash_env = xfmt("%s/bash", init);
     char *sh_env = xfmt("%s/sh", init);
     char *py = xfmt("%s/share/shelf/python", p->prefix);
-    if (!mp) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!mp)
+        launch_oom();
     env(e, "HOME", r->home);
     env(e, "MODULEPATH", mp);
     env(e, "SHELF_CMD", shelf_cmd);
@@ -392,10 +384,8 @@ static cJSON *pod_spec(const launch_request *r, const char *container_name, int 
             env(e, "SHELF_LAUNCH_COLLECTION_JSON", r->collection_json);
         } else {
             char *mods = shelf_strv_join(&r->modules, " ");
-            if (!mods) {
-                launch_error("out of memory");
-                exit(1);
-            }
+            if (!mods)
+                launch_oom();
             env(e, "SHELF_LAUNCH_MODULES", mods);
             free(mods);
         }

@@ -61,21 +61,13 @@ void shelf_collection_free(shelf_collection *c)
 
 int shelf_collection_add(shelf_collection *c, shelf_coll_mod *m)
 {
-    shelf_coll_mod *v = realloc(c->mods, (c->n + 1) * sizeof *v);
-    if (!v) {
+    if (SHELF_GROW(c->mods, c->cap, c->n + 1) < 0) {
         shelf_coll_mod_free(m);
         return SHELF_ENOMEM;
     }
-    c->mods = v;
     c->mods[c->n++] = *m;
     memset(m, 0, sizeof *m);
     return SHELF_OK;
-}
-
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
 }
 
 /* ---- where ------------------------------------------------------------------ */
@@ -92,7 +84,7 @@ int shelf_collection_dir(char *const *env, char **out, shelf_error *err)
     }
     *out = base ? shelf_path_join(base, "shelf/collections") : NULL;
     free(base);
-    return *out ? SHELF_OK : oom(err);
+    return *out ? SHELF_OK : shelf_oom(err);
 }
 
 int shelf_collection_name_check(const char *name, shelf_error *err)
@@ -231,7 +223,7 @@ static int get_str(reader *r, const cJSON *o, const char *where, const char *key
     if (required && !v->valuestring[0])
         return bad(r, "\"%s\" of %s is empty", key, where);
     if (!(*out = strdup(v->valuestring)))
-        return oom(r->err);
+        return shelf_oom(r->err);
     return SHELF_OK;
 }
 
@@ -249,7 +241,7 @@ static int get_strv(reader *r, const cJSON *o, const char *where, const char *ke
         if (!cJSON_IsString(s) || !s->valuestring)
             return bad(r, "\"%s\" of %s holds something that is not a string", key, where);
         if (shelf_strv_push(out, s->valuestring) < 0)
-            return oom(r->err);
+            return shelf_oom(r->err);
     }
     return SHELF_OK;
 }
@@ -293,10 +285,10 @@ static int read_mod(reader *r, const cJSON *o, size_t i, shelf_coll_mod *m)
                       : strdup(m->fullname);
         m->version = strdup(slash ? slash + 1 : "");
         if (!m->sn || !m->version)
-            return oom(r->err);
+            return shelf_oom(r->err);
     }
     if (!m->usrname && !(m->usrname = strdup(m->fullname)))
-        return oom(r->err);
+        return shelf_oom(r->err);
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "user_loaded");
     if (u && !cJSON_IsBool(u))
         return bad(r, "\"user_loaded\" of %s is not true or false", m->fullname);
@@ -353,7 +345,7 @@ static int from_json(reader *r, const char *text, shelf_collection *c)
                 break;
             }
             if ((rc = shelf_collection_add(c, &m)) < 0) {
-                oom(r->err);
+                shelf_oom(r->err);
                 break;
             }
         }
@@ -370,7 +362,7 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
         return rc;
     char *path = coll_path(dir, name);
     if (!path)
-        return oom(err);
+        return shelf_oom(err);
     shelf_buf text;
     shelf_buf_init(&text);
     if (access(path, F_OK) != 0 && errno == ENOENT)
@@ -378,13 +370,13 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
     else
         rc = shelf_read_file(path, &text, err);
     if (rc == 0 && (shelf_buf_ok(&text) < 0 || !text.data))
-        rc = text.data ? oom(err) : SHELF_OK;
+        rc = text.data ? shelf_oom(err) : SHELF_OK;
     if (rc == 0) {
         reader r = {path, err};
         rc = from_json(&r, text.data ? text.data : "", c);
     }
     if (rc == 0 && !(c->name = strdup(name)))
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc < 0)
         shelf_collection_free(c);
     shelf_buf_free(&text);
@@ -422,7 +414,7 @@ int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_err
     char *text = shelf_collection_to_json(c);
     char *path = coll_path(dir, c->name);
     if (!text || !path) {
-        rc = oom(err);
+        rc = shelf_oom(err);
         goto out;
     }
     if ((rc = shelf_mkdir_p(dir, 0700, 0, err)) < 0)
@@ -436,7 +428,7 @@ int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_err
                         "cannot save collection \"%s\" to %s: %s (nothing was changed)",
                         c->name, path, strerror(errno));
     else if (rc < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     shelf_error_clear(&werr);
 out:
     free(text);
@@ -466,13 +458,13 @@ int shelf_collection_names(const char *dir, shelf_strv *out, shelf_error *err)
             continue;
         char *name = strndup(de->d_name, len - 5);
         if (!name) {
-            rc = oom(err);
+            rc = shelf_oom(err);
             break;
         }
         shelf_error nerr = {0};
         if (shelf_collection_name_check(name, &nerr) == 0) {
             if (shelf_strv_push_owned(out, name) < 0) {
-                rc = oom(err);
+                rc = shelf_oom(err);
                 break;
             }
         } else {
@@ -496,7 +488,7 @@ int shelf_collection_delete(const char *dir, const char *name, shelf_error *err)
         return rc;
     char *path = coll_path(dir, name);
     if (!path)
-        return oom(err);
+        return shelf_oom(err);
     if (unlink(path) != 0) {
         rc = errno == ENOENT ? no_such(err, name) : io_fail(err, "delete", path, errno);
     }
@@ -527,6 +519,7 @@ int shelf_collection_check(const shelf_collection *c, shelf_drift **out, size_t 
 {
     *out = NULL;
     *n = 0;
+    size_t cap = 0;
     for (size_t i = 0; i < c->n; i++) {
         const shelf_coll_mod *m = &c->mods[i];
         char hex[65];
@@ -553,12 +546,11 @@ int shelf_collection_check(const shelf_collection *c, shelf_drift **out, size_t 
             shelf_buf_free(&detail);
             goto nomem;
         }
-        shelf_drift *v = realloc(*out, (*n + 1) * sizeof *v);
-        if (!v) {
+        if (SHELF_GROW(*out, cap, *n + 1) < 0) {
             shelf_buf_free(&detail);
             goto nomem;
         }
-        *out = v;
+        shelf_drift *v = *out;
         v[*n].kind = kind;
         v[*n].mod = i;
         v[*n].detail = shelf_buf_take(&detail);
@@ -569,5 +561,5 @@ nomem:
     shelf_drifts_free(*out, *n);
     *out = NULL;
     *n = 0;
-    return oom(err);
+    return shelf_oom(err);
 }

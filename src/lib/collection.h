@@ -36,7 +36,7 @@ typedef struct shelf_collection {
     char *shelf_version;     /* the version that saved it */
     shelf_strv modulepath;   /* base MODULEPATH, in order */
     shelf_coll_mod *mods;    /* in load order */
-    size_t n;
+    size_t n, cap;
 } shelf_collection;
 
 void shelf_collection_init(shelf_collection *c);

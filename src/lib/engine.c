@@ -79,8 +79,7 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
         goto oom;
     return shelf_state_load(&e->st, &e->env, err);
 oom:
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
+    return shelf_oom(err);
 }
 
 void shelf_engine_close(shelf_engine *e)
@@ -102,12 +101,6 @@ shelf_lua *shelf_engine_lua(shelf_engine *e)
     if (!e->lua)
         e->lua = shelf_lua_new();
     return e->lua;
-}
-
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
 }
 
 static int message(shelf_engine *e, const char *fmt, ...)
@@ -133,14 +126,14 @@ int shelf_engine_forget_table(shelf_engine *e, shelf_error *err)
         int rc = name ? shelf_env_unset(&e->env, name) : SHELF_ENOMEM;
         free(name);
         if (rc < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     if (shelf_env_unset(&e->env, "LOADEDMODULES") < 0 ||
         shelf_env_unset(&e->env, "_LMFILES_") < 0 ||
         message(e, "The module table was corrupt and has been cleared. Settings made by "
                    "the modules loaded before remain: start a new shell for a clean "
                    "environment.") < 0)
-        return oom(err);
+        return shelf_oom(err);
     return SHELF_OK;
 }
 
@@ -223,7 +216,7 @@ static int do_family(shelf_engine *e, const shelf_mf_call *c, shelf_error *err)
             continue;
         if (message(e, "Shelf is automatically replacing \"%s\" with \"%s\".",
                     m->fullname, self->fullname) < 0)
-            return oom(err);
+            return shelf_oom(err);
         int rc = unload_one(e, i, err);
         if (rc < 0)
             return rc;
@@ -231,7 +224,7 @@ static int do_family(shelf_engine *e, const shelf_mf_call *c, shelf_error *err)
     }
     free(self->family);
     if (!(self->family = strdup(family)))
-        return oom(err);
+        return shelf_oom(err);
     return set_family_vars(e, family, self->sn, self->version);
 }
 
@@ -263,7 +256,7 @@ static int do_depends_on(shelf_engine *e, const shelf_mf_call *c, shelf_error *e
                          ? 0
                          : shelf_strv_push(&dep->needed_by, e->frame->rec->sn);
                 if (rc < 0)
-                    return oom(err);
+                    return shelf_oom(err);
             } else {
                 rc = load_one(e, c->args.v[i], 0, e->frame->rec->sn, 0, err);
             }
@@ -340,7 +333,7 @@ static int do_property(shelf_engine *e, const shelf_mf_call *c, shelf_error *err
     shelf_buf_addf(&kv, "%s=%s", c->args.v[0], c->args.v[1]);
     char *s = shelf_buf_take(&kv);
     if (!s)
-        return oom(err);
+        return shelf_oom(err);
     shelf_strv *props = &e->frame->rec->props;
     long at = shelf_strv_find(props, s);
     int rc = SHELF_OK;
@@ -349,7 +342,7 @@ static int do_property(shelf_engine *e, const shelf_mf_call *c, shelf_error *err
     else if (c->fn == SHELF_FN_REMOVE_PROPERTY && at >= 0)
         shelf_strv_remove(props, (size_t)at);
     free(s);
-    return rc < 0 ? oom(err) : SHELF_OK;
+    return rc < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
@@ -428,7 +421,7 @@ static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     case SHELF_FN_WARNING: {
         char *text = shelf_strv_join(&c->args, "");
         if (!text)
-            return oom(err);
+            return shelf_oom(err);
         if (c->fn == SHELF_FN_WARNING) {
             /* Lmod applies the command but reports failure after a warning. */
             e->warned = 1;
@@ -442,7 +435,7 @@ static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     case SHELF_FN_HELP:
         break;
     }
-    return rc < 0 ? oom(err) : SHELF_OK;
+    return rc < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
@@ -454,7 +447,7 @@ static int evaluate(shelf_engine *e, shelf_loaded *rec, shelf_mode mode,
         return SHELF_EMODULEFILE;
     }
     if (!shelf_engine_lua(e))
-        return oom(err);
+        return shelf_oom(err);
     engine_frame frame = {rec, mode, 0, e->frame};
     shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
     shelf_mf_info info = {rec->file, rec->fullname, rec->sn, rec->version,
@@ -492,7 +485,7 @@ static int resolve(shelf_engine *e, const char *usr, shelf_modfile *mf,
 {
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
-        return oom(err);
+        return shelf_oom(err);
     return shelf_resolve_with(e->resolver, mp, usr, mf, err);
 }
 
@@ -519,7 +512,7 @@ static int activate(shelf_engine *e, shelf_loaded *rec, long at, shelf_error *er
         shelf_loaded_free(rec);
         return rc;
     }
-    return state_insert(e, rec, at) < 0 ? oom(err) : SHELF_OK;
+    return state_insert(e, rec, at) < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int load_one(shelf_engine *e, const char *usr, int user_req,
@@ -562,19 +555,19 @@ static int load_one(shelf_engine *e, const char *usr, int user_req,
         shelf_modfile_free(&mf);
         if (shelf_strv_find(&old->needed_by, dep_of) < 0 &&
             shelf_strv_push(&old->needed_by, dep_of) < 0)
-            return oom(err);
+            return shelf_oom(err);
         return SHELF_OK;
     }
     shelf_loaded rec;
     if (record_from(&rec, &mf, usr) < 0) {
         shelf_modfile_free(&mf);
-        return oom(err);
+        return shelf_oom(err);
     }
     rec.user_loaded = user_req;
     if (dep_of && shelf_strv_push(&rec.needed_by, dep_of) < 0) {
         shelf_loaded_free(&rec);
         shelf_modfile_free(&mf);
-        return oom(err);
+        return shelf_oom(err);
     }
     if (old) {
         /* Same name, another version (or an inactive one): replace it. */
@@ -590,7 +583,7 @@ static int load_one(shelf_engine *e, const char *usr, int user_req,
         if (rc < 0) {
             shelf_loaded_free(&rec);
             shelf_modfile_free(&mf);
-            return oom(err);
+            return shelf_oom(err);
         }
         rc = unload_one(e, (size_t)index_of(e, old), err);
         if (rc < 0) {
@@ -618,7 +611,7 @@ static int unload_one(shelf_engine *e, size_t idx, shelf_error *err)
         else
             rc = message(e, "Warning: the modulefile of %s (%s) is gone; it was "
                             "dropped from the list, its settings may remain",
-                         rec.fullname, rec.file) < 0 ? oom(err) : 0;
+                         rec.fullname, rec.file) < 0 ? shelf_oom(err) : 0;
     }
     shelf_loaded_free(&rec);
     return rc;
@@ -652,7 +645,7 @@ int shelf_engine_load(shelf_engine *e, char *const *names, size_t n,
     }
     int rc = SHELF_OK;
     if (shelf_buf_ok(&unknown) < 0) {
-        rc = oom(err);
+        rc = shelf_oom(err);
     } else if (unknown.len) {
         shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0,
                         "The following module(s) are unknown: %s\n"
@@ -689,7 +682,7 @@ int shelf_engine_unload(shelf_engine *e, char *const *names, size_t n,
     for (size_t i = 0; i < n; i++) {
         shelf_loaded *m = shelf_state_find(&e->st, names[i]);
         if (m && m->active && !(is_sticky(m) && !e->force) && warn_dependents(e, m) < 0)
-            return oom(err);
+            return shelf_oom(err);
         int rc = unload_by_name(e, names[i], err);
         if (rc < 0)
             return rc;
@@ -705,7 +698,7 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
         b = a;
         sn = shelf_user_sn(shelf_engine_modulepath(e), a);
         if (!sn)
-            return oom(err);
+            return shelf_oom(err);
         a = sn;
     }
     shelf_loaded *old = shelf_state_find(&e->st, a);
@@ -719,7 +712,7 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
     char *old_sn = old ? strdup(old->sn) : NULL;
     char *old_full = old ? strdup(old->fullname) : NULL;
     if (rc == 0 && (!old_sn || !old_full))
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc == 0)
         rc = unload_one(e, (size_t)index_of(e, old), err);
     if (rc == 0)
@@ -728,7 +721,7 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
     if (now && strcmp(now->fullname, old_full) != 0 &&
         message(e, "The following have been reloaded with a version change:\n"
                    "  1) %s => %s", old_full, now->fullname) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     free(old_sn);
     free(old_full);
     free(sn);
@@ -769,7 +762,7 @@ int shelf_engine_reload(shelf_engine *e, shelf_error *err)
         shelf_loaded rec = keep.mods[i];
         memset(&keep.mods[i], 0, sizeof rec);
         if (!rec.active) {
-            rc = shelf_state_append(&e->st, &rec) < 0 ? oom(err) : 0;
+            rc = shelf_state_append(&e->st, &rec) < 0 ? shelf_oom(err) : 0;
             continue;
         }
         shelf_loaded *now = shelf_state_find_sn(&e->st, rec.sn);
@@ -816,7 +809,7 @@ int shelf_engine_refresh(shelf_engine *e, shelf_error *err)
                                     scratch.funcs[j].value == NULL);
         shelf_env_free(&scratch);
         if (rc < 0)
-            return rc == SHELF_ENOMEM ? oom(err) : rc;
+            return rc == SHELF_ENOMEM ? shelf_oom(err) : rc;
     }
     return SHELF_OK;
 }
@@ -829,19 +822,19 @@ int shelf_engine_use(shelf_engine *e, char *const *dirs, size_t n, int append,
         const char *dir = dirs[append ? k : n - 1 - k];
         char *abs = shelf_path_absolute(dir);
         if (!abs)
-            return oom(err);
+            return shelf_oom(err);
         size_t len = strlen(abs);
         while (len > 1 && abs[len - 1] == '/')
             abs[--len] = '\0';
         if (access(abs, F_OK) != 0 &&
             message(e, "Warning: the directory %s does not exist (added anyway)", abs) < 0) {
             free(abs);
-            return oom(err);
+            return shelf_oom(err);
         }
         int rc = shelf_env_path_add(&e->env, "MODULEPATH", abs, ":", !append, 0);
         free(abs);
         if (rc < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     return SHELF_OK;
 }
@@ -852,7 +845,7 @@ int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
     for (size_t k = 0; k < n; k++) {
         char *abs = shelf_path_absolute(dirs[k]);
         if (!abs)
-            return oom(err);
+            return shelf_oom(err);
         size_t len = strlen(abs);
         while (len > 1 && abs[len - 1] == '/')
             abs[--len] = '\0';
@@ -861,7 +854,7 @@ int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
             rc = shelf_env_path_remove(&e->env, "MODULEPATH", dirs[k], ":", 1);
         free(abs);
         if (rc < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     return SHELF_OK;
 }
@@ -880,11 +873,11 @@ int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err
     }
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&tmp) : NULL;
     if (rc == 0 && !mp)
-        rc = oom(err);
+        rc = shelf_oom(err);
     for (size_t i = 0; rc == 0 && i < mp->n; i++)
         if (shelf_strv_find(&c->modulepath, mp->v[i]) < 0 &&
             shelf_strv_push(&c->modulepath, mp->v[i]) < 0)
-            rc = oom(err);
+            rc = shelf_oom(err);
     shelf_engine_close(&tmp);
     for (size_t i = 0; rc == 0 && i < e->st.n; i++) {
         const shelf_loaded *l = &e->st.mods[i];
@@ -913,9 +906,9 @@ int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err
             bad = shelf_strv_push(&m.needed_by, l->needed_by.v[k]) < 0;
         if (bad) {
             shelf_coll_mod_free(&m);
-            rc = oom(err);
+            rc = shelf_oom(err);
         } else if (shelf_collection_add(c, &m) < 0) {
-            rc = oom(err);
+            rc = shelf_oom(err);
         }
     }
     return rc;
@@ -948,7 +941,7 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
     shelf_buf why;
     shelf_buf_init(&why);
     if (!skip || !seen || !order) {
-        rc = oom(err);
+        rc = shelf_oom(err);
         goto out;
     }
     for (size_t i = 0; i < ndrift; i++) {
@@ -978,12 +971,12 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
                                 : shelf_env_unset(&e->env, "MODULEPATH")) < 0 ||
         refresh_modulepath(e) < 0) {
         free(mp);
-        rc = oom(err);
+        rc = shelf_oom(err);
         goto out;
     }
     free(mp);
     if (message(e, "Restoring modules from collection \"%s\"", c->name ? c->name : "?") < 0) {
-        rc = oom(err);
+        rc = shelf_oom(err);
         goto out;
     }
     for (size_t i = 0; i < c->n; i++)
@@ -1006,7 +999,7 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
                            l ? l->file : "nowhere", m->file);
             if (shelf_buf_ok(&d) < 0) {
                 shelf_buf_free(&d);
-                rc = oom(err);
+                rc = shelf_oom(err);
             } else if (!allow_changes) {
                 shelf_error_set(err, SHELF_EDRIFT, m->fullname, NULL, 0,
                                 "collection \"%s\" no longer matches the module trees: %s\n"
@@ -1024,7 +1017,7 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
         if (l) {
             char *u = strdup(m->usrname);
             if (!u) {
-                rc = oom(err);
+                rc = shelf_oom(err);
                 break;
             }
             free(l->usrname);
@@ -1035,9 +1028,9 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
     if (rc == 0 && why.len &&
         message(e, "Warning: collection \"%s\" was restored with changes:%s",
                 c->name ? c->name : "?", why.data) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc == 0 && shelf_buf_ok(&why) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
 out:
     shelf_buf_free(&why);
     shelf_drifts_free(drift, ndrift);
@@ -1101,7 +1094,7 @@ static int settle_one(shelf_engine *e, size_t i, shelf_strv *reloaded,
                            : shelf_strv_push(reactivated, rec.fullname);
         if (rc < 0) {
             shelf_loaded_free(&rec);
-            return oom(err);
+            return shelf_oom(err);
         }
     }
     /* Take the old record out, run its reversal when it was active. */
@@ -1112,9 +1105,9 @@ static int settle_one(shelf_engine *e, size_t i, shelf_strv *reloaded,
         rc = evaluate(e, &old, SHELF_MODE_UNLOAD, err);
     if (rc == 0 && !found) {
         old.active = 0;
-        rc = shelf_strv_push(inactive, old.sn) < 0 ? oom(err) : 0;
+        rc = shelf_strv_push(inactive, old.sn) < 0 ? shelf_oom(err) : 0;
         if (rc == 0)
-            rc = state_insert(e, &old, (long)i) < 0 ? oom(err) : 0;
+            rc = state_insert(e, &old, (long)i) < 0 ? shelf_oom(err) : 0;
         else
             shelf_loaded_free(&old);
         return rc;
@@ -1139,14 +1132,14 @@ static int settle_hierarchy(shelf_engine *e, shelf_error *err)
     shelf_strv_init(&inactive);
     shelf_strv_init(&reactivated);
     char *seen = strdup(e->start_modulepath);
-    int rc = seen ? 0 : oom(err);
+    int rc = seen ? 0 : shelf_oom(err);
     for (int round = 0; rc == 0 && round < 16; round++) {
         const char *mp = shelf_env_get(&e->env, "MODULEPATH");
         if (strcmp(seen, mp ? mp : "") == 0)
             break;
         free(seen);
         if (!(seen = strdup(mp ? mp : ""))) {
-            rc = oom(err);
+            rc = shelf_oom(err);
             break;
         }
         /* Each module is examined once per round, by short name, since
@@ -1155,7 +1148,7 @@ static int settle_hierarchy(shelf_engine *e, shelf_error *err)
         shelf_strv_init(&order);
         for (size_t i = 0; rc == 0 && i < e->st.n; i++)
             if (shelf_strv_push(&order, e->st.mods[i].sn) < 0)
-                rc = oom(err);
+                rc = shelf_oom(err);
         /* Active modules first, then the inactive ones: reactivated
          * modules land after the reloaded ones, as in Lmod. */
         for (int pass = 0; pass < 2; pass++)
@@ -1172,7 +1165,7 @@ static int settle_hierarchy(shelf_engine *e, shelf_error *err)
                            &reloaded) < 0 ||
                     report(e, "Inactive Modules:", &inactive) < 0 ||
                     report(e, "Activating Modules:", &reactivated) < 0))
-        rc = oom(err);
+        rc = shelf_oom(err);
     shelf_strv_free(&reloaded);
     shelf_strv_free(&inactive);
     shelf_strv_free(&reactivated);
@@ -1186,8 +1179,8 @@ int shelf_engine_finish(shelf_engine *e, shelf_changes *out, shelf_error *err)
         return rc;
     if (report(e, "The following modules were not unloaded:\n"
                   "  (Use \"module --force purge\" to unload all):", &e->sticky_kept) < 0)
-        return oom(err);
+        return shelf_oom(err);
     if (shelf_state_save(&e->st, &e->env) < 0 || shelf_env_diff(&e->env, out) < 0)
-        return oom(err);
+        return shelf_oom(err);
     return SHELF_OK;
 }

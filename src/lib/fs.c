@@ -21,13 +21,6 @@
 
 #include "shelf-internal.h"
 
-static int fs_oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    errno = ENOMEM;
-    return SHELF_ENOMEM;
-}
-
 /* SHELF_EIO with "cannot VERB PATH: REASON", errno = e. */
 static int fs_fail(shelf_error *err, const char *verb, const char *path, int e)
 {
@@ -58,7 +51,7 @@ int shelf_mkdir_p(const char *dir, mode_t mode, int flags, shelf_error *err)
         return SHELF_OK; /* the common case: one lstat */
     char *p = strdup(dir);
     if (!p)
-        return fs_oom(err);
+        return shelf_oom(err);
     size_t len = strlen(p);
     while (len > 1 && p[len - 1] == '/')
         p[--len] = '\0';
@@ -179,7 +172,7 @@ int shelf_write_atomic(const char *path, const void *data, size_t len, mode_t mo
     char *tmp = NULL;
     int fd = temp_create(path, mode, &tmp);
     if (fd < 0)
-        return errno == ENOMEM ? fs_oom(err) : fs_fail(err, "write", path, errno);
+        return errno == ENOMEM ? shelf_oom(err) : fs_fail(err, "write", path, errno);
     const char *p = data;
     for (size_t done = 0; done < len;) {
         ssize_t w = write(fd, p + done, len - done);

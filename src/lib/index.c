@@ -585,10 +585,8 @@ typedef struct build_host {
 static int bh_call(void *ud, const shelf_mf_call *c, shelf_error *err)
 {
     build_host *h = ud;
-    if (shelf_spider_collect(h->rec, c) < 0) {
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
-    }
+    if (shelf_spider_collect(h->rec, c) < 0)
+        return shelf_oom(err);
     return SHELF_OK;
 }
 
@@ -929,16 +927,8 @@ static int build_sorder(builder *b)
         rc = db_fail(b->db, b->err, b->tmpfile, "cannot write");
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            sort_row *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                rc = SHELF_ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
+        if ((rc = SHELF_GROW(v, cap, n + 1)) < 0)
+            break;
         int oom = 0;
         sort_row *r = &v[n++];
         r->id = sqlite3_column_int64(sel, 0);
@@ -1033,8 +1023,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     b.st = st;
     b.err = err;
     if (!root || !output) {
-        rc = SHELF_ENOMEM;
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        rc = shelf_oom(err);
         goto out;
     }
     struct stat sb;
@@ -1063,8 +1052,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     shelf_buf_addf(&nb, "%s.XXXXXX", output);
     tmp = shelf_buf_take(&nb);
     if (!lockname || !tmp) {
-        rc = SHELF_ENOMEM;
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        rc = shelf_oom(err);
         goto out;
     }
     lockfd = open(lockname, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -1090,8 +1078,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
          * creation is not newer than the build. */
         stamp = abs_dir(o->timestamp);
         if (!stamp) {
-            rc = SHELF_ENOMEM;
-            shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+            rc = shelf_oom(err);
             goto out;
         }
         fd = open(stamp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
@@ -1113,8 +1100,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     open_previous(&b, output);
     b.lua = shelf_lua_new();
     if (!b.lua) {
-        rc = SHELF_ENOMEM;
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        rc = shelf_oom(err);
         goto out;
     }
     if (sqlite3_open_v2(tmp, &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -1188,8 +1174,7 @@ int shelf_index_open(const char *file, shelf_index **out, shelf_error *err)
     shelf_index *ix = calloc(1, sizeof *ix);
     if (!ix || !(ix->file = strdup(file))) {
         free(ix);
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
+        return shelf_oom(err);
     }
     int rc;
     /* One thread per connection: no mutexes. */
@@ -1788,14 +1773,8 @@ static int hold_row(held_rows *h, const shelf_index_row *r, long sorder)
     size_t size = 0;
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
         size += f[i] ? strlen(f[i]) + 1 : 0;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
-        held_row **v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
+    if (SHELF_GROW(h->v, h->cap, h->n + 1) < 0)
+        return SHELF_ENOMEM;
     held_row *c = malloc(sizeof *c + size);
     if (!c)
         return SHELF_ENOMEM;
@@ -1862,7 +1841,7 @@ static int each_row(shelf_index *ix, sqlite3_stmt *st, int sorted,
         if (!sorted) {
             rc = cb(ud, &r);
         } else if ((rc = hold_row(&h, &r, (long)sqlite3_column_int64(st, 12))) != 0) {
-            shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+            shelf_oom(err);
         }
         if (rc != 0)
             break;
@@ -1897,8 +1876,7 @@ int shelf_index_level_rows(shelf_index *ix, long level, unsigned what,
     shelf_buf_adds(&sql, " FROM modules WHERE level=?1 ORDER BY seq");
     if (shelf_buf_ok(&sql) < 0) {
         shelf_buf_free(&sql);
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
+        return shelf_oom(err);
     }
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) == SQLITE_OK
@@ -1936,7 +1914,7 @@ int shelf_index_sorted_rows(shelf_index *ix, const long *levels, size_t n,
     shelf_buf_adds(&sql, fts ? "1" : "1 ORDER BY sorder");
     int rc = SHELF_OK;
     if (nomem || shelf_buf_ok(&sql) < 0) {
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        shelf_oom(err);
         rc = SHELF_ENOMEM;
     }
     sqlite3_stmt *st = NULL;

@@ -10,6 +10,18 @@
 
 #include "shelf.h"
 
+/* Sets err to "out of memory" (SHELF_ENOMEM) and returns SHELF_ENOMEM. */
+int shelf_oom(shelf_error *err);
+
+/* Makes room for `need` elements of elem_size bytes in the array whose
+ * address is items (a T **): when *cap < need, reallocates it to a
+ * capacity that doubles from 16 until it holds need, and updates *cap.
+ * Returns 0, or SHELF_ENOMEM (the size would overflow or realloc failed)
+ * with the array and *cap unchanged. SHELF_GROW(arr, cap, need) is the
+ * call with the element size of arr. */
+int shelf_grow(void *items, size_t *cap, size_t need, size_t elem_size);
+#define SHELF_GROW(arr, cap, need) shelf_grow(&(arr), &(cap), (need), sizeof *(arr))
+
 /* 1 if s starts with prefix / ends with suffix. */
 int shelf_str_starts(const char *s, const char *prefix);
 int shelf_str_ends(const char *s, const char *suffix);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,12 @@ void shelf_error_clear(shelf_error *err)
     memset(err, 0, sizeof *err);
 }
 
+int shelf_oom(shelf_error *err)
+{
+    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+    return SHELF_ENOMEM;
+}
+
 const char *shelf_strerror(int code)
 {
     switch (code) {
@@ -88,6 +95,29 @@ int shelf_err_http_status(int code)
     }
 }
 
+/* ---- growable arrays ------------------------------------------------------ */
+
+int shelf_grow(void *items, size_t *cap, size_t need, size_t elem_size)
+{
+    if (need <= *cap)
+        return SHELF_OK;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+    if (elem_size && ncap > SIZE_MAX / elem_size)
+        return SHELF_ENOMEM;
+    /* items is the address of the caller's T *: read and written as bytes,
+     * which every object pointer shares with void *. */
+    void *old;
+    memcpy(&old, items, sizeof old);
+    void *p = realloc(old, ncap * elem_size);
+    if (!p)
+        return SHELF_ENOMEM;
+    memcpy(items, &p, sizeof p);
+    *cap = ncap;
+    return SHELF_OK;
+}
+
 /* ---- shelf_buf ----------------------------------------------------------- */
 
 void shelf_buf_init(shelf_buf *b)
@@ -112,23 +142,10 @@ static int buf_grow(shelf_buf *b, size_t extra)
 {
     if (b->oom)
         return -1;
-    if (extra >= (size_t)-1 - b->len - 1) {
+    if (extra >= SIZE_MAX - b->len - 1 || SHELF_GROW(b->data, b->cap, b->len + extra + 1) < 0) {
         b->oom = 1;
         return -1;
     }
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
-    b->data = p;
-    b->cap = cap;
     return 0;
 }
 
@@ -211,15 +228,9 @@ int shelf_strv_push_owned(shelf_strv *sv, char *s)
 {
     if (!s)
         return SHELF_ENOMEM;
-    if (sv->n + 2 > sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 8;
-        char **v = realloc(sv->v, cap * sizeof *v);
-        if (!v) {
-            free(s);
-            return SHELF_ENOMEM;
-        }
-        sv->v = v;
-        sv->cap = cap;
+    if (SHELF_GROW(sv->v, sv->cap, sv->n + 2) < 0) {
+        free(s);
+        return SHELF_ENOMEM;
     }
     sv->v[sv->n++] = s;
     sv->v[sv->n] = NULL;
@@ -343,14 +354,8 @@ void shelf_changes_free(shelf_changes *c)
 int shelf_changes_add(shelf_changes *c, shelf_change_kind kind,
                       const char *name, const char *value, const char *value2)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        shelf_change *items = realloc(c->items, cap * sizeof *items);
-        if (!items)
-            return SHELF_ENOMEM;
-        c->items = items;
-        c->cap = cap;
-    }
+    if (SHELF_GROW(c->items, c->cap, c->n + 1) < 0)
+        return SHELF_ENOMEM;
     shelf_change ch = {kind, strdup(name), dup_or_null(value), dup_or_null(value2)};
     if (!ch.name || (value && !ch.value) || (value2 && !ch.value2)) {
         free(ch.name);

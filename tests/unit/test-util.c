@@ -1,6 +1,7 @@
 /* test-util.c -- buffers, string vectors, change lists and errors. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -125,6 +126,39 @@ static void test_error_map_names_statuses_messages(void)
     }
 }
 
+static void test_grow_keeps_contents_and_refuses_overflow(void)
+{
+    long *v = NULL;
+    size_t cap = 0;
+    CHECK_INT(SHELF_GROW(v, cap, 1), 0);
+    CHECK(v != NULL && cap >= 1);
+    for (size_t i = 0; i < 1000; i++) {
+        CHECK_INT(SHELF_GROW(v, cap, i + 1), 0);
+        if (!v || cap < i + 1)
+            break;
+        v[i] = (long)i * 3;
+    }
+    CHECK(cap >= 1000 && cap < 4000); /* doubled, not grown one by one */
+    long sum = 0;
+    for (size_t i = 0; v && i < 1000; i++)
+        sum += v[i];
+    CHECK_INT(sum, 3 * 999 * 1000 / 2);
+    long *before = v;
+    size_t cap_before = cap;
+    CHECK_INT(SHELF_GROW(v, cap, 10), 0); /* room already: nothing changes */
+    CHECK(v == before && cap == cap_before);
+    /* a size that overflows: refused, the array left as it was */
+    CHECK_INT(SHELF_GROW(v, cap, SIZE_MAX / 4), SHELF_ENOMEM);
+    CHECK(v == before && cap == cap_before);
+    CHECK(v[999] == 2997);
+    free(v);
+    shelf_error err = {0};
+    CHECK_INT(shelf_oom(&err), SHELF_ENOMEM);
+    CHECK_INT(err.code, SHELF_ENOMEM);
+    CHECK_STR(err.message, "out of memory");
+    shelf_error_clear(&err);
+}
+
 static void test_changes_copy_values(void)
 {
     shelf_changes c;
@@ -227,6 +261,7 @@ static const struct check_test tests[] = {
     TEST(test_strv_split_join_find_remove),
     TEST(test_error_keeps_first_and_clears),
     TEST(test_error_map_names_statuses_messages),
+    TEST(test_grow_keeps_contents_and_refuses_overflow),
     TEST(test_changes_copy_values),
     TEST(test_path_join_and_affixes),
     TEST(test_read_file_reports_missing),
