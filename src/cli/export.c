@@ -110,23 +110,6 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* The option's value: "--opt=VALUE" or the next word. NULL when missing. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (*i + 1 >= argc)
-        return NULL;
-    return argv[++*i];
-}
-
-static int is_option(const char *word, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(word, name, n) == 0 && (word[n] == '\0' || word[n] == '=');
-}
-
 /* Now in UTC, or $SOURCE_DATE_EPOCH for reproducible output. */
 static char *timestamp(void)
 {
@@ -302,30 +285,26 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
 int cli_export(int argc, char **argv)
 {
     const char *format = NULL, *collection = NULL, *output = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        const char *opt = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            help(stdout);
-            return 0;
-        } else if (is_option(a, "--format")) {
-            slot = &format, opt = "--format";
-        } else if (is_option(a, "--collection")) {
-            slot = &collection, opt = "--collection";
-        } else if (strcmp(a, "-o") == 0 || is_option(a, "--output")) {
-            slot = &output, opt = a[1] == 'o' ? "-o" : "--output";
-        } else if (a[0] == '-' && a[1]) {
-            return usage_error("unknown option \"%s\"", a);
-        } else {
-            return usage_error("unexpected argument \"%s\"", a);
-        }
-        if (*slot)
-            return usage_error("%s given twice", opt);
-        *slot = option_value(argc, argv, &i, opt);
-        if (!*slot)
-            return usage_error("%s needs a value", opt);
+    const shelf_opt opts[] = {
+        SHELF_OPTS_STRING("format", 0, &format, SHELF_OPT_ONCE),
+        SHELF_OPTS_STRING("collection", 0, &collection, SHELF_OPT_ONCE),
+        SHELF_OPTS_STRING("output", 'o', &output, SHELF_OPT_ONCE),
+        SHELF_OPTS_STOP("help", 'h', 1),
+        SHELF_OPTS_END,
+    };
+    shelf_error uerr = {0};
+    int urc = shelf_opts_parse(opts, &argc, argv, 0, &uerr);
+    if (urc > 0) {
+        help(stdout);
+        return 0;
     }
+    if (urc < 0) {
+        usage_error("%s", uerr.message ? uerr.message : shelf_strerror(urc));
+        shelf_error_clear(&uerr);
+        return 2;
+    }
+    if (argc > 0)
+        return usage_error("unexpected argument \"%s\"", argv[0]);
     if (!format)
         return usage_error("%s", "--format is required (sh bash zsh ksh csh tcsh fish "
                                  "python json preamble-python)");

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -211,96 +210,90 @@ static void add_tree(options *o, const char *dir, int explicit_)
     o->trees[o->ntrees] = NULL;
 }
 
+/* --socket, --listen, --token-file, --pid-file, --log: not empty; the
+ * last one wins (the file names are made absolute after the parse). */
+static int string_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    if (!*value)
+        bad_usage("--%s needs a non-empty value", opt->long_name);
+    char **slot = opt->ptr;
+    free(*slot);
+    *slot = xstrdup(value);
+    return 0;
+}
+
+static int tree_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    if (!*value)
+        bad_usage("--%s needs a non-empty value", opt->long_name);
+    add_tree(opt->ptr, value, 1);
+    return 0;
+}
+
+static int max_body_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    *(size_t *)opt->ptr = (size_t)parse_size("--max-body", value, 1ULL << 30);
+    return 0;
+}
+
+static int threads_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    *(unsigned *)opt->ptr = (unsigned)parse_size("--threads", value, 4096);
+    return 0;
+}
+
 static void parse_options(int argc, char **argv, options *o)
 {
-    enum { O_SOCKET = 256, O_LISTEN, O_TOKEN, O_TREE, O_FG, O_PID, O_PRINT, O_BODY, O_THREADS,
-           O_LOG, O_HELP, O_VERSION };
-    static const struct option longs[] = {
-        {"socket", required_argument, NULL, O_SOCKET},
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"token-file", required_argument, NULL, O_TOKEN},
-        {"tree", required_argument, NULL, O_TREE},
-        {"foreground", no_argument, NULL, O_FG},
-        {"pid-file", required_argument, NULL, O_PID},
-        {"print-address", no_argument, NULL, O_PRINT},
-        {"max-body", required_argument, NULL, O_BODY},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"log", required_argument, NULL, O_LOG},
-        {"help", no_argument, NULL, O_HELP},
-        {"version", no_argument, NULL, O_VERSION},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof *o);
     o->max_body = DEFAULT_MAX_BODY;
-    int explicit_trees = 0;
-    opterr = 0;
-    for (;;) {
-        int prev = optind;
-        int c = getopt_long(argc, argv, ":h", longs, NULL);
-        if (c == -1)
-            break;
-        const char *arg = optarg;
-        if ((c == O_SOCKET || c == O_LISTEN || c == O_TOKEN || c == O_TREE || c == O_PID ||
-             c == O_LOG) && !*arg)
-            bad_usage("%s needs a non-empty value", longs[c - O_SOCKET].name);
-        switch (c) {
-        case O_SOCKET:
-            free(o->socket);
-            o->socket = absolute(arg);
-            break;
-        case O_LISTEN:
-            free(o->listen);
-            o->listen = xstrdup(arg);
-            break;
-        case O_TOKEN:
-            free(o->token_file);
-            o->token_file = absolute(arg);
-            o->token_file_given = 1;
-            break;
-        case O_TREE:
-            add_tree(o, arg, 1);
-            explicit_trees = 1;
-            break;
-        case O_FG:
-            o->foreground = 1;
-            break;
-        case O_PID:
-            free(o->pid_file);
-            o->pid_file = absolute(arg);
-            break;
-        case O_PRINT:
-            o->print_address = 1;
-            break;
-        case O_BODY:
-            o->max_body = (size_t)parse_size("--max-body", arg, 1ULL << 30);
-            break;
-        case O_THREADS:
-            o->threads = (unsigned)parse_size("--threads", arg, 4096);
-            break;
-        case O_LOG:
-            free(o->log);
-            o->log = absolute(arg);
-            break;
-        case 'h':
-        case O_HELP:
-            help();
-            exit(0);
-        case O_VERSION:
-            printf("shelfd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-            exit(0);
-        case ':':
-            bad_usage("%s needs a value", argv[prev]);
-        default:
-            bad_usage("unknown option \"%s\"", argv[prev]);
-        }
+    enum { WANT_HELP = 1, WANT_VERSION };
+    const shelf_opt opts[] = {
+        SHELF_OPTS_CALLBACK("socket", 0, &o->socket, string_opt),
+        SHELF_OPTS_CALLBACK("listen", 0, &o->listen, string_opt),
+        SHELF_OPTS_CALLBACK("token-file", 0, &o->token_file, string_opt),
+        SHELF_OPTS_CALLBACK("tree", 0, o, tree_opt),
+        SHELF_OPTS_FLAG("foreground", 0, &o->foreground, 1),
+        SHELF_OPTS_CALLBACK("pid-file", 0, &o->pid_file, string_opt),
+        SHELF_OPTS_FLAG("print-address", 0, &o->print_address, 1),
+        SHELF_OPTS_CALLBACK("max-body", 0, &o->max_body, max_body_opt),
+        SHELF_OPTS_CALLBACK("threads", 0, &o->threads, threads_opt),
+        SHELF_OPTS_CALLBACK("log", 0, &o->log, string_opt),
+        SHELF_OPTS_STOP("help", 'h', WANT_HELP),
+        SHELF_OPTS_STOP("version", 0, WANT_VERSION),
+        SHELF_OPTS_END,
+    };
+    int nargs = argc - 1;
+    shelf_error err = {0};
+    int rc = shelf_opts_parse(opts, &nargs, argv + 1, 0, &err);
+    if (rc == WANT_HELP) {
+        help();
+        exit(0);
     }
-    if (optind < argc)
-        bad_usage("unexpected argument \"%s\"", argv[optind]);
+    if (rc == WANT_VERSION) {
+        printf("shelfd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        exit(0);
+    }
+    if (rc < 0)
+        bad_usage("%s", err.message ? err.message : shelf_strerror(rc));
+    if (nargs > 0)
+        bad_usage("unexpected argument \"%s\"", argv[1]);
+    char **files[] = {&o->socket, &o->token_file, &o->pid_file, &o->log};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (*files[i]) {
+            char *abs = absolute(*files[i]);
+            free(*files[i]);
+            *files[i] = abs;
+        }
+    o->token_file_given = o->token_file != NULL;
     if (o->socket && o->listen)
         bad_usage("--socket and --listen exclude each other");
     if (o->token_file && !o->listen)
         bad_usage("--token-file goes with --listen (a unix socket needs no token)");
-    if (!explicit_trees) {
+    if (o->ntrees == 0) { /* no --tree */
         const char *mp = getenv("MODULEPATH");
         char *copy = xstrdup(mp ? mp : "");
         char *save = NULL;

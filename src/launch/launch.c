@@ -14,7 +14,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -170,36 +169,6 @@ typedef struct opts {
     local_opts lo;
 } opts;
 
-enum {
-    OPT_CPU = 256, OPT_MEMORY, OPT_GPUS, OPT_IMAGE, OPT_BACKEND, OPT_DRY_RUN, OPT_CONTEXT,
-    OPT_KUBECONFIG, OPT_KUBECTL, OPT_NO_SANDBOX, OPT_TIMEOUT, OPT_CONFIG, OPT_LIST, OPT_JSON
-};
-
-static const struct option long_opts[] = {
-    {"profile", required_argument, NULL, 'p'},
-    {"user", required_argument, NULL, 'u'},
-    {"name", required_argument, NULL, 'N'},
-    {"collection", required_argument, NULL, 'c'},
-    {"cpu", required_argument, NULL, OPT_CPU},
-    {"memory", required_argument, NULL, OPT_MEMORY},
-    {"gpus", required_argument, NULL, OPT_GPUS},
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"kube", no_argument, NULL, 'k'},
-    {"backend", required_argument, NULL, OPT_BACKEND},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"output", required_argument, NULL, 'o'},
-    {"context", required_argument, NULL, OPT_CONTEXT},
-    {"namespace", required_argument, NULL, 'n'},
-    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
-    {"kubectl", required_argument, NULL, OPT_KUBECTL},
-    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"list", no_argument, NULL, OPT_LIST},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
@@ -220,6 +189,27 @@ static int set_backend(opts *o, const char *name)
         o->kube = 0;
     else
         return -1;
+    return 0;
+}
+
+static int backend_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    if (set_backend(opt->ptr, value) == 0)
+        return 0;
+    shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "--backend %s: local or kubernetes", value);
+    return SHELF_EUSAGE;
+}
+
+static int timeout_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    char *end;
+    double t = strtod(value, &end);
+    if (*end || end == value || !(t > 0 && t < 86400)) {
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "--timeout %s: a number of seconds",
+                        value);
+        return SHELF_EUSAGE;
+    }
+    *(double *)opt->ptr = t;
     return 0;
 }
 
@@ -541,46 +531,45 @@ int main(int argc, char **argv)
     if (be && *be && set_backend(&o, be) < 0)
         return usage_error("SHELF_LAUNCH_BACKEND=%s: local or kubernetes", be);
 
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":p:u:N:c:kn:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': o.profile = optarg; break;
-        case 'u': o.user = optarg; break;
-        case 'N': o.name = optarg; break;
-        case 'c': o.collection = optarg; break;
-        case OPT_CPU: o.cpu = optarg; break;
-        case OPT_MEMORY: o.memory = optarg; break;
-        case OPT_GPUS: o.gpus = optarg; break;
-        case OPT_IMAGE: o.image = optarg; break;
-        case 'k': o.kube = 1; break;
-        case OPT_BACKEND:
-            if (set_backend(&o, optarg) < 0)
-                return usage_error("--backend %s: local or kubernetes", optarg);
-            break;
-        case OPT_DRY_RUN: o.dry_run = 1; break;
-        case 'o': o.output = optarg; break;
-        case OPT_CONTEXT: o.ko.context = optarg; break;
-        case 'n': o.ko.namespace = optarg; break;
-        case OPT_KUBECONFIG: o.ko.kubeconfig = optarg; break;
-        case OPT_KUBECTL: o.ko.kubectl = optarg; break;
-        case OPT_NO_SANDBOX: o.lo.sandbox = 0; break;
-        case OPT_TIMEOUT: {
-            char *end;
-            o.lo.timeout = strtod(optarg, &end);
-            if (*end || end == optarg || !(o.lo.timeout > 0 && o.lo.timeout < 86400))
-                return usage_error("--timeout %s: a number of seconds", optarg);
-            break;
-        }
-        case OPT_CONFIG: o.config = optarg; break;
-        case OPT_LIST: o.list = 1; break;
-        case OPT_JSON: o.json = 1; o.lo.json = 1; break;
-        case 'h': help(stdout); return 0;
-        case ':': return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option %s", argv[optind - 1]);
-        }
+    const shelf_opt table[] = {
+        SHELF_OPTS_STRING("profile", 'p', &o.profile, 0),
+        SHELF_OPTS_STRING("user", 'u', &o.user, 0),
+        SHELF_OPTS_STRING("name", 'N', &o.name, 0),
+        SHELF_OPTS_STRING("collection", 'c', &o.collection, 0),
+        SHELF_OPTS_STRING("cpu", 0, &o.cpu, 0),
+        SHELF_OPTS_STRING("memory", 0, &o.memory, 0),
+        SHELF_OPTS_STRING("gpus", 0, &o.gpus, 0),
+        SHELF_OPTS_STRING("image", 0, &o.image, 0),
+        SHELF_OPTS_FLAG("kube", 'k', &o.kube, 1),
+        SHELF_OPTS_CALLBACK("backend", 0, &o, backend_opt),
+        SHELF_OPTS_FLAG("dry-run", 0, &o.dry_run, 1),
+        SHELF_OPTS_STRING("output", 'o', &o.output, 0),
+        SHELF_OPTS_STRING("context", 0, &o.ko.context, 0),
+        SHELF_OPTS_STRING("namespace", 'n', &o.ko.namespace, 0),
+        SHELF_OPTS_STRING("kubeconfig", 0, &o.ko.kubeconfig, 0),
+        SHELF_OPTS_STRING("kubectl", 0, &o.ko.kubectl, 0),
+        SHELF_OPTS_FLAG("no-sandbox", 0, &o.lo.sandbox, 0),
+        SHELF_OPTS_CALLBACK("timeout", 0, &o.lo.timeout, timeout_opt),
+        SHELF_OPTS_STRING("config", 0, &o.config, 0),
+        SHELF_OPTS_FLAG("list", 0, &o.list, 1),
+        SHELF_OPTS_FLAG("json", 0, &o.json, 1),
+        SHELF_OPTS_STOP("help", 'h', 1),
+        SHELF_OPTS_END,
+    };
+    int nargs = argc - 1;
+    char **args = argv + 1;
+    shelf_error err = {0};
+    int prc = shelf_opts_parse(table, &nargs, args, 0, &err);
+    if (prc > 0) {
+        help(stdout);
+        return 0;
     }
+    if (prc < 0) {
+        usage_error("%s", err.message ? err.message : shelf_strerror(prc));
+        shelf_error_clear(&err);
+        return 2;
+    }
+    o.lo.json = o.json;
     if (o.dry_run)
         o.kube = 1;
     if (o.output && strcmp(o.output, "yaml") != 0 && strcmp(o.output, "json") != 0)
@@ -588,13 +577,13 @@ int main(int argc, char **argv)
     if (o.output && !o.dry_run)
         return usage_error("--output goes with --dry-run");
 
-    const char *cmd = optind < argc ? argv[optind] : NULL;
-    const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+    const char *cmd = nargs > 0 ? args[0] : NULL;
+    const char *arg = nargs > 1 ? args[1] : NULL;
     if (cmd && strcmp(cmd, "start") != 0 && strcmp(cmd, "status") != 0 &&
         strcmp(cmd, "logs") != 0 && strcmp(cmd, "stop") != 0)
         return usage_error("unknown command \"%s\" (start, status, logs or stop)", cmd);
     int max_args = cmd ? (strcmp(cmd, "start") == 0 ? 1 : 2) : 0;
-    if (argc - optind > max_args)
+    if (nargs > max_args)
         return usage_error("too many arguments");
     if (cmd && (strcmp(cmd, "logs") == 0 || strcmp(cmd, "stop") == 0) && !arg)
         return usage_error("%s needs the NAME of a server (see `shelf launch status`)", cmd);

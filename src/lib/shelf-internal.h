@@ -70,6 +70,54 @@ int shelf_file_commit(int fd, const char *tmp, const char *path, shelf_error *er
 typedef enum shelf_xdg_kind { SHELF_XDG_CONFIG, SHELF_XDG_CACHE, SHELF_XDG_RUNTIME } shelf_xdg_kind;
 int shelf_xdg_dir(char *const *env, shelf_xdg_kind kind, char **out);
 
+/* ---- command-line options (opts.c) ---- */
+
+/* One option of a command: --long_name and/or -short_name. */
+typedef struct shelf_opt shelf_opt;
+typedef enum shelf_opt_kind {
+    SHELF_OPT_FLAG,     /* no value: *(int *)ptr = value */
+    SHELF_OPT_STRING,   /* a value: *(const char **)ptr = it (argv's word, not a copy);
+                           the last one given wins, unless flags has SHELF_OPT_ONCE */
+    SHELF_OPT_CALLBACK, /* a value: cb(opt, value, err), which returns 0 or an error
+                           code (err set) that ends the parse */
+    SHELF_OPT_STOP      /* no value: the parse stops and returns value (> 0): --help */
+} shelf_opt_kind;
+#define SHELF_OPT_ONCE 1 /* SHELF_OPT_STRING: a second one is "NAME given twice" */
+struct shelf_opt {
+    const char *long_name; /* "output" for --output, or NULL */
+    char short_name;       /* 'o' for -o, or 0 */
+    shelf_opt_kind kind;
+    void *ptr;
+    int value;
+    unsigned flags;
+    int (*cb)(const shelf_opt *opt, const char *value, shelf_error *err);
+};
+/* The rows, as a table's initializers: a FLAG stores v in *(int *)p, a
+ * STRING (flags 0 or SHELF_OPT_ONCE) the value in *(const char **)p. */
+#define SHELF_OPTS_FLAG(l, s, p, v)                                                     \
+    { .long_name = (l), .short_name = (s), .kind = SHELF_OPT_FLAG, .ptr = (p), .value = (v) }
+#define SHELF_OPTS_STRING(l, s, p, f)                                                   \
+    { .long_name = (l), .short_name = (s), .kind = SHELF_OPT_STRING, .ptr = (p), .flags = (f) }
+#define SHELF_OPTS_CALLBACK(l, s, p, fn)                                                \
+    { .long_name = (l), .short_name = (s), .kind = SHELF_OPT_CALLBACK, .ptr = (p), .cb = (fn) }
+#define SHELF_OPTS_STOP(l, s, v)                                                        \
+    { .long_name = (l), .short_name = (s), .kind = SHELF_OPT_STOP, .value = (v) }
+#define SHELF_OPTS_END { .long_name = NULL }
+#define SHELF_OPTS_STOP_AT_ARG 1 /* options end at the first argument */
+
+/* Parses the words argv[0..*argc) against opts (ended by a row without
+ * names), in order, as git's parse-options does: "--name=value" and
+ * "--name value", a unique prefix of a long name, "-x value", "-xvalue",
+ * clustered flags "-ab"; "--" ends the options, "-" is an argument. The
+ * arguments (non-options) are moved in order to argv[0..*argc). Returns 0;
+ * a SHELF_OPT_STOP row's value; SHELF_EUSAGE with err naming the option
+ * ("unknown option \"--x\"", "ambiguous option ...", "--output needs a
+ * value", "--kube takes no value", "--format given twice"); a callback's
+ * code; SHELF_ENOMEM. Options met before an error or a stop are stored;
+ * *argc and argv are complete only on 0. Prints nothing. */
+int shelf_opts_parse(const shelf_opt *opts, int *argc, char **argv, int flags,
+                     shelf_error *err);
+
 /* Environments as "NAME=value" strings (environ, a shelf_strv's v).
  * shelf_environ_get: NAME's value in the NULL-terminated array env (which
  * may be NULL), or NULL. shelf_environ_put: sets NAME=value in env,
