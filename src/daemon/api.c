@@ -151,17 +151,15 @@ static void respond_errorf(api_response *r, int status, const char *code, const 
     __attribute__((format(printf, 4, 5)));
 static void respond_errorf(api_response *r, int status, const char *code, const char *fmt, ...)
 {
-    shelf_buf b;
-    shelf_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    shelf_buf_vaddf(&b, fmt, ap);
+    char *message = shelf_vfmt(fmt, ap);
     va_end(ap);
-    if (shelf_buf_ok(&b) < 0)
+    if (!message)
         respond_oom(r);
     else
-        respond_error(r, status, code, NULL, NULL, 0, b.data ? b.data : "");
-    shelf_buf_free(&b);
+        respond_error(r, status, code, NULL, NULL, 0, message);
+    free(message);
 }
 
 /* A libshelf error as HTTP: its status and code word (SHELF_ERRNO_MAP). */

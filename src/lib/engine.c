@@ -107,13 +107,11 @@ static int message(shelf_engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int message(shelf_engine *e, const char *fmt, ...)
 {
-    shelf_buf b;
-    shelf_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    shelf_buf_vaddf(&b, fmt, ap);
+    char *text = shelf_vfmt(fmt, ap);
     va_end(ap);
-    return shelf_strv_push_owned(&e->messages, shelf_buf_take(&b));
+    return shelf_strv_push_owned(&e->messages, text);
 }
 
 int shelf_engine_forget_table(shelf_engine *e, shelf_error *err)

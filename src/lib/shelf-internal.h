@@ -10,6 +10,9 @@
 
 #include "shelf.h"
 
+/* vprintf into a new string (the caller frees it); NULL on OOM. */
+char *shelf_vfmt(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 /* Sets err to "out of memory" (SHELF_ENOMEM) and returns SHELF_ENOMEM. */
 int shelf_oom(shelf_error *err);
 

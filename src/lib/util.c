@@ -32,14 +32,11 @@ void shelf_error_set(shelf_error *err, int code, const char *module,
 {
     if (!err || err->code != SHELF_OK)
         return;
-    shelf_buf b;
-    shelf_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    shelf_buf_vaddf(&b, fmt, ap);
+    err->message = shelf_vfmt(fmt, ap);
     va_end(ap);
     err->code = code;
-    err->message = shelf_buf_take(&b);
     err->module = dup_or_null(module);
     err->file = dup_or_null(file);
     err->line = line;
@@ -196,6 +193,14 @@ void shelf_buf_addf(shelf_buf *b, const char *fmt, ...)
 int shelf_buf_ok(const shelf_buf *b)
 {
     return b->oom ? SHELF_ENOMEM : SHELF_OK;
+}
+
+char *shelf_vfmt(const char *fmt, va_list ap)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_buf_vaddf(&b, fmt, ap);
+    return shelf_buf_take(&b);
 }
 
 char *shelf_buf_take(shelf_buf *b)

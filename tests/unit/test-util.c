@@ -1,6 +1,7 @@
 /* test-util.c -- buffers, string vectors, change lists and errors. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -33,6 +34,32 @@ static void test_buf_grows_past_initial_capacity(void)
     CHECK_INT(b.data[99999], '9');
     CHECK_INT(b.data[100000], '\0');
     shelf_buf_free(&b);
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    char *s = shelf_vfmt(f, ap);
+    va_end(ap);
+    return s;
+}
+
+static void test_vfmt_makes_a_new_string(void)
+{
+    char *s = fmt("%s/%d%s", "gcc", 12, "");
+    CHECK_STR(s, "gcc/12");
+    free(s);
+    s = fmt("%s", "");
+    CHECK_STR(s, "");
+    free(s);
+    char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    s = fmt("<%s>", big);
+    CHECK(s && strlen(s) == sizeof big + 1 && s[0] == '<' && s[sizeof big] == '>');
+    free(s);
 }
 
 static void test_buf_take_empty_gives_empty_string(void)
@@ -258,6 +285,7 @@ static const struct check_test tests[] = {
     TEST(test_buf_appends_and_formats),
     TEST(test_buf_grows_past_initial_capacity),
     TEST(test_buf_take_empty_gives_empty_string),
+    TEST(test_vfmt_makes_a_new_string),
     TEST(test_strv_split_join_find_remove),
     TEST(test_error_keeps_first_and_clears),
     TEST(test_error_map_names_statuses_messages),
