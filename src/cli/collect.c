@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "collection.h"
@@ -66,7 +67,7 @@ int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     if (shelf_collection_name_check(name, &err) < 0)
         return failed(o, &err);
     char *dir = NULL;
-    if (shelf_collection_dir(&dir, &err) < 0)
+    if (shelf_collection_dir(environ, &dir, &err) < 0)
         return failed(o, &err);
     shelf_collection c;
     shelf_collection_init(&c);
@@ -106,7 +107,7 @@ int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         return usage(o, "savelist takes no arguments");
     shelf_error err = {0};
     char *dir = NULL;
-    if (shelf_collection_dir(&dir, &err) < 0)
+    if (shelf_collection_dir(environ, &dir, &err) < 0)
         return failed(o, &err);
     shelf_strv names;
     shelf_strv_init(&names);
@@ -179,7 +180,7 @@ int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         return 1;
     shelf_error err = {0};
     shelf_collection c;
-    int rc = shelf_collection_read_named(name, &c, &err);
+    int rc = shelf_collection_read_named(environ, name, &c, &err);
     if (rc < 0)
         return failed(o, &err);
     shelf_drift *d = NULL;
@@ -246,7 +247,7 @@ int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         return 1;
     shelf_error err = {0};
     char *dir = NULL;
-    int rc = shelf_collection_dir(&dir, &err);
+    int rc = shelf_collection_dir(environ, &dir, &err);
     if (rc == 0)
         rc = shelf_collection_delete(dir, name, &err);
     free(dir);
@@ -287,7 +288,7 @@ int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
     }
     const char *name = nargs ? args[0] : DEFAULT_NAME;
     shelf_collection c;
-    int rc = shelf_collection_read_named(name, &c, err);
+    int rc = shelf_collection_read_named(environ, name, &c, err);
     if (rc == SHELF_ENOTFOUND && nargs == 0) {
         /* No default collection: the system's default set, as `reset`. */
         shelf_error_clear(err);

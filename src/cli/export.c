@@ -25,13 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "collection.h"
 #include "export.h"
+#include "shelf-internal.h"
 
 extern char **environ;
 
@@ -111,23 +110,6 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* The option's value: "--opt=VALUE" or the next word. NULL when missing. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (*i + 1 >= argc)
-        return NULL;
-    return argv[++*i];
-}
-
-static int is_option(const char *word, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(word, name, n) == 0 && (word[n] == '\0' || word[n] == '=');
-}
-
 /* Now in UTC, or $SOURCE_DATE_EPOCH for reproducible output. */
 static char *timestamp(void)
 {
@@ -145,12 +127,6 @@ static char *timestamp(void)
     if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         return strdup("unknown date");
     return strdup(buf);
-}
-
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
 }
 
 /* Adds (or replaces: the last definition wins) an alias or function. */
@@ -185,11 +161,11 @@ static int take_modules(shelf_export *x, const shelf_engine *e, const shelf_chan
         const shelf_change *ch = &c->items[i];
         if ((ch->kind == SHELF_CHANGE_ALIAS || ch->kind == SHELF_CHANGE_FUNC) &&
             put_named(&x->named, ch->kind, ch->name, ch->value, ch->value2) < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     for (size_t i = 0; i < e->st.n; i++)
         if (e->st.mods[i].active && shelf_strv_push(&x->modules, e->st.mods[i].fullname) < 0)
-            return oom(err);
+            return shelf_oom(err);
     return SHELF_OK;
 }
 
@@ -217,7 +193,7 @@ static int record_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     else if (c->fn == SHELF_FN_SET_SHELL_FUNCTION && c->args.n >= 2)
         rc = put_named(&r->x->named, SHELF_CHANGE_FUNC, a[0], a[1],
                        c->args.n > 2 ? a[2] : NULL);
-    return rc < 0 ? oom(err) : SHELF_OK;
+    return rc < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
@@ -230,7 +206,7 @@ static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
         if (!m->active)
             continue;
         if (shelf_strv_push(&x->modules, m->fullname) < 0)
-            return oom(err);
+            return shelf_oom(err);
         shelf_modfile mf = {.fullname = m->fullname, .sn = m->sn, .version = m->version,
                             .path = m->file, .mpath = m->mpath};
         int rc = shelf_engine_read(e, &mf, m->usrname, SHELF_MODE_LOAD, &sink, err);
@@ -259,7 +235,7 @@ static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_st
     if (rc == 0)
         rc = shelf_run(environ, &q, &res, err);
     if (rc == 0 && shelf_export_apply(environ, &res.changes, env0) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc == 0)
         shelf_result_free(&res);
     return rc;
@@ -270,7 +246,7 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
                               shelf_export *x, shelf_strv *env1, shelf_error *err)
 {
     shelf_collection coll;
-    int rc = shelf_collection_read_named(name, &coll, err);
+    int rc = shelf_collection_read_named(environ, name, &coll, err);
     if (rc < 0)
         return rc; /* coll is empty */
     shelf_engine e;
@@ -284,86 +260,36 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
     if (rc == 0)
         rc = take_modules(x, &e, &c, err);
     if (rc == 0 && shelf_export_apply(env0->v, &c, env1) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     shelf_changes_free(&c);
     shelf_engine_close(&e);
     shelf_collection_free(&coll);
     return rc;
 }
 
-/* Writes data to path through a temporary file in the same directory
- * renamed into place: the file is either the old one or the whole new
- * one. 0, or -1 with a message on stderr. */
-static int write_atomically(const char *path, const char *data, size_t len)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 8);
-    if (!tmp) {
-        fprintf(stderr, "shelf: error: out of memory\n");
-        return -1;
-    }
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".XXXXXX", 8);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "shelf: error: cannot create a file beside %s: %s\n", path,
-                strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    int ok = fchmod(fd, 0666 & ~mask) == 0;
-    for (size_t done = 0; ok && done < len;) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        if (ok)
-            done += (size_t)w;
-    }
-    ok = ok && fsync(fd) == 0;
-    int saved = errno;
-    ok = close(fd) == 0 && ok;
-    if (ok && rename(tmp, path) != 0) {
-        saved = errno;
-        ok = 0;
-    }
-    if (!ok) {
-        fprintf(stderr, "shelf: error: cannot write %s: %s\n", path, strerror(saved));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
-}
-
 int cli_export(int argc, char **argv)
 {
     const char *format = NULL, *collection = NULL, *output = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        const char *opt = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            help(stdout);
-            return 0;
-        } else if (is_option(a, "--format")) {
-            slot = &format, opt = "--format";
-        } else if (is_option(a, "--collection")) {
-            slot = &collection, opt = "--collection";
-        } else if (strcmp(a, "-o") == 0 || is_option(a, "--output")) {
-            slot = &output, opt = a[1] == 'o' ? "-o" : "--output";
-        } else if (a[0] == '-' && a[1]) {
-            return usage_error("unknown option \"%s\"", a);
-        } else {
-            return usage_error("unexpected argument \"%s\"", a);
-        }
-        if (*slot)
-            return usage_error("%s given twice", opt);
-        *slot = option_value(argc, argv, &i, opt);
-        if (!*slot)
-            return usage_error("%s needs a value", opt);
+    const shelf_opt opts[] = {
+        SHELF_OPTS_STRING("format", 0, &format, SHELF_OPT_ONCE),
+        SHELF_OPTS_STRING("collection", 0, &collection, SHELF_OPT_ONCE),
+        SHELF_OPTS_STRING("output", 'o', &output, SHELF_OPT_ONCE),
+        SHELF_OPTS_STOP("help", 'h', 1),
+        SHELF_OPTS_END,
+    };
+    shelf_error uerr = {0};
+    int urc = shelf_opts_parse(opts, &argc, argv, 0, &uerr);
+    if (urc > 0) {
+        help(stdout);
+        return 0;
     }
+    if (urc < 0) {
+        usage_error("%s", uerr.message ? uerr.message : shelf_strerror(urc));
+        shelf_error_clear(&uerr);
+        return 2;
+    }
+    if (argc > 0)
+        return usage_error("unexpected argument \"%s\"", argv[0]);
     if (!format)
         return usage_error("%s", "--format is required (sh bash zsh ksh csh tcsh fish "
                                  "python json preamble-python)");
@@ -396,14 +322,14 @@ int cli_export(int argc, char **argv)
     if (rc == 0 && collection)
         rc = collection_modules(sh, collection, &env0, &x, &env1, &err);
     if (rc == 0 && collection && !(x.collection = strdup(collection)))
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     if (rc == 0 && !(x.created = timestamp()))
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     if (rc == 0 && shelf_export_diff(&x, env0.v, collection ? env1.v : environ) < 0)
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     for (size_t i = 0; rc == 0 && i < unsets.n; i++)
         if (!getenv(unsets.v[i]) && shelf_export_unset(&x, unsets.v[i]) < 0)
-            rc = oom(&err);
+            rc = shelf_oom(&err);
     if (rc == 0)
         rc = shelf_export_write(&x, f, SHELF_DATADIR "/python", &out, &err);
 
@@ -412,8 +338,10 @@ int cli_export(int argc, char **argv)
         cli_print_error(stderr, &err);
         status = 1;
     } else if (output) {
-        status = write_atomically(output, out.data ? out.data : "", out.len) < 0;
-        if (status == 0)
+        status = shelf_write_atomic(output, out.data ? out.data : "", out.len, 0666, &err) < 0;
+        if (status)
+            cli_print_error(stderr, &err);
+        else
             fprintf(stderr, "shelf: wrote the %s script to %s\n", format, output);
     } else {
         fwrite(out.data ? out.data : "", 1, out.len, stdout);

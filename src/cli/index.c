@@ -26,6 +26,7 @@
 
 extern char **environ;
 #include "index.h"
+#include "shelf-internal.h"
 
 static void progress(void *ud, size_t done, size_t total)
 {
@@ -139,50 +140,40 @@ static void help(FILE *out)
 int cli_index(int argc, char **argv)
 {
     const char *output = NULL, *stamp = NULL;
-    int quiet = 0, check = 0, full = 0, i = 0;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
-            quiet = 1;
-        } else if (strcmp(argv[i], "--check") == 0) {
-            check = 1;
-        } else if (strcmp(argv[i], "--full") == 0) {
-            full = 1;
-        } else if ((strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0) &&
-                   i + 1 < argc) {
-            output = argv[++i];
-        } else if (strncmp(argv[i], "--output=", 9) == 0) {
-            output = argv[i] + 9;
-        } else if (strcmp(argv[i], "--timestamp") == 0 && i + 1 < argc) {
-            stamp = argv[++i];
-        } else if (strncmp(argv[i], "--timestamp=", 12) == 0) {
-            stamp = argv[i] + 12;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            help(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        } else {
-            fprintf(stderr, "shelf: error: index: unknown option \"%s\"\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+    int quiet = 0, check = 0, full = 0;
+    const shelf_opt opts[] = {
+        SHELF_OPTS_STRING("output", 'o', &output, 0),
+        SHELF_OPTS_STRING("timestamp", 0, &stamp, 0),
+        SHELF_OPTS_FLAG("quiet", 'q', &quiet, 1),
+        SHELF_OPTS_FLAG("check", 0, &check, 1),
+        SHELF_OPTS_FLAG("full", 0, &full, 1),
+        SHELF_OPTS_STOP("help", 'h', 1),
+        SHELF_OPTS_END,
+    };
+    shelf_error uerr = {0};
+    int urc = shelf_opts_parse(opts, &argc, argv, SHELF_OPTS_STOP_AT_ARG, &uerr);
+    if (urc > 0) {
+        help(stdout);
+        return 0;
     }
-    if (i >= argc || (output && argc - i > 1)) {
-        fprintf(stderr, "shelf: error: index: %s\n",
-                i >= argc ? "name at least one MODULEPATH directory"
-                          : "--output takes one directory only");
+    const char *why = urc < 0 ? (uerr.message ? uerr.message : shelf_strerror(urc))
+                      : argc == 0 ? "name at least one MODULEPATH directory"
+                      : output && argc > 1 ? "--output takes one directory only"
+                                           : NULL;
+    if (why) {
+        fprintf(stderr, "shelf: error: index: %s\n", why);
+        shelf_error_clear(&uerr);
         usage(stderr);
         return 2;
     }
     int status = 0;
     if (check) {
-        for (; i < argc; i++)
+        for (int i = 0; i < argc; i++)
             status |= check_one(argv[i], output, quiet);
         return status;
     }
     int bar = !quiet && isatty(STDERR_FILENO);
-    for (; i < argc; i++) {
+    for (int i = 0; i < argc; i++) {
         shelf_index_opts o = {output, full, bar ? progress : NULL, NULL, stamp, environ};
         shelf_index_stats st;
         shelf_error err = {0};

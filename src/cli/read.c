@@ -45,11 +45,6 @@
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
 
 /* 1 if `needle` occurs in `hay`, ignoring case (an empty needle matches). */
 static int contains_ci(const char *hay, const char *needle)
@@ -459,7 +454,7 @@ static int catalog_opts(shelf_engine *e, int follow, int evaluate, shelf_index_f
 {
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
-        return oom(err);
+        return shelf_oom(err);
     *co = (shelf_catalog_opts){.dirs = mp->v, .ndirs = mp->n, .follow = follow,
                                .evaluate = evaluate, .filter = filter, .words = words,
                                .nwords = nwords, .what = what, .check = cli_index_check(),
@@ -980,7 +975,7 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         rc = shelf_catalog_fill(e, &co, &cat, &err);
     if (rc == 0 && !six && need_dflt && shelf_catalog_defaults(e, &cat, NULL, o->show_hidden,
                                                                &dv) < 0)
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     /* A word that names an alias searches for what the alias leads to. */
     for (int i = 0; rc == 0 && i < nargs; i++) {
         long al = shelf_strv_find(&cat.alias_names, args[i]);
@@ -1080,7 +1075,7 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 done:
     if (rc < 0) {
         if (err.code == SHELF_OK)
-            oom(&err);
+            shelf_oom(&err);
         cli_print_error(o->out, &err);
         status = 1;
     }
@@ -1673,7 +1668,7 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         goto done;
     ix.v = calloc(cat.n + 1, sizeof *ix.v);
     if (!ix.v) {
-        rc = oom(&err);
+        rc = shelf_oom(&err);
         goto done;
     }
     for (size_t i = 0; i < cat.n; i++)
@@ -1707,7 +1702,7 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 done:
     if (rc != 0) {
         if (rc < 0 && err.code == SHELF_OK)
-            oom(&err);
+            shelf_oom(&err);
         cli_print_error(o->out, &err);
         status = 1;
     }
@@ -1771,7 +1766,7 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     if (rc == 0)
         rc = shelf_catalog_fill(e, &co, &cat, &err);
     if (rc == 0 && !(ix.v = calloc(cat.n + 1, sizeof *ix.v)))
-        rc = oom(&err);
+        rc = shelf_oom(&err);
     if (rc < 0) {
         cli_print_error(o->out, &err);
         status = 1;

@@ -34,11 +34,6 @@ struct api_catalog {
     size_t *order;
 };
 
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
 
 void api_catalog_free(api_catalog *ac)
 {
@@ -68,7 +63,7 @@ int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
     *out = NULL;
     api_catalog *ac = calloc(1, sizeof *ac);
     if (!ac)
-        return oom(err);
+        return shelf_oom(err);
     shelf_catalog_init(&ac->cat);
     shelf_catalog_opts co = {.dirs = trees, .ndirs = ntrees, .follow = 1, .evaluate = 1,
                              .chains = 1, .filter = SHELF_IXF_ALL,
@@ -85,7 +80,7 @@ int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
         rc = shelf_catalog_build(&e, &co, &ac->cat, err);
     shelf_engine_close(&e);
     if (rc == 0 && !(ac->order = malloc((ac->cat.n ? ac->cat.n : 1) * sizeof *ac->order)))
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc < 0) {
         api_catalog_free(ac);
         return rc;

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api-internal.h"
 #include "api.h"
@@ -139,41 +140,26 @@ static void respond_errorf(api_response *r, int status, const char *code, const 
     __attribute__((format(printf, 4, 5)));
 static void respond_errorf(api_response *r, int status, const char *code, const char *fmt, ...)
 {
-    shelf_buf b;
-    shelf_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    shelf_buf_vaddf(&b, fmt, ap);
+    char *message = shelf_vfmt(fmt, ap);
     va_end(ap);
-    if (shelf_buf_ok(&b) < 0)
+    if (!message)
         respond_oom(r);
     else
-        respond_error(r, status, code, NULL, NULL, 0, b.data ? b.data : "");
-    shelf_buf_free(&b);
+        respond_error(r, status, code, NULL, NULL, 0, message);
+    free(message);
 }
 
-/* A libshelf error as HTTP: its status and code word. */
+/* A libshelf error as HTTP: its status and code word (SHELF_ERRNO_MAP). */
 static void respond_shelf(api_response *r, const shelf_error *err)
 {
-    int status = 500;
-    const char *code = "internal";
-    switch (err->code) {
-    case SHELF_ENOTFOUND: status = 404; code = "not_found"; break;
-    case SHELF_EUSAGE: status = 400; code = "bad_request"; break;
-    case SHELF_EPARSE: status = 400; code = "bad_request"; break;
-    case SHELF_EMODULEFILE: status = 422; code = "modulefile_error"; break;
-    case SHELF_ELMODERROR: status = 422; code = "lmod_error"; break;
-    case SHELF_ECONFLICT: status = 422; code = "conflict"; break;
-    case SHELF_EPREREQ: status = 422; code = "prereq"; break;
-    case SHELF_EFAMILY: status = 422; code = "family"; break;
-    case SHELF_EDRIFT: status = 409; code = "drift"; break;
-    case SHELF_ESTATE: status = 409; code = "state"; break;
-    case SHELF_EIO: status = 500; code = "io_error"; break;
-    case SHELF_ENOMEM: respond_oom(r); return;
-    default: break;
+    if (err->code == SHELF_ENOMEM) {
+        respond_oom(r);
+        return;
     }
-    respond_error(r, status, code, err->module, err->file, err->line,
-                  err->message ? err->message : shelf_strerror(err->code));
+    respond_error(r, shelf_err_http_status(err->code), shelf_err_name(err->code), err->module,
+                  err->file, err->line, err->message ? err->message : shelf_strerror(err->code));
 }
 
 void api_response_free(api_response *resp)
@@ -346,7 +332,7 @@ static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf
                 : SHELF_ENOMEM;
     if (rc < 0) {
         if (!cr)
-            shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+            shelf_oom(err);
         free(cr);
         cr = NULL;
     }
@@ -499,8 +485,7 @@ static int make_env(api_state *s, char *const *environ_, shelf_strv *env, shelf_
     if (rc == 0)
         return 0;
 nomem:
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
+    return shelf_oom(err);
 }
 
 static void ctx_free(api_ctx *c)
@@ -832,7 +817,8 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
     }
 
     pthread_mutex_lock(&c->lock);
-    int rc = q.op == SHELF_OP_RESTORE ? shelf_collection_read_named(cname, &coll, &err) : 0;
+    int rc = q.op == SHELF_OP_RESTORE ? shelf_collection_read_named(environ, cname, &coll, &err)
+                                      : 0;
     if (rc == 0)
         rc = shelf_run(c->env.v, &q, &res, &err);
     if (rc == 0 && shelf_export_apply(c->env.v, &res.changes, &newenv) < 0)
@@ -872,14 +858,6 @@ done:
 }
 
 /* ---- GET modules -------------------------------------------------------------------- */
-
-static unsigned long hash_bytes(const char *p, size_t n)
-{
-    unsigned long h = 1469598103934665603UL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211UL;
-    return h;
-}
 
 /* A copy of the cached answer for key into r; 1 on a hit. */
 static int lru_get(api_state *s, const char *key, size_t keylen, unsigned long h,
@@ -982,7 +960,7 @@ static void get_modules(api_state *s, api_ctx *c, const api_request *req, api_re
         shelf_strv_free(&env);
         return;
     }
-    unsigned long h = hash_bytes(key.data, key.len);
+    unsigned long h = (unsigned long)shelf_fnv1a(SHELF_FNV1A_INIT, key.data, key.len);
     if (lru_get(s, key.data, key.len, h, r)) {
         cat_release(s, cr);
         shelf_buf_free(&key);
@@ -1160,7 +1138,7 @@ static void list_collections(api_response *r)
     char *dir = NULL;
     shelf_strv names;
     shelf_strv_init(&names);
-    int rc = shelf_collection_dir(&dir, &err);
+    int rc = shelf_collection_dir(environ, &dir, &err);
     if (rc == 0)
         rc = shelf_collection_names(dir, &names, &err);
     cJSON *doc = rc == 0 ? cJSON_CreateObject() : NULL;
@@ -1203,7 +1181,7 @@ static void describe_collection(const char *name, api_response *r)
     shelf_error err = {0};
     shelf_drift *d = NULL;
     size_t nd = 0;
-    int rc = shelf_collection_read_named(name, &coll, &err);
+    int rc = shelf_collection_read_named(environ, name, &coll, &err);
     if (rc == 0)
         rc = shelf_collection_check(&coll, &d, &nd, &err);
     char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
@@ -1243,7 +1221,7 @@ static void save_collection(api_ctx *c, const char *name, api_response *r)
     char *dir = NULL;
     shelf_collection coll;
     shelf_collection_init(&coll);
-    int rc = shelf_collection_dir(&dir, &err);
+    int rc = shelf_collection_dir(environ, &dir, &err);
     if (rc == 0) {
         coll.name = strdup(name);
         coll.created = now_iso();
@@ -1283,7 +1261,7 @@ static void delete_collection(const char *name, api_response *r)
 {
     shelf_error err = {0};
     char *dir = NULL;
-    int rc = shelf_collection_dir(&dir, &err);
+    int rc = shelf_collection_dir(environ, &dir, &err);
     if (rc == 0)
         rc = shelf_collection_delete(dir, name, &err);
     free(dir);
@@ -1318,7 +1296,7 @@ static void get_preamble(api_ctx *c, const api_request *req, api_response *r)
     int rc = 0;
     if (cname) {
         shelf_collection coll;
-        rc = shelf_collection_read_named(cname, &coll, &err);
+        rc = shelf_collection_read_named(environ, cname, &coll, &err);
         for (size_t i = 0; rc == 0 && i < coll.n; i++)
             if (coll.mods[i].user_loaded)
                 rc = shelf_strv_push(&mods, coll.mods[i].fullname);
@@ -1503,7 +1481,7 @@ api_state *api_new(const api_config *cfg, shelf_error *err)
 {
     api_state *s = calloc(1, sizeof *s);
     if (!s) {
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        shelf_oom(err);
         return NULL;
     }
     shelf_strv_init(&s->trees);
@@ -1531,7 +1509,7 @@ api_state *api_new(const api_config *cfg, shelf_error *err)
         rc = shelf_strv_push(&s->default_env, *e);
     if (rc < 0) {
         if (rc == SHELF_ENOMEM)
-            shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+            shelf_oom(err);
         api_free(s);
         return NULL;
     }

@@ -40,6 +40,7 @@
 
 #include "server.h"
 #include "json.h"
+#include "shelf-internal.h"
 
 #define CONNECTION_TIMEOUT_S 30
 #define CONNECTION_LIMIT 4096
@@ -546,20 +547,13 @@ static enum MHD_Result query_add(void *cls, enum MHD_ValueKind kind, const char 
 {
     (void)kind;
     query_list *q = cls;
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 8;
-        const char **k = realloc(q->keys, cap * sizeof *k);
-        if (k)
-            q->keys = k;
-        const char **v = k ? realloc(q->vals, cap * sizeof *v) : NULL;
-        if (v)
-            q->vals = v;
-        if (!k || !v) {
-            q->oom = 1;
-            return MHD_NO;
-        }
-        q->cap = cap;
+    /* two arrays of one capacity: both grow to the same one */
+    size_t kcap = q->cap, vcap = q->cap;
+    if (SHELF_GROW(q->keys, kcap, q->n + 1) < 0 || SHELF_GROW(q->vals, vcap, q->n + 1) < 0) {
+        q->oom = 1;
+        return MHD_NO;
     }
+    q->cap = vcap;
     q->keys[q->n] = key;
     q->vals[q->n] = value ? value : "";
     q->n++;
@@ -751,16 +745,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                        s->max_body);
             return MHD_NO;
         }
-        if (r->len + n > r->cap) {
-            size_t cap = r->cap ? r->cap : 4096;
-            while (cap < r->len + n)
-                cap *= 2;
-            char *b = realloc(r->body, cap);
-            if (!b)
-                return MHD_NO;
-            r->body = b;
-            r->cap = cap;
-        }
+        if (SHELF_GROW(r->body, r->cap, r->len + n) < 0)
+            return MHD_NO;
         memcpy(r->body + r->len, upload_data, n);
         r->len += n;
         return MHD_YES;

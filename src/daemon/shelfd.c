@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -117,8 +116,8 @@ typedef struct options {
     char *listen;      /* TCP mode: ADDR:PORT */
     char *token_file;
     int token_file_given;
-    char **trees;
-    size_t ntrees;
+    char **trees;      /* NULL-terminated */
+    size_t ntrees, treecap;
     int foreground;
     char *pid_file;
     int print_address;
@@ -205,104 +204,96 @@ static void add_tree(options *o, const char *dir, int explicit_)
             free(abs);
             return;
         }
-    char **v = realloc(o->trees, (o->ntrees + 2) * sizeof *v);
-    if (!v)
+    if (SHELF_GROW(o->trees, o->treecap, o->ntrees + 2) < 0)
         oom_exit();
-    o->trees = v;
     o->trees[o->ntrees++] = abs;
     o->trees[o->ntrees] = NULL;
 }
 
+/* --socket, --listen, --token-file, --pid-file, --log: not empty; the
+ * last one wins (the file names are made absolute after the parse). */
+static int string_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    if (!*value)
+        bad_usage("--%s needs a non-empty value", opt->long_name);
+    char **slot = opt->ptr;
+    free(*slot);
+    *slot = xstrdup(value);
+    return 0;
+}
+
+static int tree_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    if (!*value)
+        bad_usage("--%s needs a non-empty value", opt->long_name);
+    add_tree(opt->ptr, value, 1);
+    return 0;
+}
+
+static int max_body_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    *(size_t *)opt->ptr = (size_t)parse_size("--max-body", value, 1ULL << 30);
+    return 0;
+}
+
+static int threads_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    (void)err;
+    *(unsigned *)opt->ptr = (unsigned)parse_size("--threads", value, 4096);
+    return 0;
+}
+
 static void parse_options(int argc, char **argv, options *o)
 {
-    enum { O_SOCKET = 256, O_LISTEN, O_TOKEN, O_TREE, O_FG, O_PID, O_PRINT, O_BODY, O_THREADS,
-           O_LOG, O_HELP, O_VERSION };
-    static const struct option longs[] = {
-        {"socket", required_argument, NULL, O_SOCKET},
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"token-file", required_argument, NULL, O_TOKEN},
-        {"tree", required_argument, NULL, O_TREE},
-        {"foreground", no_argument, NULL, O_FG},
-        {"pid-file", required_argument, NULL, O_PID},
-        {"print-address", no_argument, NULL, O_PRINT},
-        {"max-body", required_argument, NULL, O_BODY},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"log", required_argument, NULL, O_LOG},
-        {"help", no_argument, NULL, O_HELP},
-        {"version", no_argument, NULL, O_VERSION},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof *o);
     o->max_body = DEFAULT_MAX_BODY;
-    int explicit_trees = 0;
-    opterr = 0;
-    for (;;) {
-        int prev = optind;
-        int c = getopt_long(argc, argv, ":h", longs, NULL);
-        if (c == -1)
-            break;
-        const char *arg = optarg;
-        if ((c == O_SOCKET || c == O_LISTEN || c == O_TOKEN || c == O_TREE || c == O_PID ||
-             c == O_LOG) && !*arg)
-            bad_usage("%s needs a non-empty value", longs[c - O_SOCKET].name);
-        switch (c) {
-        case O_SOCKET:
-            free(o->socket);
-            o->socket = absolute(arg);
-            break;
-        case O_LISTEN:
-            free(o->listen);
-            o->listen = xstrdup(arg);
-            break;
-        case O_TOKEN:
-            free(o->token_file);
-            o->token_file = absolute(arg);
-            o->token_file_given = 1;
-            break;
-        case O_TREE:
-            add_tree(o, arg, 1);
-            explicit_trees = 1;
-            break;
-        case O_FG:
-            o->foreground = 1;
-            break;
-        case O_PID:
-            free(o->pid_file);
-            o->pid_file = absolute(arg);
-            break;
-        case O_PRINT:
-            o->print_address = 1;
-            break;
-        case O_BODY:
-            o->max_body = (size_t)parse_size("--max-body", arg, 1ULL << 30);
-            break;
-        case O_THREADS:
-            o->threads = (unsigned)parse_size("--threads", arg, 4096);
-            break;
-        case O_LOG:
-            free(o->log);
-            o->log = absolute(arg);
-            break;
-        case 'h':
-        case O_HELP:
-            help();
-            exit(0);
-        case O_VERSION:
-            printf("shelfd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-            exit(0);
-        case ':':
-            bad_usage("%s needs a value", argv[prev]);
-        default:
-            bad_usage("unknown option \"%s\"", argv[prev]);
-        }
+    enum { WANT_HELP = 1, WANT_VERSION };
+    const shelf_opt opts[] = {
+        SHELF_OPTS_CALLBACK("socket", 0, &o->socket, string_opt),
+        SHELF_OPTS_CALLBACK("listen", 0, &o->listen, string_opt),
+        SHELF_OPTS_CALLBACK("token-file", 0, &o->token_file, string_opt),
+        SHELF_OPTS_CALLBACK("tree", 0, o, tree_opt),
+        SHELF_OPTS_FLAG("foreground", 0, &o->foreground, 1),
+        SHELF_OPTS_CALLBACK("pid-file", 0, &o->pid_file, string_opt),
+        SHELF_OPTS_FLAG("print-address", 0, &o->print_address, 1),
+        SHELF_OPTS_CALLBACK("max-body", 0, &o->max_body, max_body_opt),
+        SHELF_OPTS_CALLBACK("threads", 0, &o->threads, threads_opt),
+        SHELF_OPTS_CALLBACK("log", 0, &o->log, string_opt),
+        SHELF_OPTS_STOP("help", 'h', WANT_HELP),
+        SHELF_OPTS_STOP("version", 0, WANT_VERSION),
+        SHELF_OPTS_END,
+    };
+    int nargs = argc - 1;
+    shelf_error err = {0};
+    int rc = shelf_opts_parse(opts, &nargs, argv + 1, 0, &err);
+    if (rc == WANT_HELP) {
+        help();
+        exit(0);
     }
-    if (optind < argc)
-        bad_usage("unexpected argument \"%s\"", argv[optind]);
+    if (rc == WANT_VERSION) {
+        printf("shelfd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        exit(0);
+    }
+    if (rc < 0)
+        bad_usage("%s", err.message ? err.message : shelf_strerror(rc));
+    if (nargs > 0)
+        bad_usage("unexpected argument \"%s\"", argv[1]);
+    char **files[] = {&o->socket, &o->token_file, &o->pid_file, &o->log};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (*files[i]) {
+            char *abs = absolute(*files[i]);
+            free(*files[i]);
+            *files[i] = abs;
+        }
+    o->token_file_given = o->token_file != NULL;
     if (o->socket && o->listen)
         bad_usage("--socket and --listen exclude each other");
     if (o->token_file && !o->listen)
         bad_usage("--token-file goes with --listen (a unix socket needs no token)");
-    if (!explicit_trees) {
+    if (o->ntrees == 0) { /* no --tree */
         const char *mp = getenv("MODULEPATH");
         char *copy = xstrdup(mp ? mp : "");
         char *save = NULL;
@@ -318,8 +309,12 @@ static void parse_options(int argc, char **argv, options *o)
  * mode when it is ours). 0, or -1 with *why. */
 static int private_dir(const char *dir, char **why)
 {
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        *why = xfmt("cannot create %s: %s", dir, strerror(errno));
+    shelf_error err = {0};
+    if (shelf_mkdir_p(dir, 0700, SHELF_MKDIR_NOFOLLOW, &err) < 0) {
+        if (err.code == SHELF_ENOMEM)
+            oom_exit();
+        *why = xstrdup(err.message);
+        shelf_error_clear(&err);
         return -1;
     }
     struct stat st;
@@ -342,17 +337,22 @@ static int private_dir(const char *dir, char **why)
 /* $XDG_RUNTIME_DIR/shelf when that is usable, else /tmp/shelf-UID. */
 static char *runtime_dir(void)
 {
-    const char *x = getenv("XDG_RUNTIME_DIR");
+    char *x = NULL;
+    if (shelf_xdg_dir(environ, SHELF_XDG_RUNTIME, &x) == SHELF_ENOMEM)
+        oom_exit();
     struct stat st;
     char *why = NULL;
-    if (x && x[0] == '/' && stat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
-        st.st_uid == geteuid() && access(x, W_OK | X_OK) == 0) {
+    if (x && stat(x, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+        access(x, W_OK | X_OK) == 0) {
         char *d = xfmt("%s/shelf", x);
+        free(x);
         if (private_dir(d, &why) == 0)
             return d;
         fprintf(stderr, "shelfd: warning: %s\n", why);
         free(why);
         free(d);
+    } else {
+        free(x);
     }
     char *d = xfmt("/tmp/shelf-%u", (unsigned)geteuid());
     if (private_dir(d, &why) < 0) {
@@ -415,19 +415,17 @@ static char *token_write(const char *path)
         fprintf(stderr, "shelfd: error: getrandom: %s\n", strerror(errno));
         exit(1);
     }
-    char *tmp = xfmt("%s.%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, tok, 64) == 64 &&
-             write(fd, "\n", 1) == 1;
-    if (fd >= 0 && close(fd) < 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) < 0) {
+    char *line = xfmt("%s\n", tok);
+    shelf_error err = {0};
+    if (shelf_write_atomic(path, line, strlen(line), 0600, &err) < 0) {
+        if (err.code == SHELF_ENOMEM)
+            oom_exit();
         fprintf(stderr, "shelfd: error: cannot write token file %s: %s\n", path,
                 strerror(errno));
-        unlink(tmp);
         exit(1);
     }
-    free(tmp);
+    explicit_bzero(line, strlen(line));
+    free(line);
     return tok;
 }
 
@@ -477,7 +475,7 @@ struct tree {
     daemon_state *d;
     char *dir;
     watch **w;
-    size_t nw;
+    size_t nw, wcap;
     uv_timer_t debounce;
     scan_job *scan;          /* in flight */
     int scan_pending, scan_pending_notify;
@@ -506,26 +504,18 @@ struct daemon_state {
     int stopping;
 };
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
-
 static uint64_t stat_sig(uint64_t h, const struct stat *st)
 {
-    h = fnv(h, &st->st_mtim, sizeof st->st_mtim);
-    h = fnv(h, &st->st_ino, sizeof st->st_ino);
-    return fnv(h, &st->st_size, sizeof st->st_size);
+    h = shelf_fnv1a(h, &st->st_mtim, sizeof st->st_mtim);
+    h = shelf_fnv1a(h, &st->st_ino, sizeof st->st_ino);
+    return shelf_fnv1a(h, &st->st_size, sizeof st->st_size);
 }
 
 static void scan_work(uv_work_t *req)
 {
     scan_job *j = req->data;
     const char *dir = j->t->dir;
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = SHELF_FNV1A_INIT;
     struct stat st;
     if (stat(dir, &st) == 0)
         h = stat_sig(h, &st);
@@ -545,21 +535,15 @@ static void scan_work(uv_work_t *req)
                 free(p);
                 continue;
             }
-            h = fnv(h, e->d_name, strlen(e->d_name) + 1);
+            h = shelf_fnv1a(h, e->d_name, strlen(e->d_name) + 1);
             h = stat_sig(h, &st);
             if (!S_ISDIR(st.st_mode)) {
                 free(p);
                 continue;
             }
-            if (j->nsub == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                char **v = realloc(j->subdirs, nc * sizeof *v);
-                if (!v) {
-                    free(p);
-                    break;
-                }
-                j->subdirs = v;
-                cap = nc;
+            if (SHELF_GROW(j->subdirs, cap, j->nsub + 1) < 0) {
+                free(p);
+                break;
             }
             j->subdirs[j->nsub++] = p;
         }
@@ -611,14 +595,10 @@ static void watch_add(tree *t, const char *path)
         return;
     }
     watch *w = calloc(1, sizeof *w);
-    watch **v = w ? realloc(t->w, (t->nw + 1) * sizeof *v) : NULL;
-    if (!w || !v || !(w->path = strdup(path))) {
-        if (v)
-            t->w = v;
+    if (!w || SHELF_GROW(t->w, t->wcap, t->nw + 1) < 0 || !(w->path = strdup(path))) {
         free(w);
         return;
     }
-    t->w = v;
     w->t = t;
     w->seen = 1;
     uv_fs_event_init(d->loop, &w->h);

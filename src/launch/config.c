@@ -53,10 +53,8 @@ static int fail(reader *rd, const char *fmt, ...)
     if (vasprintf(&what, fmt, ap) < 0)
         what = NULL;
     va_end(ap);
-    if (!what) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!what)
+        launch_oom();
     if (rd->line > 0)
         rd->msg = xfmt("%s:%d: %s: %s", rd->file, rd->line, rd->where ? rd->where : "", what);
     else if (rd->where)
@@ -638,12 +636,8 @@ static int read_collections(reader *rd, int ti, launch_config *cfg)
                 lua_pop(L, 1);
                 break;
             }
-            shelf_strv *grown = realloc(cfg->coll_mods, (cfg->coll_names.n + 1) * sizeof *grown);
-            if (!grown) {
-                launch_error("out of memory");
-                exit(1);
-            }
-            cfg->coll_mods = grown;
+            if (SHELF_GROW(cfg->coll_mods, cfg->coll_cap, cfg->coll_names.n + 1) < 0)
+                launch_oom();
             shelf_strv_init(&cfg->coll_mods[cfg->coll_names.n]);
             xpush(&cfg->coll_names, name);
             char *key = xfmt("collections.%s", name);
@@ -673,17 +667,13 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
 
     reader rd = {.file = file, .text = text, .mem = {0, CONFIG_MEM_LIMIT, 0}};
     lua_State *L = lua_newstate(shelf_lua_capped_alloc, &rd.mem);
-    if (!L) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!L)
+        launch_oom();
     rd.L = L;
     int rc = 0;
     lua_pushcfunction(L, open_libs);
-    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+        launch_oom();
     char *chunkname = xfmt("@%s", file);
     int lrc = luaL_loadbufferx(L, rd.text, text_len, chunkname, "t");
     free(chunkname);
@@ -755,10 +745,8 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
     }
     lua_Integer n = luaL_len(L, pl);
     cfg->profiles = calloc((size_t)n, sizeof *cfg->profiles);
-    if (!cfg->profiles) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!cfg->profiles)
+        launch_oom();
     for (lua_Integer i = 1; i <= n; i++) {
         lua_geti(L, pl, i);
         free((char *)rd.where);

@@ -160,10 +160,8 @@ static void undo_created(const kube_opts *ko, const char *out)
     shelf_strv_init(&refs);
     shelf_strv lines;
     shelf_strv_init(&lines);
-    if (shelf_strv_split(&lines, out, "\n", 0) < 0) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (shelf_strv_split(&lines, out, "\n", 0) < 0)
+        launch_oom();
     for (size_t i = 0; i < lines.n; i++) {
         char *sp = strchr(lines.v[i], ' ');
         if (sp && strcmp(sp, " created") == 0) {
@@ -181,10 +179,8 @@ static void undo_created(const kube_opts *ko, const char *out)
         xpush(&av, "--wait=false");
         launch_run run;
         char *joined = shelf_strv_join(&refs, " ");
-        if (!joined) {
-            launch_error("out of memory");
-            exit(1);
-        }
+        if (!joined)
+            launch_oom();
         if (kubectl(&av, NULL, "deleting what was created", &run) == 0)
             fprintf(stderr, "shelf launch: deleted what this launch had created: %s\n", joined);
         else
@@ -201,10 +197,8 @@ int kube_apply(const kube_opts *ko, const launch_request *r, const cJSON *list)
     if (check_names(ko, r, list) < 0)
         return 1;
     char *json = shelf_json_text(list, 0);
-    if (!json) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!json)
+        launch_oom();
     shelf_strv av;
     shelf_strv_init(&av);
     base_argv(ko, &av);

@@ -14,7 +14,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,7 +27,7 @@
 
 /* ---- helpers shared by the launcher's files ------------------------------ */
 
-static void oom_exit(void)
+void launch_oom(void)
 {
     fprintf(stderr, "shelf launch: error: out of memory\n");
     exit(1);
@@ -38,7 +37,7 @@ void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)
-        oom_exit();
+        launch_oom();
     return p;
 }
 
@@ -46,7 +45,7 @@ char *xstrdup(const char *s)
 {
     char *p = strdup(s);
     if (!p)
-        oom_exit();
+        launch_oom();
     return p;
 }
 
@@ -58,20 +57,20 @@ char *xfmt(const char *fmt, ...)
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n < 0)
-        oom_exit();
+        launch_oom();
     return s;
 }
 
 void xpush(shelf_strv *sv, const char *s)
 {
     if (shelf_strv_push(sv, s) < 0)
-        oom_exit();
+        launch_oom();
 }
 
 cJSON *xjson(cJSON *j)
 {
     if (!j)
-        oom_exit();
+        launch_oom();
     return j;
 }
 
@@ -171,36 +170,6 @@ typedef struct opts {
     local_opts lo;
 } opts;
 
-enum {
-    OPT_CPU = 256, OPT_MEMORY, OPT_GPUS, OPT_IMAGE, OPT_BACKEND, OPT_DRY_RUN, OPT_CONTEXT,
-    OPT_KUBECONFIG, OPT_KUBECTL, OPT_NO_SANDBOX, OPT_TIMEOUT, OPT_CONFIG, OPT_LIST, OPT_JSON
-};
-
-static const struct option long_opts[] = {
-    {"profile", required_argument, NULL, 'p'},
-    {"user", required_argument, NULL, 'u'},
-    {"name", required_argument, NULL, 'N'},
-    {"collection", required_argument, NULL, 'c'},
-    {"cpu", required_argument, NULL, OPT_CPU},
-    {"memory", required_argument, NULL, OPT_MEMORY},
-    {"gpus", required_argument, NULL, OPT_GPUS},
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"kube", no_argument, NULL, 'k'},
-    {"backend", required_argument, NULL, OPT_BACKEND},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"output", required_argument, NULL, 'o'},
-    {"context", required_argument, NULL, OPT_CONTEXT},
-    {"namespace", required_argument, NULL, 'n'},
-    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
-    {"kubectl", required_argument, NULL, OPT_KUBECTL},
-    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"list", no_argument, NULL, OPT_LIST},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
@@ -221,6 +190,27 @@ static int set_backend(opts *o, const char *name)
         o->kube = 0;
     else
         return -1;
+    return 0;
+}
+
+static int backend_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    if (set_backend(opt->ptr, value) == 0)
+        return 0;
+    shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "--backend %s: local or kubernetes", value);
+    return SHELF_EUSAGE;
+}
+
+static int timeout_opt(const shelf_opt *opt, const char *value, shelf_error *err)
+{
+    char *end;
+    double t = strtod(value, &end);
+    if (*end || end == value || !(t > 0 && t < 86400)) {
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "--timeout %s: a number of seconds",
+                        value);
+        return SHELF_EUSAGE;
+    }
+    *(double *)opt->ptr = t;
     return 0;
 }
 
@@ -256,7 +246,7 @@ static int list_profiles(const launch_config *cfg, int json)
         char *text = shelf_json_text(arr, 1);
         cJSON_Delete(arr);
         if (!text)
-            oom_exit();
+            launch_oom();
         printf("%s\n", text);
         free(text);
         return 0;
@@ -274,7 +264,7 @@ static int list_profiles(const launch_config *cfg, int json)
         if (mods) {
             char *m = shelf_strv_join(mods, " ");
             if (!m)
-                oom_exit();
+                launch_oom();
             printf("  %-12s modules %s\n", "", m);
             free(m);
         }
@@ -298,10 +288,8 @@ char *launch_read_text(const char *path, size_t *len, char **why)
     shelf_error err = {0};
     shelf_buf_init(&b);
     int rc = shelf_read_file(path, &b, &err);
-    if (rc == SHELF_ENOMEM) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (rc == SHELF_ENOMEM)
+        launch_oom();
     if (rc < 0) {
         if (why)
             *why = xstrdup(err.message ? err.message : "read error");
@@ -362,7 +350,7 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
         for (size_t i = 0; i < cfg->n; i++)
             shelf_buf_addf(&names, "%s%s", i ? ", " : "", cfg->profiles[i].name);
         if (shelf_buf_ok(&names) < 0)
-            oom_exit();
+            launch_oom();
         launch_error("no profile \"%s\" in %s (there are: %s)", o->profile, cfg->file,
                      names.data ? names.data : "none");
         shelf_buf_free(&names);
@@ -436,7 +424,7 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
         if (shelf_strv_find(&p->images, o->image) < 0) {
             char *allowed = shelf_strv_join(&p->images, ", ");
             if (!allowed)
-                oom_exit();
+                launch_oom();
             launch_error("image \"%s\" is not allowed for profile \"%s\" (allowed: %s%s%s)",
                          o->image, p->name, p->image, *allowed ? ", " : "", allowed);
             free(allowed);
@@ -497,18 +485,18 @@ static int build_request(const opts *o, const launch_config *cfg, launch_request
         }
         r->collection = xstrdup(coll);
         shelf_collection c;
-        int rc = shelf_collection_read_named(coll, &c, &err);
+        int rc = shelf_collection_read_named(environ, coll, &c, &err);
         if (rc == 0) {
             r->collection_json = shelf_collection_to_json(&c);
             shelf_collection_free(&c);
             if (!r->collection_json)
-                oom_exit();
+                launch_oom();
         } else if (rc == SHELF_ENOTFOUND) {
             shelf_error_clear(&err);
             const shelf_strv *mods = launch_config_collection(cfg, coll);
             if (!mods) {
                 char *dir = NULL;
-                if (shelf_collection_dir(&dir, &err) < 0)
+                if (shelf_collection_dir(environ, &dir, &err) < 0)
                     shelf_error_clear(&err);
                 launch_error("collection \"%s\" exists nowhere: you have no saved collection of "
                              "that name%s%s%s, and %s defines no site collection of that name",
@@ -544,46 +532,45 @@ int main(int argc, char **argv)
     if (be && *be && set_backend(&o, be) < 0)
         return usage_error("SHELF_LAUNCH_BACKEND=%s: local or kubernetes", be);
 
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":p:u:N:c:kn:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': o.profile = optarg; break;
-        case 'u': o.user = optarg; break;
-        case 'N': o.name = optarg; break;
-        case 'c': o.collection = optarg; break;
-        case OPT_CPU: o.cpu = optarg; break;
-        case OPT_MEMORY: o.memory = optarg; break;
-        case OPT_GPUS: o.gpus = optarg; break;
-        case OPT_IMAGE: o.image = optarg; break;
-        case 'k': o.kube = 1; break;
-        case OPT_BACKEND:
-            if (set_backend(&o, optarg) < 0)
-                return usage_error("--backend %s: local or kubernetes", optarg);
-            break;
-        case OPT_DRY_RUN: o.dry_run = 1; break;
-        case 'o': o.output = optarg; break;
-        case OPT_CONTEXT: o.ko.context = optarg; break;
-        case 'n': o.ko.namespace = optarg; break;
-        case OPT_KUBECONFIG: o.ko.kubeconfig = optarg; break;
-        case OPT_KUBECTL: o.ko.kubectl = optarg; break;
-        case OPT_NO_SANDBOX: o.lo.sandbox = 0; break;
-        case OPT_TIMEOUT: {
-            char *end;
-            o.lo.timeout = strtod(optarg, &end);
-            if (*end || end == optarg || !(o.lo.timeout > 0 && o.lo.timeout < 86400))
-                return usage_error("--timeout %s: a number of seconds", optarg);
-            break;
-        }
-        case OPT_CONFIG: o.config = optarg; break;
-        case OPT_LIST: o.list = 1; break;
-        case OPT_JSON: o.json = 1; o.lo.json = 1; break;
-        case 'h': help(stdout); return 0;
-        case ':': return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option %s", argv[optind - 1]);
-        }
+    const shelf_opt table[] = {
+        SHELF_OPTS_STRING("profile", 'p', &o.profile, 0),
+        SHELF_OPTS_STRING("user", 'u', &o.user, 0),
+        SHELF_OPTS_STRING("name", 'N', &o.name, 0),
+        SHELF_OPTS_STRING("collection", 'c', &o.collection, 0),
+        SHELF_OPTS_STRING("cpu", 0, &o.cpu, 0),
+        SHELF_OPTS_STRING("memory", 0, &o.memory, 0),
+        SHELF_OPTS_STRING("gpus", 0, &o.gpus, 0),
+        SHELF_OPTS_STRING("image", 0, &o.image, 0),
+        SHELF_OPTS_FLAG("kube", 'k', &o.kube, 1),
+        SHELF_OPTS_CALLBACK("backend", 0, &o, backend_opt),
+        SHELF_OPTS_FLAG("dry-run", 0, &o.dry_run, 1),
+        SHELF_OPTS_STRING("output", 'o', &o.output, 0),
+        SHELF_OPTS_STRING("context", 0, &o.ko.context, 0),
+        SHELF_OPTS_STRING("namespace", 'n', &o.ko.namespace, 0),
+        SHELF_OPTS_STRING("kubeconfig", 0, &o.ko.kubeconfig, 0),
+        SHELF_OPTS_STRING("kubectl", 0, &o.ko.kubectl, 0),
+        SHELF_OPTS_FLAG("no-sandbox", 0, &o.lo.sandbox, 0),
+        SHELF_OPTS_CALLBACK("timeout", 0, &o.lo.timeout, timeout_opt),
+        SHELF_OPTS_STRING("config", 0, &o.config, 0),
+        SHELF_OPTS_FLAG("list", 0, &o.list, 1),
+        SHELF_OPTS_FLAG("json", 0, &o.json, 1),
+        SHELF_OPTS_STOP("help", 'h', 1),
+        SHELF_OPTS_END,
+    };
+    int nargs = argc - 1;
+    char **args = argv + 1;
+    shelf_error err = {0};
+    int prc = shelf_opts_parse(table, &nargs, args, 0, &err);
+    if (prc > 0) {
+        help(stdout);
+        return 0;
     }
+    if (prc < 0) {
+        usage_error("%s", err.message ? err.message : shelf_strerror(prc));
+        shelf_error_clear(&err);
+        return 2;
+    }
+    o.lo.json = o.json;
     if (o.dry_run)
         o.kube = 1;
     if (o.output && strcmp(o.output, "yaml") != 0 && strcmp(o.output, "json") != 0)
@@ -591,13 +578,13 @@ int main(int argc, char **argv)
     if (o.output && !o.dry_run)
         return usage_error("--output goes with --dry-run");
 
-    const char *cmd = optind < argc ? argv[optind] : NULL;
-    const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+    const char *cmd = nargs > 0 ? args[0] : NULL;
+    const char *arg = nargs > 1 ? args[1] : NULL;
     if (cmd && strcmp(cmd, "start") != 0 && strcmp(cmd, "status") != 0 &&
         strcmp(cmd, "logs") != 0 && strcmp(cmd, "stop") != 0)
         return usage_error("unknown command \"%s\" (start, status, logs or stop)", cmd);
     int max_args = cmd ? (strcmp(cmd, "start") == 0 ? 1 : 2) : 0;
-    if (argc - optind > max_args)
+    if (nargs > max_args)
         return usage_error("too many arguments");
     if (cmd && (strcmp(cmd, "logs") == 0 || strcmp(cmd, "stop") == 0) && !arg)
         return usage_error("%s needs the NAME of a server (see `shelf launch status`)", cmd);
@@ -651,7 +638,7 @@ int main(int argc, char **argv)
         }
         cJSON_Delete(list);
         if (!text)
-            oom_exit();
+            launch_oom();
         fputs(text, stdout);
         if (*text && text[strlen(text) - 1] != '\n')
             fputc('\n', stdout);

@@ -22,6 +22,8 @@
 
 /* ---- allocation and small helpers (launch.c) ---------------------------- */
 
+/* Prints "out of memory" and exits 1. */
+void launch_oom(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 char *xstrdup(const char *s);
 char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -97,6 +99,7 @@ typedef struct launch_config {
     /* site collections: names[i] loads mods[i] (module names, in order) */
     shelf_strv coll_names;
     shelf_strv *coll_mods;
+    size_t coll_cap; /* of coll_mods */
 } launch_config;
 
 /* Reads and checks FILE, evaluated as Lua 5.4 in a sandbox (no io, os,

@@ -56,24 +56,24 @@ extern char **environ;
  * when it cannot be used. */
 static char *state_dir(int create)
 {
-    const char *rt = getenv("XDG_RUNTIME_DIR");
+    char *rt = NULL;
+    if (shelf_xdg_dir(environ, SHELF_XDG_RUNTIME, &rt) == SHELF_ENOMEM)
+        launch_oom();
     char *dir;
-    if (rt && rt[0] == '/') {
-        char *top = xfmt("%s/shelf", rt);
-        if (create && mkdir(top, 0700) < 0 && errno != EEXIST) {
-            launch_error("cannot create %s: %s", top, strerror(errno));
-            free(top);
-            return NULL;
-        }
-        free(top);
+    if (rt) {
         dir = xfmt("%s/shelf/launch", rt);
+        free(rt);
     } else {
         const char *tmp = getenv("TMPDIR");
         dir = xfmt("%s/shelf-launch-%lu", tmp && tmp[0] == '/' ? tmp : "/tmp",
                    (unsigned long)getuid());
     }
-    if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        launch_error("cannot create %s: %s", dir, strerror(errno));
+    shelf_error err = {0};
+    if (create && shelf_mkdir_p(dir, 0700, SHELF_MKDIR_NOFOLLOW, &err) < 0) {
+        if (err.code == SHELF_ENOMEM)
+            launch_oom();
+        launch_error("%s", err.message);
+        shelf_error_clear(&err);
         free(dir);
         return NULL;
     }
@@ -144,31 +144,16 @@ static cJSON *state_read(const char *path)
 static int state_write(const char *path, const cJSON *st)
 {
     char *text = shelf_json_text(st, 1);
-    if (!text) {
-        launch_error("out of memory");
-        exit(1);
-    }
-    char *tmp = xfmt("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = -1;
-    if (fd >= 0) {
-        size_t len = strlen(text), done = 0;
-        while (done < len) {
-            ssize_t w = write(fd, text + done, len - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                break;
-            done += (size_t)w;
-        }
-        if (close(fd) == 0 && done == len && rename(tmp, path) == 0)
-            rc = 0;
-    }
+    if (!text)
+        launch_oom();
+    shelf_error err = {0};
+    int rc = shelf_write_atomic(path, text, strlen(text), 0600, &err);
+    if (rc == SHELF_ENOMEM)
+        launch_oom();
     if (rc < 0) {
-        launch_error("cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+        launch_error("%s", err.message);
+        shelf_error_clear(&err);
     }
-    free(tmp);
     free(text);
     return rc;
 }
@@ -395,10 +380,8 @@ static void shelf_paths(char **cmd, char **init, char **py)
 /* Sets or removes a variable of the server's environment (exits on OOM). */
 static void set_env(shelf_strv *envv, const char *name, const char *value)
 {
-    if (shelf_environ_put(envv, name, value) < 0) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (shelf_environ_put(envv, name, value) < 0)
+        launch_oom();
 }
 
 /* The last lines of the log, for a server that died. */
@@ -517,10 +500,8 @@ int local_start(const local_opts *lo, launch_request *r)
     }
     char *mps = shelf_strv_join(&mp, ":");
     shelf_strv_free(&mp);
-    if (!mps) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!mps)
+        launch_oom();
     set_env(&envv, "MODULEPATH", mps);
     free(mps);
     set_env(&envv, "SHELF_CMD", cmd);
@@ -553,10 +534,8 @@ int local_start(const local_opts *lo, launch_request *r)
         set_env(&envv, "SHELF_LAUNCH_COLLECTION", r->collection);
         if (!r->collection_json) {
             char *mods = shelf_strv_join(&r->modules, " ");
-            if (!mods) {
-                launch_error("out of memory");
-                exit(1);
-            }
+            if (!mods)
+                launch_oom();
             set_env(&envv, "SHELF_LAUNCH_MODULES", mods);
             free(mods);
         }
@@ -672,10 +651,8 @@ int local_start(const local_opts *lo, launch_request *r)
                 r->name, log_path, r->name);
         if (lo->json) {
             char *text = shelf_json_text(st_json, 1);
-            if (!text) {
-                launch_error("out of memory");
-                exit(1);
-            }
+            if (!text)
+                launch_oom();
             printf("%s\n", text);
             free(text);
         } else {
@@ -775,10 +752,8 @@ int local_status(const local_opts *lo, const char *name)
         rc = 1;
     } else if (lo->json) {
         char *text = shelf_json_text(all, 1);
-        if (!text) {
-            launch_error("out of memory");
-            exit(1);
-        }
+        if (!text)
+            launch_oom();
         printf("%s\n", text);
         free(text);
     } else if (cJSON_GetArraySize(all) == 0) {

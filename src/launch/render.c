@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "launch.h"
+#include "shelf-internal.h"
 
 /* The container's entry point: sh -c SCRIPT shelf-start SERVER-ARGV...
  * It relies on the environment the launcher sets: SHELF_INIT (shelf's
@@ -126,20 +127,9 @@ char *launch_subst(const launch_request *r, const char *s, const char *port, con
         }
     }
     char *out = shelf_buf_take(&b);
-    if (!out) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!out)
+        launch_oom();
     return out;
-}
-
-/* FNV-1a, for the suffix that keeps shortened names apart. */
-static unsigned long short_hash(const char *s)
-{
-    unsigned long h = 2166136261UL;
-    for (; *s; s++)
-        h = ((h ^ (unsigned char)*s) * 16777619UL) & 0xffffffffUL;
-    return h;
 }
 
 char *launch_dns_label(const char *s, size_t max)
@@ -161,10 +151,8 @@ char *launch_dns_label(const char *s, size_t max)
         }
     }
     char *name = shelf_buf_take(&b);
-    if (!name) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!name)
+        launch_oom();
     if (!*name) {
         free(name);
         return NULL;
@@ -175,9 +163,10 @@ char *launch_dns_label(const char *s, size_t max)
         name = u;
     }
     if (strlen(name) > max) {
-        /* NAME...-xxxxxxxx: the hash of the whole input */
+        /* NAME...-xxxxxxxx: the FNV-1a 32 of the whole input keeps
+         * shortened names apart */
         char suffix[16];
-        snprintf(suffix, sizeof suffix, "-%08lx", short_hash(s));
+        snprintf(suffix, sizeof suffix, "-%08lx", (unsigned long)shelf_fnv1a32(s));
         size_t keep = max - strlen(suffix);
         while (keep > 0 && name[keep - 1] == '-')
             keep--;
@@ -197,10 +186,8 @@ char *launch_label_value(const char *s)
         shelf_buf_addc(&b, ok ? ch : '_');
     }
     char *v = shelf_buf_take(&b);
-    if (!v) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!v)
+        launch_oom();
     size_t n = strlen(v);
     while (n && (v[n - 1] == '.' || v[n - 1] == '_' || v[n - 1] == '-'))
         v[--n] = '\0';
@@ -381,10 +368,8 @@ static cJSON *pod_spec(const launch_request *r, const char *container_name, int 
     char *bash_env = xfmt("%s/bash", init);
     char *sh_env = xfmt("%s/sh", init);
     char *py = xfmt("%s/share/shelf/python", p->prefix);
-    if (!mp) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!mp)
+        launch_oom();
     env(e, "HOME", r->home);
     env(e, "MODULEPATH", mp);
     env(e, "SHELF_CMD", shelf_cmd);
@@ -399,10 +384,8 @@ static cJSON *pod_spec(const launch_request *r, const char *container_name, int 
             env(e, "SHELF_LAUNCH_COLLECTION_JSON", r->collection_json);
         } else {
             char *mods = shelf_strv_join(&r->modules, " ");
-            if (!mods) {
-                launch_error("out of memory");
-                exit(1);
-            }
+            if (!mods)
+                launch_oom();
             env(e, "SHELF_LAUNCH_MODULES", mods);
             free(mods);
         }

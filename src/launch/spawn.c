@@ -117,16 +117,12 @@ int launch_spawn(char *const argv[], const char *input, launch_run *run)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
 
-    if (shelf_buf_ok(&c.out_buf) < 0 || shelf_buf_ok(&c.err_buf) < 0) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (shelf_buf_ok(&c.out_buf) < 0 || shelf_buf_ok(&c.err_buf) < 0)
+        launch_oom();
     run->out = shelf_buf_take(&c.out_buf);
     run->err = shelf_buf_take(&c.err_buf);
-    if (!run->out || !run->err) {
-        launch_error("out of memory");
-        exit(1);
-    }
+    if (!run->out || !run->err)
+        launch_oom();
     if (rc < 0)
         return -1;
     run->exit_status = c.exited ? (int)c.status : -1;

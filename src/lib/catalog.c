@@ -26,11 +26,6 @@
 #include "catalog.h"
 #include "shelf-internal.h"
 
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
 
 static void mod_init(shelf_cat_mod *m)
 {
@@ -275,9 +270,9 @@ int shelf_catalog_open(const shelf_catalog_opts *o, shelf_catalog *cat, shelf_er
 {
     for (size_t i = 0; i < o->ndirs; i++)
         if (add_level(cat, o->dirs[i], 1) < 0)
-            return oom(err);
+            return shelf_oom(err);
     if (open_indexes(o, cat) < 0)
-        return oom(err);
+        return shelf_oom(err);
     return SHELF_OK;
 }
 
@@ -350,7 +345,7 @@ int shelf_catalog_stream(shelf_catalog *cat, shelf_index **out, shelf_error *err
     }
     if (rc < 0) {
         shelf_catalog_unstream(cat);
-        return rc == SHELF_ENOMEM ? oom(err) : rc;
+        return rc == SHELF_ENOMEM ? shelf_oom(err) : rc;
     }
     *out = ix;
     return SHELF_OK;
@@ -444,13 +439,13 @@ int shelf_catalog_fill(shelf_engine *e, const shelf_catalog_opts *o, shelf_catal
         int rc = cat->levels[l].ix ? fill_indexed(cat, l, o, err)
                                    : fill_walked(e, cat, l, o, err);
         if (rc == SHELF_ENOMEM)
-            return oom(err);
+            return shelf_oom(err);
         if (rc < 0)
             return rc;
     }
     for (size_t l = 0; o->chains && l < cat->nlevels; l++)
         if (shelf_catalog_chains(cat, l) < 0)
-            return oom(err);
+            return shelf_oom(err);
     return SHELF_OK;
 }
 
@@ -848,7 +843,7 @@ int shelf_catalog_reach(const shelf_catalog *cat, shelf_index *ix, long **levels
     if (rc < 0 || !whole) {
         free(s.v);
         if (rc == SHELF_ENOMEM)
-            oom(err);
+            shelf_oom(err);
         return rc < 0 ? rc : 0;
     }
     *levels = s.v;

@@ -21,10 +21,8 @@
 #include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collection.h"
@@ -64,35 +62,22 @@ void shelf_collection_free(shelf_collection *c)
 
 int shelf_collection_add(shelf_collection *c, shelf_coll_mod *m)
 {
-    shelf_coll_mod *v = realloc(c->mods, (c->n + 1) * sizeof *v);
-    if (!v) {
+    if (SHELF_GROW(c->mods, c->cap, c->n + 1) < 0) {
         shelf_coll_mod_free(m);
         return SHELF_ENOMEM;
     }
-    c->mods = v;
     c->mods[c->n++] = *m;
     memset(m, 0, sizeof *m);
     return SHELF_OK;
 }
 
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
-
 /* ---- where ------------------------------------------------------------------ */
 
-int shelf_collection_dir(char **out, shelf_error *err)
+int shelf_collection_dir(char *const *env, char **out, shelf_error *err)
 {
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    char *base;
-    if (xdg && xdg[0] == '/')
-        base = strdup(xdg);
-    else if (home && home[0] == '/')
-        base = shelf_path_join(home, ".config");
-    else {
+    char *base = NULL;
+    int rc = shelf_xdg_dir(env, SHELF_XDG_CONFIG, &base);
+    if (rc == SHELF_ENOTFOUND) {
         shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0,
                         "cannot tell where collections live: set HOME or XDG_CONFIG_HOME "
                         "to an absolute path");
@@ -100,7 +85,7 @@ int shelf_collection_dir(char **out, shelf_error *err)
     }
     *out = base ? shelf_path_join(base, "shelf/collections") : NULL;
     free(base);
-    return *out ? SHELF_OK : oom(err);
+    return *out ? SHELF_OK : shelf_oom(err);
 }
 
 int shelf_collection_name_check(const char *name, shelf_error *err)
@@ -230,7 +215,7 @@ static int get_str(reader *r, const cJSON *o, const char *where, const char *key
     if (required && !v->valuestring[0])
         return bad(r, "\"%s\" of %s is empty", key, where);
     if (!(*out = strdup(v->valuestring)))
-        return oom(r->err);
+        return shelf_oom(r->err);
     return SHELF_OK;
 }
 
@@ -248,7 +233,7 @@ static int get_strv(reader *r, const cJSON *o, const char *where, const char *ke
         if (!cJSON_IsString(s) || !s->valuestring)
             return bad(r, "\"%s\" of %s holds something that is not a string", key, where);
         if (shelf_strv_push(out, s->valuestring) < 0)
-            return oom(r->err);
+            return shelf_oom(r->err);
     }
     return SHELF_OK;
 }
@@ -292,10 +277,10 @@ static int read_mod(reader *r, const cJSON *o, size_t i, shelf_coll_mod *m)
                       : strdup(m->fullname);
         m->version = strdup(slash ? slash + 1 : "");
         if (!m->sn || !m->version)
-            return oom(r->err);
+            return shelf_oom(r->err);
     }
     if (!m->usrname && !(m->usrname = strdup(m->fullname)))
-        return oom(r->err);
+        return shelf_oom(r->err);
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "user_loaded");
     if (u && !cJSON_IsBool(u))
         return bad(r, "\"user_loaded\" of %s is not true or false", m->fullname);
@@ -308,7 +293,7 @@ static int from_json(reader *r, const char *text, shelf_collection *c)
     shelf_json_where at;
     cJSON *root = shelf_json_parse(text, strlen(text), &at);
     if (!root && at.code == SHELF_ENOMEM)
-        return oom(r->err);
+        return shelf_oom(r->err);
     if (!root) {
         int line = at.line;
         shelf_error_set(r->err, SHELF_EPARSE, NULL, r->path, line,
@@ -354,7 +339,7 @@ static int from_json(reader *r, const char *text, shelf_collection *c)
                 break;
             }
             if ((rc = shelf_collection_add(c, &m)) < 0) {
-                oom(r->err);
+                shelf_oom(r->err);
                 break;
             }
         }
@@ -371,7 +356,7 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
         return rc;
     char *path = coll_path(dir, name);
     if (!path)
-        return oom(err);
+        return shelf_oom(err);
     shelf_buf text;
     shelf_buf_init(&text);
     if (access(path, F_OK) != 0 && errno == ENOENT)
@@ -379,13 +364,13 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
     else
         rc = shelf_read_file(path, &text, err);
     if (rc == 0 && (shelf_buf_ok(&text) < 0 || !text.data))
-        rc = text.data ? oom(err) : SHELF_OK;
+        rc = text.data ? shelf_oom(err) : SHELF_OK;
     if (rc == 0) {
         reader r = {path, err};
         rc = from_json(&r, text.data ? text.data : "", c);
     }
     if (rc == 0 && !(c->name = strdup(name)))
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc < 0)
         shelf_collection_free(c);
     shelf_buf_free(&text);
@@ -393,10 +378,11 @@ int shelf_collection_read(const char *dir, const char *name, shelf_collection *c
     return rc;
 }
 
-int shelf_collection_read_named(const char *name, shelf_collection *c, shelf_error *err)
+int shelf_collection_read_named(char *const *env, const char *name, shelf_collection *c,
+                                shelf_error *err)
 {
     char *dir = NULL;
-    int rc = shelf_collection_dir(&dir, err);
+    int rc = shelf_collection_dir(env, &dir, err);
     if (rc == 0)
         rc = shelf_collection_read(dir, name, c, err);
     else
@@ -414,44 +400,6 @@ static int io_fail(shelf_error *err, const char *what, const char *path, int e)
     return SHELF_EIO;
 }
 
-/* mkdir -p with mode 0700 for the directories it creates. */
-static int make_dirs(const char *dir, shelf_error *err)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return oom(err);
-    int rc = SHELF_OK;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = io_fail(err, "create the directory", p, errno);
-            break;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_error *err)
 {
     int rc = shelf_collection_name_check(c->name ? c->name : "", err);
@@ -459,50 +407,26 @@ int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_err
         return rc;
     char *text = shelf_collection_to_json(c);
     char *path = coll_path(dir, c->name);
-    shelf_buf tmpl;
-    shelf_buf_init(&tmpl);
-    shelf_buf_addf(&tmpl, "%s/.%s.json.XXXXXX", dir, c->name);
-    if (!text || !path || shelf_buf_ok(&tmpl) < 0) {
-        rc = oom(err);
+    if (!text || !path) {
+        rc = shelf_oom(err);
         goto out;
     }
-    if ((rc = make_dirs(dir, err)) < 0)
+    if ((rc = shelf_mkdir_p(dir, 0700, 0, err)) < 0)
         goto out;
-    int fd = mkstemp(tmpl.data);
-    if (fd < 0) {
-        rc = io_fail(err, "create a file in", dir, errno);
-        goto out;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
     size_t len = strlen(text);
     text[len] = '\n'; /* cJSON's text ends without one; the NUL's place holds it */
-    int e = 0;
-    if (fchmod(fd, 0666 & ~mask) != 0 || write_all(fd, text, len + 1) != 0 || fsync(fd) != 0)
-        e = errno ? errno : EIO;
-    text[len] = '\0';
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmpl.data, path) != 0)
-        e = errno;
-    if (e) {
-        unlink(tmpl.data);
+    shelf_error werr = {0};
+    rc = shelf_write_atomic(path, text, len + 1, 0666, &werr);
+    if (rc == SHELF_EIO)
         shelf_error_set(err, SHELF_EIO, NULL, path, 0,
                         "cannot save collection \"%s\" to %s: %s (nothing was changed)",
-                        c->name, path, strerror(e));
-        rc = SHELF_EIO;
-        goto out;
-    }
-    /* The rename itself reaches the disk with the directory. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+                        c->name, path, strerror(errno));
+    else if (rc < 0)
+        rc = shelf_oom(err);
+    shelf_error_clear(&werr);
 out:
     free(text);
     free(path);
-    shelf_buf_free(&tmpl);
     return rc;
 }
 
@@ -528,13 +452,13 @@ int shelf_collection_names(const char *dir, shelf_strv *out, shelf_error *err)
             continue;
         char *name = strndup(de->d_name, len - 5);
         if (!name) {
-            rc = oom(err);
+            rc = shelf_oom(err);
             break;
         }
         shelf_error nerr = {0};
         if (shelf_collection_name_check(name, &nerr) == 0) {
             if (shelf_strv_push_owned(out, name) < 0) {
-                rc = oom(err);
+                rc = shelf_oom(err);
                 break;
             }
         } else {
@@ -558,7 +482,7 @@ int shelf_collection_delete(const char *dir, const char *name, shelf_error *err)
         return rc;
     char *path = coll_path(dir, name);
     if (!path)
-        return oom(err);
+        return shelf_oom(err);
     if (unlink(path) != 0) {
         rc = errno == ENOENT ? no_such(err, name) : io_fail(err, "delete", path, errno);
     }
@@ -589,6 +513,7 @@ int shelf_collection_check(const shelf_collection *c, shelf_drift **out, size_t 
 {
     *out = NULL;
     *n = 0;
+    size_t cap = 0;
     for (size_t i = 0; i < c->n; i++) {
         const shelf_coll_mod *m = &c->mods[i];
         char hex[65];
@@ -615,12 +540,11 @@ int shelf_collection_check(const shelf_collection *c, shelf_drift **out, size_t 
             shelf_buf_free(&detail);
             goto nomem;
         }
-        shelf_drift *v = realloc(*out, (*n + 1) * sizeof *v);
-        if (!v) {
+        if (SHELF_GROW(*out, cap, *n + 1) < 0) {
             shelf_buf_free(&detail);
             goto nomem;
         }
-        *out = v;
+        shelf_drift *v = *out;
         v[*n].kind = kind;
         v[*n].mod = i;
         v[*n].detail = shelf_buf_take(&detail);
@@ -631,5 +555,5 @@ nomem:
     shelf_drifts_free(*out, *n);
     *out = NULL;
     *n = 0;
-    return oom(err);
+    return shelf_oom(err);
 }

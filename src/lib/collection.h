@@ -36,7 +36,7 @@ typedef struct shelf_collection {
     char *shelf_version;     /* the version that saved it */
     shelf_strv modulepath;   /* base MODULEPATH, in order */
     shelf_coll_mod *mods;    /* in load order */
-    size_t n;
+    size_t n, cap;
 } shelf_collection;
 
 void shelf_collection_init(shelf_collection *c);
@@ -46,11 +46,12 @@ void shelf_collection_free(shelf_collection *c);
 int shelf_collection_add(shelf_collection *c, shelf_coll_mod *m);
 void shelf_coll_mod_free(shelf_coll_mod *m);
 
-/* The collections directory: $XDG_CONFIG_HOME/shelf/collections when
- * XDG_CONFIG_HOME is an absolute path, else $HOME/.config/shelf/collections.
+/* The collections directory of the environment env (shelf_xdg_dir):
+ * $XDG_CONFIG_HOME/shelf/collections when XDG_CONFIG_HOME is an absolute
+ * path, else $HOME/.config/shelf/collections.
  * *out is malloc'd. 0, SHELF_ENOTFOUND (neither variable usable, err says
  * so) or SHELF_ENOMEM. */
-int shelf_collection_dir(char **out, shelf_error *err);
+int shelf_collection_dir(char *const *env, char **out, shelf_error *err);
 
 /* A collection name is 1-255 bytes of letters, digits, '_', '-', '.',
  * '+', '@' or ',', not starting with '.' or '-'. 0 or SHELF_EUSAGE with a
@@ -63,9 +64,10 @@ int shelf_collection_name_check(const char *name, shelf_error *err);
  * SHELF_EIO; SHELF_ENOMEM. c is empty after a failure. */
 int shelf_collection_read(const char *dir, const char *name, shelf_collection *c,
                           shelf_error *err);
-/* shelf_collection_read() from the user's directory (shelf_collection_dir);
- * its errors too. */
-int shelf_collection_read_named(const char *name, shelf_collection *c, shelf_error *err);
+/* shelf_collection_read() from the user's directory (shelf_collection_dir
+ * of env); its errors too. */
+int shelf_collection_read_named(char *const *env, const char *name, shelf_collection *c,
+                                shelf_error *err);
 /* Writes c as DIR/<c->name>.json, creating DIR (mode 0700) when needed.
  * Safe against concurrent saves and failures: the old file stays until the
  * new one is complete on disk. 0, SHELF_EIO (err names the file and the
@@ -100,11 +102,5 @@ int shelf_collection_check(const shelf_collection *c, shelf_drift **out, size_t 
 void shelf_drifts_free(shelf_drift *d, size_t n);
 /* "vanished", "changed" or "unreadable", as describe and shelfd say it. */
 const char *shelf_drift_word(shelf_drift_kind k);
-
-/* SHA-256 of a file as 64 lowercase hex digits (out has room for 65).
- * 0, SHELF_ENOTFOUND or SHELF_EIO (err says why). */
-int shelf_sha256_file(const char *path, char out[65], shelf_error *err);
-/* SHA-256 of a buffer, same output. */
-void shelf_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

@@ -39,11 +39,6 @@ void shelf_result_free(shelf_result *r)
     shelf_result_init(r);
 }
 
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
 
 /* `reset`: every module unloaded, sticky ones too (as Lmod), then the
  * system's default modules loaded. */
@@ -61,7 +56,7 @@ static int reset(shelf_engine *e, const char *system_default, shelf_error *err)
     if (rc == 0)
         rc = shelf_engine_load(e, mods.v, mods.n, 0, err);
     else
-        oom(err);
+        shelf_oom(err);
     shelf_strv_free(&mods);
     return rc;
 }
@@ -77,7 +72,7 @@ static int ml(shelf_engine *e, char *const *words, size_t n, shelf_error *err)
         rc = words[i][0] == '-' && words[i][1] ? shelf_strv_push(&unloads, words[i] + 1)
                                                : shelf_strv_push(&loads, words[i]);
     if (rc < 0)
-        oom(err);
+        shelf_oom(err);
     if (rc == 0 && unloads.n)
         rc = shelf_engine_unload(e, unloads.v, unloads.n, err);
     if (rc == 0 && loads.n)
@@ -138,15 +133,15 @@ int shelf_run(char *const *env, const shelf_request *q, shelf_result *out, shelf
         rc = shelf_engine_forget_table(&e, err);
     }
     if (rc == 0 && shelf_state_copy(&out->before, &e.st) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc == 0)
         rc = carry_out(&e, q, err);
     if (rc == SHELF_ENOMEM && err->code == SHELF_OK)
-        oom(err);
+        shelf_oom(err);
     if (rc == 0)
         rc = shelf_engine_finish(&e, &out->changes, err);
     if (rc == 0 && shelf_state_copy(&out->after, &e.st) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc == 0) {
         out->messages = e.messages;
         shelf_strv_init(&e.messages);

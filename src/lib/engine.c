@@ -83,8 +83,7 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
         goto oom;
     return shelf_state_load(&e->st, &e->env, err);
 oom:
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
+    return shelf_oom(err);
 }
 
 void shelf_engine_close(shelf_engine *e)
@@ -108,23 +107,15 @@ shelf_lua *shelf_engine_lua(shelf_engine *e)
     return e->lua;
 }
 
-static int oom(shelf_error *err)
-{
-    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-    return SHELF_ENOMEM;
-}
-
 static int message(shelf_engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int message(shelf_engine *e, const char *fmt, ...)
 {
-    shelf_buf b;
-    shelf_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    shelf_buf_vaddf(&b, fmt, ap);
+    char *text = shelf_vfmt(fmt, ap);
     va_end(ap);
-    return shelf_strv_push_owned(&e->messages, shelf_buf_take(&b));
+    return shelf_strv_push_owned(&e->messages, text);
 }
 
 int shelf_engine_forget_table(shelf_engine *e, shelf_error *err)
@@ -137,14 +128,14 @@ int shelf_engine_forget_table(shelf_engine *e, shelf_error *err)
         int rc = name ? shelf_env_unset(&e->env, name) : SHELF_ENOMEM;
         free(name);
         if (rc < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     if (shelf_env_unset(&e->env, "LOADEDMODULES") < 0 ||
         shelf_env_unset(&e->env, "_LMFILES_") < 0 ||
         message(e, "The module table was corrupt and has been cleared. Settings made by "
                    "the modules loaded before remain: start a new shell for a clean "
                    "environment.") < 0)
-        return oom(err);
+        return shelf_oom(err);
     return SHELF_OK;
 }
 
@@ -250,7 +241,7 @@ static int do_family(shelf_engine *e, const shelf_mf_call *c, shelf_error *err)
             continue;
         if (message(e, "Shelf is automatically replacing \"%s\" with \"%s\".",
                     m->fullname, self->fullname) < 0)
-            return oom(err);
+            return shelf_oom(err);
         int rc = unload_one(e, i, err);
         if (rc < 0)
             return rc;
@@ -258,7 +249,7 @@ static int do_family(shelf_engine *e, const shelf_mf_call *c, shelf_error *err)
     }
     free(self->family);
     if (!(self->family = strdup(family)))
-        return oom(err);
+        return shelf_oom(err);
     return set_family_vars(e, family, self->sn, self->version);
 }
 
@@ -290,7 +281,7 @@ static int do_depends_on(shelf_engine *e, const shelf_mf_call *c, shelf_error *e
                          ? 0
                          : shelf_strv_push(&dep->needed_by, e->frame->rec->sn);
                 if (rc < 0)
-                    return oom(err);
+                    return shelf_oom(err);
             } else {
                 rc = load_one(e, c->args.v[i], 0, e->frame->rec->sn, 0, err);
             }
@@ -367,7 +358,7 @@ static int do_property(shelf_engine *e, const shelf_mf_call *c, shelf_error *err
     shelf_buf_addf(&kv, "%s=%s", c->args.v[0], c->args.v[1]);
     char *s = shelf_buf_take(&kv);
     if (!s)
-        return oom(err);
+        return shelf_oom(err);
     shelf_strv *props = &e->frame->rec->props;
     long at = shelf_strv_find(props, s);
     int rc = SHELF_OK;
@@ -376,7 +367,7 @@ static int do_property(shelf_engine *e, const shelf_mf_call *c, shelf_error *err
     else if (c->fn == SHELF_FN_REMOVE_PROPERTY && at >= 0)
         shelf_strv_remove(props, (size_t)at);
     free(s);
-    return rc < 0 ? oom(err) : SHELF_OK;
+    return rc < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
@@ -457,7 +448,7 @@ static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     case SHELF_FN_WARNING: {
         char *text = shelf_strv_join(&c->args, "");
         if (!text)
-            return oom(err);
+            return shelf_oom(err);
         if (c->fn == SHELF_FN_WARNING) {
             /* Lmod applies the command but reports failure after a warning. */
             e->warned = 1;
@@ -471,7 +462,7 @@ static int host_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     case SHELF_FN_HELP:
         break;
     }
-    return rc < 0 ? oom(err) : SHELF_OK;
+    return rc < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 /* Evaluates info's modulefile with e as its host, in the frame `frame`
@@ -480,7 +471,7 @@ static int run_frame(shelf_engine *e, engine_frame *frame, const shelf_mf_info *
                      shelf_error *err)
 {
     if (!shelf_engine_lua(e))
-        return oom(err);
+        return shelf_oom(err);
     shelf_mf_host host = {e, host_call, host_is_loaded, host_is_avail, host_getenv};
     frame->outer = e->frame;
     e->frame = frame;
@@ -519,7 +510,7 @@ int shelf_engine_read(shelf_engine *e, const shelf_modfile *mf, const char *usrn
 
 static int collect_call(void *ud, const shelf_mf_call *c, shelf_error *err)
 {
-    return shelf_spider_collect(ud, c) < 0 ? oom(err) : SHELF_OK;
+    return shelf_spider_collect(ud, c) < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 int shelf_engine_spider(shelf_engine *e, const shelf_modfile *mf, shelf_spider_rec *rec,
@@ -552,7 +543,7 @@ static int each_line(const shelf_modfile *mf, int (*fn)(void *ud, const char *li
         p = nl ? nl + 1 : NULL;
     }
     shelf_buf_free(&text);
-    return rc == SHELF_ENOMEM ? oom(err) : rc;
+    return rc == SHELF_ENOMEM ? shelf_oom(err) : rc;
 }
 
 /* A Tcl modulefile's `module-whatis TEXT` lines, into rec->whatis. Tcl
@@ -651,7 +642,7 @@ static int show_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     default:
         break;
     }
-    return rc < 0 ? oom(err) : SHELF_OK;
+    return rc < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int show_tcl_line(void *ud, const char *line, size_t len)
@@ -682,7 +673,7 @@ int shelf_engine_find(shelf_engine *e, const char *name, shelf_modfile *mf, shel
     mf->mpath = strdup(l->mpath ? l->mpath : "");
     if (!mf->fullname || !mf->sn || !mf->version || !mf->path || !mf->mpath) {
         shelf_modfile_free(mf);
-        return oom(err);
+        return shelf_oom(err);
     }
     mf->is_tcl = !shelf_str_ends(mf->path, ".lua");
     return SHELF_OK;
@@ -713,7 +704,7 @@ static int resolve(shelf_engine *e, const char *usr, shelf_modfile *mf,
 {
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
-        return oom(err);
+        return shelf_oom(err);
     return shelf_resolve_with(e->resolver, mp, usr, mf, err);
 }
 
@@ -740,7 +731,7 @@ static int activate(shelf_engine *e, shelf_loaded *rec, long at, shelf_error *er
         shelf_loaded_free(rec);
         return rc;
     }
-    return state_insert(e, rec, at) < 0 ? oom(err) : SHELF_OK;
+    return state_insert(e, rec, at) < 0 ? shelf_oom(err) : SHELF_OK;
 }
 
 static int load_one(shelf_engine *e, const char *usr, int user_req,
@@ -783,19 +774,19 @@ static int load_one(shelf_engine *e, const char *usr, int user_req,
         shelf_modfile_free(&mf);
         if (shelf_strv_find(&old->needed_by, dep_of) < 0 &&
             shelf_strv_push(&old->needed_by, dep_of) < 0)
-            return oom(err);
+            return shelf_oom(err);
         return SHELF_OK;
     }
     shelf_loaded rec;
     if (record_from(&rec, &mf, usr) < 0) {
         shelf_modfile_free(&mf);
-        return oom(err);
+        return shelf_oom(err);
     }
     rec.user_loaded = user_req;
     if (dep_of && shelf_strv_push(&rec.needed_by, dep_of) < 0) {
         shelf_loaded_free(&rec);
         shelf_modfile_free(&mf);
-        return oom(err);
+        return shelf_oom(err);
     }
     if (old) {
         /* Same name, another version (or an inactive one): replace it. */
@@ -811,7 +802,7 @@ static int load_one(shelf_engine *e, const char *usr, int user_req,
         if (rc < 0) {
             shelf_loaded_free(&rec);
             shelf_modfile_free(&mf);
-            return oom(err);
+            return shelf_oom(err);
         }
         rc = unload_one(e, (size_t)index_of(e, old), err);
         if (rc < 0) {
@@ -839,7 +830,7 @@ static int unload_one(shelf_engine *e, size_t idx, shelf_error *err)
         else
             rc = message(e, "Warning: the modulefile of %s (%s) is gone; it was "
                             "dropped from the list, its settings may remain",
-                         rec.fullname, rec.file) < 0 ? oom(err) : 0;
+                         rec.fullname, rec.file) < 0 ? shelf_oom(err) : 0;
     }
     shelf_loaded_free(&rec);
     return rc;
@@ -873,7 +864,7 @@ int shelf_engine_load(shelf_engine *e, char *const *names, size_t n,
     }
     int rc = SHELF_OK;
     if (shelf_buf_ok(&unknown) < 0) {
-        rc = oom(err);
+        rc = shelf_oom(err);
     } else if (unknown.len) {
         shelf_error_set(err, SHELF_ENOTFOUND, NULL, NULL, 0,
                         "The following module(s) are unknown: %s\n"
@@ -910,7 +901,7 @@ int shelf_engine_unload(shelf_engine *e, char *const *names, size_t n,
     for (size_t i = 0; i < n; i++) {
         shelf_loaded *m = shelf_state_find(&e->st, names[i]);
         if (m && m->active && !(is_sticky(m) && !e->force) && warn_dependents(e, m) < 0)
-            return oom(err);
+            return shelf_oom(err);
         int rc = unload_by_name(e, names[i], err);
         if (rc < 0)
             return rc;
@@ -926,7 +917,7 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
         b = a;
         sn = shelf_user_sn(shelf_engine_modulepath(e), a);
         if (!sn)
-            return oom(err);
+            return shelf_oom(err);
         a = sn;
     }
     shelf_loaded *old = shelf_state_find(&e->st, a);
@@ -940,7 +931,7 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
     char *old_sn = old ? strdup(old->sn) : NULL;
     char *old_full = old ? strdup(old->fullname) : NULL;
     if (rc == 0 && (!old_sn || !old_full))
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc == 0)
         rc = unload_one(e, (size_t)index_of(e, old), err);
     if (rc == 0)
@@ -949,7 +940,7 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
     if (now && strcmp(now->fullname, old_full) != 0 &&
         message(e, "The following have been reloaded with a version change:\n"
                    "  1) %s => %s", old_full, now->fullname) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     free(old_sn);
     free(old_full);
     free(sn);
@@ -990,7 +981,7 @@ int shelf_engine_reload(shelf_engine *e, shelf_error *err)
         shelf_loaded rec = keep.mods[i];
         memset(&keep.mods[i], 0, sizeof rec);
         if (!rec.active) {
-            rc = shelf_state_append(&e->st, &rec) < 0 ? oom(err) : 0;
+            rc = shelf_state_append(&e->st, &rec) < 0 ? shelf_oom(err) : 0;
             continue;
         }
         shelf_loaded *now = shelf_state_find_sn(&e->st, rec.sn);
@@ -1037,7 +1028,7 @@ int shelf_engine_refresh(shelf_engine *e, shelf_error *err)
                                     scratch.funcs[j].value == NULL);
         shelf_env_free(&scratch);
         if (rc < 0)
-            return rc == SHELF_ENOMEM ? oom(err) : rc;
+            return rc == SHELF_ENOMEM ? shelf_oom(err) : rc;
     }
     return SHELF_OK;
 }
@@ -1050,19 +1041,19 @@ int shelf_engine_use(shelf_engine *e, char *const *dirs, size_t n, int append,
         const char *dir = dirs[append ? k : n - 1 - k];
         char *abs = shelf_path_absolute(dir);
         if (!abs)
-            return oom(err);
+            return shelf_oom(err);
         size_t len = strlen(abs);
         while (len > 1 && abs[len - 1] == '/')
             abs[--len] = '\0';
         if (access(abs, F_OK) != 0 &&
             message(e, "Warning: the directory %s does not exist (added anyway)", abs) < 0) {
             free(abs);
-            return oom(err);
+            return shelf_oom(err);
         }
         int rc = shelf_env_path_add(&e->env, "MODULEPATH", abs, ":", !append, 0);
         free(abs);
         if (rc < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     return SHELF_OK;
 }
@@ -1073,7 +1064,7 @@ int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
     for (size_t k = 0; k < n; k++) {
         char *abs = shelf_path_absolute(dirs[k]);
         if (!abs)
-            return oom(err);
+            return shelf_oom(err);
         size_t len = strlen(abs);
         while (len > 1 && abs[len - 1] == '/')
             abs[--len] = '\0';
@@ -1082,7 +1073,7 @@ int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
             rc = shelf_env_path_remove(&e->env, "MODULEPATH", dirs[k], ":", 1);
         free(abs);
         if (rc < 0)
-            return oom(err);
+            return shelf_oom(err);
     }
     return SHELF_OK;
 }
@@ -1101,11 +1092,11 @@ int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err
     }
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&tmp) : NULL;
     if (rc == 0 && !mp)
-        rc = oom(err);
+        rc = shelf_oom(err);
     for (size_t i = 0; rc == 0 && i < mp->n; i++)
         if (shelf_strv_find(&c->modulepath, mp->v[i]) < 0 &&
             shelf_strv_push(&c->modulepath, mp->v[i]) < 0)
-            rc = oom(err);
+            rc = shelf_oom(err);
     shelf_engine_close(&tmp);
     for (size_t i = 0; rc == 0 && i < e->st.n; i++) {
         const shelf_loaded *l = &e->st.mods[i];
@@ -1134,9 +1125,9 @@ int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err
             bad = shelf_strv_push(&m.needed_by, l->needed_by.v[k]) < 0;
         if (bad) {
             shelf_coll_mod_free(&m);
-            rc = oom(err);
+            rc = shelf_oom(err);
         } else if (shelf_collection_add(c, &m) < 0) {
-            rc = oom(err);
+            rc = shelf_oom(err);
         }
     }
     return rc;
@@ -1169,7 +1160,7 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
     shelf_buf why;
     shelf_buf_init(&why);
     if (!skip || !seen || !order) {
-        rc = oom(err);
+        rc = shelf_oom(err);
         goto out;
     }
     for (size_t i = 0; i < ndrift; i++) {
@@ -1199,12 +1190,12 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
                                 : shelf_env_unset(&e->env, "MODULEPATH")) < 0 ||
         refresh_modulepath(e) < 0) {
         free(mp);
-        rc = oom(err);
+        rc = shelf_oom(err);
         goto out;
     }
     free(mp);
     if (message(e, "Restoring modules from collection \"%s\"", c->name ? c->name : "?") < 0) {
-        rc = oom(err);
+        rc = shelf_oom(err);
         goto out;
     }
     for (size_t i = 0; i < c->n; i++)
@@ -1227,7 +1218,7 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
                            l ? l->file : "nowhere", m->file);
             if (shelf_buf_ok(&d) < 0) {
                 shelf_buf_free(&d);
-                rc = oom(err);
+                rc = shelf_oom(err);
             } else if (!allow_changes) {
                 shelf_error_set(err, SHELF_EDRIFT, m->fullname, NULL, 0,
                                 "collection \"%s\" no longer matches the module trees: %s\n"
@@ -1245,7 +1236,7 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
         if (l) {
             char *u = strdup(m->usrname);
             if (!u) {
-                rc = oom(err);
+                rc = shelf_oom(err);
                 break;
             }
             free(l->usrname);
@@ -1256,9 +1247,9 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
     if (rc == 0 && why.len &&
         message(e, "Warning: collection \"%s\" was restored with changes:%s",
                 c->name ? c->name : "?", why.data) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
     if (rc == 0 && shelf_buf_ok(&why) < 0)
-        rc = oom(err);
+        rc = shelf_oom(err);
 out:
     shelf_buf_free(&why);
     shelf_drifts_free(drift, ndrift);
@@ -1322,7 +1313,7 @@ static int settle_one(shelf_engine *e, size_t i, shelf_strv *reloaded,
                            : shelf_strv_push(reactivated, rec.fullname);
         if (rc < 0) {
             shelf_loaded_free(&rec);
-            return oom(err);
+            return shelf_oom(err);
         }
     }
     /* Take the old record out, run its reversal when it was active. */
@@ -1333,9 +1324,9 @@ static int settle_one(shelf_engine *e, size_t i, shelf_strv *reloaded,
         rc = evaluate(e, &old, SHELF_MODE_UNLOAD, err);
     if (rc == 0 && !found) {
         old.active = 0;
-        rc = shelf_strv_push(inactive, old.sn) < 0 ? oom(err) : 0;
+        rc = shelf_strv_push(inactive, old.sn) < 0 ? shelf_oom(err) : 0;
         if (rc == 0)
-            rc = state_insert(e, &old, (long)i) < 0 ? oom(err) : 0;
+            rc = state_insert(e, &old, (long)i) < 0 ? shelf_oom(err) : 0;
         else
             shelf_loaded_free(&old);
         return rc;
@@ -1360,14 +1351,14 @@ static int settle_hierarchy(shelf_engine *e, shelf_error *err)
     shelf_strv_init(&inactive);
     shelf_strv_init(&reactivated);
     char *seen = strdup(e->start_modulepath);
-    int rc = seen ? 0 : oom(err);
+    int rc = seen ? 0 : shelf_oom(err);
     for (int round = 0; rc == 0 && round < 16; round++) {
         const char *mp = shelf_env_get(&e->env, "MODULEPATH");
         if (strcmp(seen, mp ? mp : "") == 0)
             break;
         free(seen);
         if (!(seen = strdup(mp ? mp : ""))) {
-            rc = oom(err);
+            rc = shelf_oom(err);
             break;
         }
         /* Each module is examined once per round, by short name, since
@@ -1376,7 +1367,7 @@ static int settle_hierarchy(shelf_engine *e, shelf_error *err)
         shelf_strv_init(&order);
         for (size_t i = 0; rc == 0 && i < e->st.n; i++)
             if (shelf_strv_push(&order, e->st.mods[i].sn) < 0)
-                rc = oom(err);
+                rc = shelf_oom(err);
         /* Active modules first, then the inactive ones: reactivated
          * modules land after the reloaded ones, as in Lmod. */
         for (int pass = 0; pass < 2; pass++)
@@ -1393,7 +1384,7 @@ static int settle_hierarchy(shelf_engine *e, shelf_error *err)
                            &reloaded) < 0 ||
                     report(e, "Inactive Modules:", &inactive) < 0 ||
                     report(e, "Activating Modules:", &reactivated) < 0))
-        rc = oom(err);
+        rc = shelf_oom(err);
     shelf_strv_free(&reloaded);
     shelf_strv_free(&inactive);
     shelf_strv_free(&reactivated);
@@ -1407,8 +1398,8 @@ int shelf_engine_finish(shelf_engine *e, shelf_changes *out, shelf_error *err)
         return rc;
     if (report(e, "The following modules were not unloaded:\n"
                   "  (Use \"module --force purge\" to unload all):", &e->sticky_kept) < 0)
-        return oom(err);
+        return shelf_oom(err);
     if (shelf_state_save(&e->st, &e->env) < 0 || shelf_env_diff(&e->env, out) < 0)
-        return oom(err);
+        return shelf_oom(err);
     return SHELF_OK;
 }

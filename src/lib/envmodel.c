@@ -16,21 +16,6 @@
 #include "envmodel.h"
 #include "shelf-internal.h"
 
-#define GROW(arr, n, cap)                                                  \
-    (((n) < (cap)) ? 0                                                     \
-     : grow_array((void **)&(arr), &(cap), sizeof *(arr)))
-
-static int grow_array(void **arr, size_t *cap, size_t elem)
-{
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return SHELF_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 void shelf_env_init(shelf_env *env, char **environ_)
 {
     memset(env, 0, sizeof *env);
@@ -92,7 +77,7 @@ static shelf_env_var *touch_var(shelf_env *env, const char *name)
     shelf_env_var *v = find_var(env, name);
     if (v)
         return v;
-    if (GROW(env->vars, env->nvars, env->varcap) < 0)
+    if (SHELF_GROW(env->vars, env->varcap, env->nvars + 1) < 0)
         return NULL;
     const char *orig = shelf_environ_get(env->base, name);
     shelf_env_var nv = {strdup(name), orig ? strdup(orig) : NULL,
@@ -132,7 +117,7 @@ shelf_varrefs *shelf_env_refs(shelf_env *env, const char *name, int create)
     for (size_t i = 0; i < env->nrefs; i++)
         if (strcmp(env->refs[i].name, name) == 0)
             return &env->refs[i];
-    if (!create || GROW(env->refs, env->nrefs, env->refcap) < 0)
+    if (!create || SHELF_GROW(env->refs, env->refcap, env->nrefs + 1) < 0)
         return NULL;
     shelf_varrefs r = {strdup(name), NULL, 0, 0};
     if (!r.name)
@@ -173,7 +158,7 @@ static int put_ref(shelf_env *env, const char *name, const char *entry,
         return SHELF_OK;
     }
     if (!r) {
-        if (GROW(vr->refs, vr->n, vr->cap) < 0)
+        if (SHELF_GROW(vr->refs, vr->cap, vr->n + 1) < 0)
             return SHELF_ENOMEM;
         char *e = strdup(entry);
         if (!e)
@@ -301,7 +286,7 @@ static shelf_env_stack *find_stack(shelf_env *env, const char *name, int create)
     for (size_t i = 0; i < env->nstacks; i++)
         if (strcmp(env->stacks[i].name, name) == 0)
             return &env->stacks[i];
-    if (!create || GROW(env->stacks, env->nstacks, env->stackcap) < 0)
+    if (!create || SHELF_GROW(env->stacks, env->stackcap, env->nstacks + 1) < 0)
         return NULL;
     shelf_env_stack *s = &env->stacks[env->nstacks];
     if (!(s->name = strdup(name)))
@@ -357,7 +342,7 @@ static int set_named(shelf_env_named **arr, size_t *n, size_t *cap,
     if ((value && !v) || (value2 && !v2))
         goto oom;
     if (!hit) {
-        if (*n == *cap && grow_array((void **)arr, cap, sizeof **arr) < 0)
+        if (shelf_grow(arr, cap, *n + 1, sizeof **arr) < 0)
             goto oom;
         hit = &(*arr)[*n];
         if (!(hit->name = strdup(name)))

@@ -199,14 +199,8 @@ static int is_module_list(const char *name)
 static shelf_export_var *new_var(shelf_export *x, const char *entry,
                                  shelf_export_op op)
 {
-    if (x->nvars == x->varcap) {
-        size_t cap = x->varcap ? x->varcap * 2 : 16;
-        shelf_export_var *v = realloc(x->vars, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        x->vars = v;
-        x->varcap = cap;
-    }
+    if (SHELF_GROW(x->vars, x->varcap, x->nvars + 1) < 0)
+        return NULL;
     shelf_export_var *v = &x->vars[x->nvars];
     memset(v, 0, sizeof *v);
     shelf_strv_init(&v->prepend);

@@ -22,7 +22,8 @@
  *           whatis, props, deps, opens, sorder)
  *                           one row per modulefile, seq = the order of the
  *                           tree scan; lists joined by "\x1e"; hash is
- *                           FNV-1a 64 of the file in hex; level_default = 1
+ *                           the SHA-256 of the file in hex (what
+ *                           collections record); level_default = 1
  *                           for what the short name resolves to with this
  *                           level alone on MODULEPATH; broken = the error
  *                           of the spider evaluation; sorder = the rank
@@ -71,18 +72,6 @@
 
 /* ---- paths ---------------------------------------------------------------- */
 
-/* FNV-1a, 64 bits: a fast hash for file contents and cache names. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-#define FNV_INIT 14695981039346656037ULL
-
 /* dir made absolute (against the working directory) and normalized. */
 static char *abs_dir(const char *dir)
 {
@@ -92,20 +81,20 @@ static char *abs_dir(const char *dir)
     return n;
 }
 
+/* The index of absdir in the user's cache: $XDG_CACHE_HOME, else
+ * $HOME/.cache, else /tmp/.cache. The process environment's, for now: the
+ * callers of shelf_index_locations() do not pass one yet. */
 static char *cache_path(const char *absdir)
 {
+    char *base = NULL;
+    if (shelf_xdg_dir(environ, SHELF_XDG_CACHE, &base) == SHELF_ENOMEM)
+        return NULL;
     shelf_buf b;
     shelf_buf_init(&b);
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    if (xdg && xdg[0] == '/') {
-        shelf_buf_adds(&b, xdg);
-    } else {
-        const char *home = getenv("HOME");
-        shelf_buf_adds(&b, home && *home ? home : "/tmp");
-        shelf_buf_adds(&b, "/.cache");
-    }
+    shelf_buf_adds(&b, base ? base : "/tmp/.cache");
+    free(base);
     shelf_buf_addf(&b, "/shelf/index-%016llx.db",
-                   (unsigned long long)fnv1a(FNV_INIT, absdir, strlen(absdir)));
+                   (unsigned long long)shelf_fnv1a(SHELF_FNV1A_INIT, absdir, strlen(absdir)));
     return shelf_buf_take(&b);
 }
 
@@ -134,35 +123,6 @@ char *shelf_index_default_path(const char *dir)
                                         : cache_path(absdir);
     free(absdir);
     return p;
-}
-
-/* mkdir -p of the directory holding file; 0 or -1 (errno set). */
-static int make_parents(const char *file)
-{
-    char *d = strdup(file);
-    if (!d) {
-        errno = ENOMEM;
-        return -1;
-    }
-    char *slash = strrchr(d, '/');
-    if (slash && slash != d) {
-        *slash = '\0';
-        for (char *p = d + 1; *p; p++)
-            if (*p == '/') {
-                *p = '\0';
-                if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-                    free(d);
-                    return -1;
-                }
-                *p = '/';
-            }
-        if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-            free(d);
-            return -1;
-        }
-    }
-    free(d);
-    return 0;
 }
 
 static int64_t mtime_ns(const struct stat *st)
@@ -463,24 +423,15 @@ static int record_rc_names(builder *b, long level, const char *mpath)
     return r;
 }
 
-/* FNV-1a of the file as 16 hex digits, or NULL when it cannot be read. */
+/* The SHA-256 of the file in hex, the digest collections record, or NULL
+ * when it cannot be read. */
 static char *file_hash(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    uint64_t h = FNV_INIT;
-    char chunk[16384];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof chunk)) > 0)
-        h = fnv1a(h, chunk, (size_t)n);
-    close(fd);
-    if (n < 0)
-        return NULL;
-    char *s = malloc(17);
-    if (s)
-        snprintf(s, 17, "%016llx", (unsigned long long)h);
-    return s;
+    char hex[65];
+    shelf_error e = {0};
+    int rc = shelf_sha256_file(path, hex, &e);
+    shelf_error_clear(&e);
+    return rc == 0 ? strdup(hex) : NULL;
 }
 
 /* The row of the previous index for (path, size, mtime), read into rec,
@@ -757,16 +708,8 @@ static int build_sorder(builder *b)
         rc = db_fail(b->db, b->err, b->tmpfile, "cannot write");
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            sort_row *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                rc = SHELF_ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
+        if ((rc = SHELF_GROW(v, cap, n + 1)) < 0)
+            break;
         int oom = 0;
         sort_row *r = &v[n++];
         r->id = sqlite3_column_int64(sel, 0);
@@ -861,8 +804,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     b.st = st;
     b.err = err;
     if (!root || !output) {
-        rc = SHELF_ENOMEM;
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        rc = shelf_oom(err);
         goto out;
     }
     struct stat sb;
@@ -873,12 +815,17 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     }
     /* The output directory first: creating DIR/.shelf changes DIR's mtime,
      * which must happen before DIR is recorded. */
-    if (make_parents(output) < 0) {
-        rc = SHELF_EIO;
-        shelf_error_set(err, rc, NULL, output, 0, "cannot create the directory of %s: %s",
-                        output, strerror(errno));
+    char *outdir = strdup(output);
+    char *slash = outdir ? strrchr(outdir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    rc = !outdir ? SHELF_ENOMEM : slash && slash != outdir ? shelf_mkdir_p(outdir, 0755, 0, err)
+                                                           : SHELF_OK;
+    free(outdir);
+    if (rc == SHELF_ENOMEM)
+        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+    if (rc < 0)
         goto out;
-    }
     shelf_buf nb;
     shelf_buf_init(&nb);
     shelf_buf_addf(&nb, "%s.lock", output);
@@ -886,8 +833,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     shelf_buf_addf(&nb, "%s.XXXXXX", output);
     tmp = shelf_buf_take(&nb);
     if (!lockname || !tmp) {
-        rc = SHELF_ENOMEM;
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        rc = shelf_oom(err);
         goto out;
     }
     lockfd = open(lockname, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -913,8 +859,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
          * creation is not newer than the build. */
         stamp = abs_dir(o->timestamp);
         if (!stamp) {
-            rc = SHELF_ENOMEM;
-            shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
+            rc = shelf_oom(err);
             goto out;
         }
         fd = open(stamp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
@@ -956,22 +901,14 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     b.db = NULL;
     if (rc == 0) {
         fd = open(tmp, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, output) < 0) {
+        if (fd < 0 || fchmod(fd, 0644) < 0) {
             rc = SHELF_EIO;
             shelf_error_set(err, rc, NULL, output, 0, "cannot write %s: %s", output,
                             strerror(errno));
-        }
-        if (fd >= 0)
-            close(fd);
-        char *slash = strrchr(output, '/');
-        if (rc == 0 && slash) {
-            *slash = '\0';
-            int dfd = open(slash == output ? "/" : output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            *slash = '/';
-            if (dfd >= 0) {
-                fsync(dfd);
-                close(dfd);
-            }
+            if (fd >= 0)
+                close(fd);
+        } else {
+            rc = shelf_file_commit(fd, tmp, output, err);
         }
     }
 out:
@@ -1023,8 +960,7 @@ int shelf_index_open(const char *file, shelf_index **out, shelf_error *err)
     shelf_index *ix = calloc(1, sizeof *ix);
     if (!ix || !(ix->file = strdup(file))) {
         free(ix);
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
+        return shelf_oom(err);
     }
     int rc;
     /* One thread per connection: no mutexes. */
@@ -1625,14 +1561,8 @@ static int hold_row(held_rows *h, const shelf_index_row *r, long sorder)
     size_t size = 0;
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
         size += f[i] ? strlen(f[i]) + 1 : 0;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
-        held_row **v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
+    if (SHELF_GROW(h->v, h->cap, h->n + 1) < 0)
+        return SHELF_ENOMEM;
     held_row *c = malloc(sizeof *c + size);
     if (!c)
         return SHELF_ENOMEM;
@@ -1699,7 +1629,7 @@ static int each_row(shelf_index *ix, sqlite3_stmt *st, int sorted,
         if (!sorted) {
             rc = cb(ud, &r);
         } else if ((rc = hold_row(&h, &r, (long)sqlite3_column_int64(st, 12))) != 0) {
-            shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+            shelf_oom(err);
         }
         if (rc != 0)
             break;
@@ -1734,8 +1664,7 @@ int shelf_index_level_rows(shelf_index *ix, long level, unsigned what,
     shelf_buf_adds(&sql, " FROM modules WHERE level=?1 ORDER BY seq");
     if (shelf_buf_ok(&sql) < 0) {
         shelf_buf_free(&sql);
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
-        return SHELF_ENOMEM;
+        return shelf_oom(err);
     }
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) == SQLITE_OK
@@ -1773,7 +1702,7 @@ int shelf_index_sorted_rows(shelf_index *ix, const long *levels, size_t n,
     shelf_buf_adds(&sql, fts ? "1" : "1 ORDER BY sorder");
     int rc = SHELF_OK;
     if (nomem || shelf_buf_ok(&sql) < 0) {
-        shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+        shelf_oom(err);
         rc = SHELF_ENOMEM;
     }
     sqlite3_stmt *st = NULL;

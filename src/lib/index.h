@@ -20,9 +20,10 @@
 #include "shelf.h"
 #include "spider.h"
 
-/* Bumped whenever the tables change: an index with another number is
- * never read and is rebuilt completely by `shelf index`. */
-#define SHELF_INDEX_SCHEMA 3
+/* Bumped whenever the tables or what they hold change: an index with
+ * another number is never read and is rebuilt completely by `shelf index`.
+ * 4: the modules' hash is the SHA-256 collections record (was FNV-1a). */
+#define SHELF_INDEX_SCHEMA 4
 
 /* ---- building ----------------------------------------------------------- */
 

@@ -110,14 +110,8 @@ static void keys_clear(mp_ctx *m)
 static int keys_add(mp_ctx *m, const char *sn, int kind, tree_dir *dir,
                     tree_file *file)
 {
-    if (m->nkeys == m->capkeys) {
-        size_t cap = m->capkeys ? m->capkeys * 2 : 4;
-        sn_key *v = realloc(m->keys, cap * sizeof *v);
-        if (!v)
-            goto oom;
-        m->keys = v;
-        m->capkeys = cap;
-    }
+    if (SHELF_GROW(m->keys, m->capkeys, m->nkeys + 1) < 0)
+        goto oom;
     sn_key k = {strdup(sn), kind, dir, {0}};
     if (!k.sn)
         goto oom;
@@ -177,14 +171,8 @@ static int cache_slot(shelf_resolver *c, const char *mpath, size_t *slot)
             *slot = i;
             return SHELF_OK;
         }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        rcache_entry *v = realloc(c->v, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        c->v = v;
-        c->cap = cap;
-    }
+    if (SHELF_GROW(c->v, c->cap, c->n + 1) < 0)
+        return SHELF_ENOMEM;
     rcache_entry *ce = &c->v[c->n];
     memset(ce, 0, sizeof *ce);
     tree_rc_init(&ce->rc);
@@ -316,14 +304,8 @@ typedef struct idxv {
 
 static int idx_push(idxv *x, size_t i)
 {
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 16;
-        size_t *v = realloc(x->v, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        x->v = v;
-        x->cap = cap;
-    }
+    if (SHELF_GROW(x->v, x->cap, x->n + 1) < 0)
+        return SHELF_ENOMEM;
     x->v[x->n++] = i;
     return SHELF_OK;
 }

@@ -1,133 +1,27 @@
 /*
- * sha256.c -- SHA-256 (FIPS 180-4) of buffers and files, as hex.
+ * sha256.c -- SHA-256 of buffers and files, as hex, computed by libmd
+ * (<sha2.h>, the BSD digest functions Debian ships as libmd).
  *
  * Collections record the digest of every modulefile so that `restore` can
- * say exactly which ones changed since the save. Small enough to carry here
- * rather than link a crypto library for one function; checked against
- * sha256sum(1) in tests/unit/test-collection.c.
+ * say exactly which ones changed since the save, and the index records the
+ * same digest of every modulefile it lists. Checked against published
+ * vectors and sha256sum(1) in tests/unit/test-collection.c.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
+#include <sha2.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "collection.h"
+#include "shelf-internal.h"
 
-typedef struct sha256 {
-    uint32_t h[8];
-    uint64_t len;          /* bytes hashed so far */
-    unsigned char buf[64]; /* a partial block */
-    size_t nbuf;
-} sha256;
-
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
-
-static uint32_t ror(uint32_t x, unsigned n)
-{
-    return (x >> n) | (x << (32 - n));
-}
-
-static void sha256_init(sha256 *s)
-{
-    static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(s->h, H0, sizeof H0);
-    s->len = 0;
-    s->nbuf = 0;
-}
-
-static void sha256_block(sha256 *s, const unsigned char *p)
-{
-    uint32_t w[64];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-    uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i] +
-                      w[i];
-        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    s->h[0] += a;
-    s->h[1] += b;
-    s->h[2] += c;
-    s->h[3] += d;
-    s->h[4] += e;
-    s->h[5] += f;
-    s->h[6] += g;
-    s->h[7] += h;
-}
-
-static void sha256_update(sha256 *s, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    s->len += len;
-    while (len > 0) {
-        size_t take = 64 - s->nbuf < len ? 64 - s->nbuf : len;
-        memcpy(s->buf + s->nbuf, p, take);
-        s->nbuf += take;
-        p += take;
-        len -= take;
-        if (s->nbuf == 64) {
-            sha256_block(s, s->buf);
-            s->nbuf = 0;
-        }
-    }
-}
-
-static void sha256_final(sha256 *s, char out[65])
-{
-    uint64_t bits = s->len * 8;
-    unsigned char pad = 0x80, zero = 0, lenbuf[8];
-    sha256_update(s, &pad, 1);
-    while (s->nbuf != 56)
-        sha256_update(s, &zero, 1);
-    for (int i = 0; i < 8; i++)
-        lenbuf[i] = (unsigned char)(bits >> (56 - 8 * i));
-    sha256_update(s, lenbuf, 8);
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 8; i++)
-        for (int k = 0; k < 4; k++) {
-            unsigned byte = (s->h[i] >> (24 - 8 * k)) & 0xff;
-            out[8 * i + 2 * k] = hex[byte >> 4];
-            out[8 * i + 2 * k + 1] = hex[byte & 15];
-        }
-    out[64] = '\0';
-}
+_Static_assert(SHA256_DIGEST_STRING_LENGTH == 65, "64 hex digits and a NUL");
 
 void shelf_sha256_hex(const void *data, size_t len, char out[65])
 {
-    sha256 s;
-    sha256_init(&s);
-    sha256_update(&s, data, len);
-    sha256_final(&s, out);
+    SHA256Data(data, len, out);
 }
 
 int shelf_sha256_file(const char *path, char out[65], shelf_error *err)
@@ -135,12 +29,12 @@ int shelf_sha256_file(const char *path, char out[65], shelf_error *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        shelf_error_set(err, e == ENOENT ? SHELF_ENOTFOUND : SHELF_EIO, NULL, path, 0,
-                        "cannot open %s: %s", path, strerror(e));
-        return e == ENOENT ? SHELF_ENOTFOUND : SHELF_EIO;
+        int code = e == ENOENT ? SHELF_ENOTFOUND : SHELF_EIO;
+        shelf_error_set(err, code, NULL, path, 0, "cannot open %s: %s", path, strerror(e));
+        return code;
     }
-    sha256 s;
-    sha256_init(&s);
+    SHA2_CTX ctx;
+    SHA256Init(&ctx);
     unsigned char buf[16384];
     for (;;) {
         ssize_t got = read(fd, buf, sizeof buf);
@@ -155,9 +49,9 @@ int shelf_sha256_file(const char *path, char out[65], shelf_error *err)
                             strerror(e));
             return SHELF_EIO;
         }
-        sha256_update(&s, buf, (size_t)got);
+        SHA256Update(&ctx, buf, (size_t)got);
     }
     close(fd);
-    sha256_final(&s, out);
+    SHA256End(&ctx, out);
     return SHELF_OK;
 }

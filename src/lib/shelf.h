@@ -22,20 +22,30 @@
 
 /* ---- errors ----------------------------------------------------------- */
 
+/* The one list of libshelf's errors: XX(NAME, code, word, status, message)
+ * gives SHELF_NAME its value, the code word shelfd answers in
+ * {"error": {"code": word}} with HTTP `status` (docs/API.md), and the short
+ * text shelf_strerror() returns. Add an error here and everything that
+ * names errors knows it. */
+#define SHELF_ERRNO_MAP(XX)                                                               \
+    XX(ENOMEM, -1, "out_of_memory", 500, "out of memory")                                 \
+    XX(EIO, -2, "io_error", 500, "input/output error") /* a file could not be read */     \
+    XX(ENOTFOUND, -3, "not_found", 404, "module not found")                               \
+    XX(EMODULEFILE, -4, "modulefile_error", 422, "error in modulefile") /* Lua, Tcl */    \
+    XX(ELMODERROR, -5, "lmod_error", 422, "modulefile reported an error") /* LmodError */ \
+    XX(ECONFLICT, -6, "conflict", 422, "conflicting module loaded")                       \
+    XX(EPREREQ, -7, "prereq", 422, "prerequisite not loaded")                             \
+    XX(ESTATE, -8, "state", 409, "corrupt module state in the environment")               \
+    XX(EUSAGE, -9, "bad_request", 400, "bad usage")                                       \
+    XX(EFAMILY, -10, "family", 422, "family conflict") /* could not be resolved */        \
+    XX(EPARSE, -11, "bad_request", 400, "malformed data") /* a collection, a request */   \
+    XX(EDRIFT, -12, "drift", 409, "the collection no longer matches the module trees")
+
 enum {
     SHELF_OK = 0,
-    SHELF_ENOMEM = -1,      /* an allocation failed */
-    SHELF_EIO = -2,         /* a file or directory could not be read */
-    SHELF_ENOTFOUND = -3,   /* no such module */
-    SHELF_EMODULEFILE = -4, /* Lua syntax or runtime error in a modulefile */
-    SHELF_ELMODERROR = -5,  /* the modulefile called LmodError() */
-    SHELF_ECONFLICT = -6,   /* conflict() with a loaded module */
-    SHELF_EPREREQ = -7,     /* prereq()/prereq_any() not satisfied */
-    SHELF_ESTATE = -8,      /* the _SHELF_ state in the environment is corrupt */
-    SHELF_EUSAGE = -9,      /* bad arguments */
-    SHELF_EFAMILY = -10,    /* family clash that could not be resolved */
-    SHELF_EPARSE = -11,     /* malformed data (a collection file, a request) */
-    SHELF_EDRIFT = -12      /* a collection no longer matches the trees */
+#define SHELF_ERR_ENUM_(name, code, word, status, message) SHELF_##name = code,
+    SHELF_ERRNO_MAP(SHELF_ERR_ENUM_)
+#undef SHELF_ERR_ENUM_
 };
 
 typedef struct shelf_error {
@@ -53,8 +63,14 @@ void shelf_error_set(shelf_error *err, int code, const char *module,
     __attribute__((format(printf, 6, 7)));
 /* Releases the strings held by err and resets it to SHELF_OK. */
 void shelf_error_clear(shelf_error *err);
-/* A short constant text for a SHELF_E* code. */
+/* A short constant text for a SHELF_E* code ("success" for SHELF_OK,
+ * "unknown error" for a code not in SHELF_ERRNO_MAP). */
 const char *shelf_strerror(int code);
+/* The code word ("not_found") and the HTTP status (404) of a SHELF_E* code.
+ * Any other code, SHELF_OK included, is "internal" and 500: an error that
+ * lost its cause is the server's fault. */
+const char *shelf_err_name(int code);
+int shelf_err_http_status(int code);
 
 /* ---- growable byte buffer and string vector --------------------------- */
 

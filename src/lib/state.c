@@ -93,15 +93,9 @@ void shelf_state_free(shelf_state *st)
 
 int shelf_state_append(shelf_state *st, shelf_loaded *m)
 {
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 16;
-        shelf_loaded *mods = realloc(st->mods, cap * sizeof *mods);
-        if (!mods) {
-            shelf_loaded_free(m);
-            return SHELF_ENOMEM;
-        }
-        st->mods = mods;
-        st->cap = cap;
+    if (SHELF_GROW(st->mods, st->cap, st->n + 1) < 0) {
+        shelf_loaded_free(m);
+        return SHELF_ENOMEM;
     }
     st->mods[st->n++] = *m;
     memset(m, 0, sizeof *m);
@@ -222,14 +216,8 @@ static int decode_refs(const cJSON *refs, shelf_env *env)
             const cJSON *p = cJSON_GetArrayItem(ent, 2);
             if (!cJSON_IsString(e) || !cJSON_IsNumber(c) || !cJSON_IsNumber(p))
                 return -1;
-            if (vr->n == vr->cap) {
-                size_t cap = vr->cap ? vr->cap * 2 : 8;
-                shelf_pathref *r = realloc(vr->refs, cap * sizeof *r);
-                if (!r)
-                    return -1;
-                vr->refs = r;
-                vr->cap = cap;
-            }
+            if (SHELF_GROW(vr->refs, vr->cap, vr->n + 1) < 0)
+                return -1;
             shelf_pathref *r = &vr->refs[vr->n];
             if (!(r->entry = strdup(e->valuestring)))
                 return -1;

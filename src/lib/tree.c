@@ -258,16 +258,10 @@ static void calls_free(rc_calls *c)
 /* Appends a call taking ownership of args (freed on failure). */
 static int calls_add(rc_calls *c, int kind, shelf_strv *args)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        rc_call *v = realloc(c->v, cap * sizeof *v);
-        if (!v) {
-            shelf_strv_free(args);
-            c->oom = 1;
-            return SHELF_ENOMEM;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (SHELF_GROW(c->v, c->cap, c->n + 1) < 0) {
+        shelf_strv_free(args);
+        c->oom = 1;
+        return SHELF_ENOMEM;
     }
     c->v[c->n].kind = kind;
     c->v[c->n].args = *args;
@@ -887,14 +881,8 @@ int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc)
 static int add_file(tree_dir *d, const char *name, size_t namelen,
                     const char *path, int is_lua)
 {
-    if (d->nfiles == d->capfiles) {
-        size_t cap = d->capfiles ? d->capfiles * 2 : 16;
-        tree_file *v = realloc(d->files, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        d->files = v;
-        d->capfiles = cap;
-    }
+    if (SHELF_GROW(d->files, d->capfiles, d->nfiles + 1) < 0)
+        return SHELF_ENOMEM;
     tree_file f = {strndup(name, namelen), strdup(path), (unsigned)is_lua};
     if (!f.name || !f.path) {
         file_free(&f);
@@ -914,14 +902,8 @@ static tree_dir *find_child(const tree_dir *d, const char *name)
 
 static tree_dir *add_child(const char *mpath, tree_dir *d, const char *name)
 {
-    if (d->ndirs == d->capdirs) {
-        size_t cap = d->capdirs ? d->capdirs * 2 : 8;
-        tree_dir **v = realloc(d->dirs, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        d->dirs = v;
-        d->capdirs = cap;
-    }
+    if (SHELF_GROW(d->dirs, d->capdirs, d->ndirs + 1) < 0)
+        return NULL;
     char *rel = rel_join(d->rel, name);
     tree_dir *c = rel ? tree_dir_new(mpath, rel) : NULL;
     free(rel);
@@ -1245,14 +1227,8 @@ static int entries_add(tree_entries *es, char *fullname, char *sn,
                     .dir = dir, .pv = pv, .wv = wv};
     if (!fullname || !sn || !version || !path || !mpath || !dir || !pv || !wv)
         goto oom;
-    if (es->n == es->cap) {
-        size_t cap = es->cap ? es->cap * 2 : 16;
-        tree_entry *v = realloc(es->v, cap * sizeof *v);
-        if (!v)
-            goto oom;
-        es->v = v;
-        es->cap = cap;
-    }
+    if (SHELF_GROW(es->v, es->cap, es->n + 1) < 0)
+        goto oom;
     e.mf.is_tcl = is_tcl ? 1 : 0;
     e.mf.hidden = tree_visible(hidden, fullname, path) ? 0 : 1;
     es->v[es->n++] = e;
@@ -1393,14 +1369,8 @@ void shelf_modlist_free(shelf_modlist *ml)
 /* Moves *mf into ml (mf is left empty). */
 static int modlist_take(shelf_modlist *ml, shelf_modfile *mf)
 {
-    if (ml->n == ml->cap) {
-        size_t cap = ml->cap ? ml->cap * 2 : 32;
-        shelf_modfile *v = realloc(ml->items, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        ml->items = v;
-        ml->cap = cap;
-    }
+    if (SHELF_GROW(ml->items, ml->cap, ml->n + 1) < 0)
+        return SHELF_ENOMEM;
     ml->items[ml->n++] = *mf;
     memset(mf, 0, sizeof *mf);
     return SHELF_OK;
@@ -1409,14 +1379,8 @@ static int modlist_take(shelf_modlist *ml, shelf_modfile *mf)
 static int modlist_alias(shelf_modlist *ml, const char *name,
                          const char *target, const char *mpath)
 {
-    if (ml->naliases == ml->aliascap) {
-        size_t cap = ml->aliascap ? ml->aliascap * 2 : 8;
-        shelf_modalias *v = realloc(ml->aliases, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        ml->aliases = v;
-        ml->aliascap = cap;
-    }
+    if (SHELF_GROW(ml->aliases, ml->aliascap, ml->naliases + 1) < 0)
+        return SHELF_ENOMEM;
     shelf_modalias a = {strdup(name), strdup(target), strdup(mpath)};
     if (!a.name || !a.target || !a.mpath) {
         free(a.name);
@@ -1438,14 +1402,8 @@ typedef struct scan_ctx {
 
 static int scan_module_begin(scan_ctx *s)
 {
-    if (s->nmodules == s->capmodules) {
-        size_t cap = s->capmodules ? s->capmodules * 2 : 32;
-        size_t *v = realloc(s->module_start, cap * sizeof *v);
-        if (!v)
-            return SHELF_ENOMEM;
-        s->module_start = v;
-        s->capmodules = cap;
-    }
+    if (SHELF_GROW(s->module_start, s->capmodules, s->nmodules + 1) < 0)
+        return SHELF_ENOMEM;
     s->module_start[s->nmodules++] = s->es.n;
     return SHELF_OK;
 }

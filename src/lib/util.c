@@ -1,6 +1,7 @@
 /*
  * util.c -- the small containers every libshelf file uses: errors,
- * growable buffers, string vectors and change lists.
+ * growable buffers, string vectors and change lists; and small helpers
+ * (paths, reading a file, environment vectors, hashes, random tokens).
  *
  * Invariants: a shelf_buf with data != NULL is NUL-terminated; a shelf_strv
  * with n > 0 has v[n] == NULL. Allocation failures never abort: they are
@@ -10,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +32,11 @@ void shelf_error_set(shelf_error *err, int code, const char *module,
 {
     if (!err || err->code != SHELF_OK)
         return;
-    shelf_buf b;
-    shelf_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    shelf_buf_vaddf(&b, fmt, ap);
+    err->message = shelf_vfmt(fmt, ap);
     va_end(ap);
     err->code = code;
-    err->message = shelf_buf_take(&b);
     err->module = dup_or_null(module);
     err->file = dup_or_null(file);
     err->line = line;
@@ -53,24 +52,67 @@ void shelf_error_clear(shelf_error *err)
     memset(err, 0, sizeof *err);
 }
 
+int shelf_oom(shelf_error *err)
+{
+    shelf_error_set(err, SHELF_ENOMEM, NULL, NULL, 0, "out of memory");
+    return SHELF_ENOMEM;
+}
+
 const char *shelf_strerror(int code)
 {
     switch (code) {
     case SHELF_OK: return "success";
-    case SHELF_ENOMEM: return "out of memory";
-    case SHELF_EIO: return "input/output error";
-    case SHELF_ENOTFOUND: return "module not found";
-    case SHELF_EMODULEFILE: return "error in modulefile";
-    case SHELF_ELMODERROR: return "modulefile reported an error";
-    case SHELF_ECONFLICT: return "conflicting module loaded";
-    case SHELF_EPREREQ: return "prerequisite not loaded";
-    case SHELF_ESTATE: return "corrupt module state in the environment";
-    case SHELF_EUSAGE: return "bad usage";
-    case SHELF_EFAMILY: return "family conflict";
-    case SHELF_EPARSE: return "malformed data";
-    case SHELF_EDRIFT: return "the collection no longer matches the module trees";
+#define ERR_MESSAGE(name, value, word, status, message) \
+    case SHELF_##name: return message;
+    SHELF_ERRNO_MAP(ERR_MESSAGE)
+#undef ERR_MESSAGE
     default: return "unknown error";
     }
+}
+
+const char *shelf_err_name(int code)
+{
+    switch (code) {
+#define ERR_WORD(name, value, word, status, message) \
+    case SHELF_##name: return word;
+    SHELF_ERRNO_MAP(ERR_WORD)
+#undef ERR_WORD
+    default: return "internal";
+    }
+}
+
+int shelf_err_http_status(int code)
+{
+    switch (code) {
+#define ERR_STATUS(name, value, word, status, message) \
+    case SHELF_##name: return status;
+    SHELF_ERRNO_MAP(ERR_STATUS)
+#undef ERR_STATUS
+    default: return 500;
+    }
+}
+
+/* ---- growable arrays ------------------------------------------------------ */
+
+int shelf_grow(void *items, size_t *cap, size_t need, size_t elem_size)
+{
+    if (need <= *cap)
+        return SHELF_OK;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+    if (elem_size && ncap > SIZE_MAX / elem_size)
+        return SHELF_ENOMEM;
+    /* items is the address of the caller's T *: read and written as bytes,
+     * which every object pointer shares with void *. */
+    void *old;
+    memcpy(&old, items, sizeof old);
+    void *p = realloc(old, ncap * elem_size);
+    if (!p)
+        return SHELF_ENOMEM;
+    memcpy(items, &p, sizeof p);
+    *cap = ncap;
+    return SHELF_OK;
 }
 
 /* ---- shelf_buf ----------------------------------------------------------- */
@@ -97,23 +139,10 @@ static int buf_grow(shelf_buf *b, size_t extra)
 {
     if (b->oom)
         return -1;
-    if (extra >= (size_t)-1 - b->len - 1) {
+    if (extra >= SIZE_MAX - b->len - 1 || SHELF_GROW(b->data, b->cap, b->len + extra + 1) < 0) {
         b->oom = 1;
         return -1;
     }
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
-    b->data = p;
-    b->cap = cap;
     return 0;
 }
 
@@ -166,6 +195,14 @@ int shelf_buf_ok(const shelf_buf *b)
     return b->oom ? SHELF_ENOMEM : SHELF_OK;
 }
 
+char *shelf_vfmt(const char *fmt, va_list ap)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_buf_vaddf(&b, fmt, ap);
+    return shelf_buf_take(&b);
+}
+
 char *shelf_buf_take(shelf_buf *b)
 {
     if (b->oom) {
@@ -196,15 +233,9 @@ int shelf_strv_push_owned(shelf_strv *sv, char *s)
 {
     if (!s)
         return SHELF_ENOMEM;
-    if (sv->n + 2 > sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 8;
-        char **v = realloc(sv->v, cap * sizeof *v);
-        if (!v) {
-            free(s);
-            return SHELF_ENOMEM;
-        }
-        sv->v = v;
-        sv->cap = cap;
+    if (SHELF_GROW(sv->v, sv->cap, sv->n + 2) < 0) {
+        free(s);
+        return SHELF_ENOMEM;
     }
     sv->v[sv->n++] = s;
     sv->v[sv->n] = NULL;
@@ -328,14 +359,8 @@ void shelf_changes_free(shelf_changes *c)
 int shelf_changes_add(shelf_changes *c, shelf_change_kind kind,
                       const char *name, const char *value, const char *value2)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        shelf_change *items = realloc(c->items, cap * sizeof *items);
-        if (!items)
-            return SHELF_ENOMEM;
-        c->items = items;
-        c->cap = cap;
-    }
+    if (SHELF_GROW(c->items, c->cap, c->n + 1) < 0)
+        return SHELF_ENOMEM;
     shelf_change ch = {kind, strdup(name), dup_or_null(value), dup_or_null(value2)};
     if (!ch.name || (value && !ch.value) || (value2 && !ch.value2)) {
         free(ch.name);
@@ -414,6 +439,22 @@ int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err)
         return SHELF_ENOMEM;
     }
     return SHELF_OK;
+}
+
+uint64_t shelf_fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+uint32_t shelf_fnv1a32(const char *s)
+{
+    uint32_t h = 2166136261U;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619U;
+    return h;
 }
 
 char *shelf_random_hex(size_t nbytes)

@@ -202,6 +202,10 @@ own_checks "$tmp/u.json" "a user name with spaces, dots and non-ASCII gives vali
 long=$("$L" --profile prep --user "$(printf 'x%.0s' $(seq 80))" --dry-run -o json |
     $PY -c 'import json,sys; n=json.load(sys.stdin)["items"][1]["metadata"]["name"]; print(len(n) <= 63)')
 is "$long" "True" "a very long user name gives a name of at most 63 characters"
+# The suffix is the FNV-1a 32 of the user name: objects made before keep their names.
+long=$("$L" --profile prep --user "$(printf 'x%.0s' $(seq 80))" --dry-run -o json |
+    $PY -c 'import json,sys; print(json.load(sys.stdin)["items"][1]["metadata"]["name"])')
+is "$long" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-67b9d905-prep" "a shortened name ends in the hash of the whole"
 
 printf 'return {\n  profiles = {\n    { name = "x" image = "y" },\n  },\n}\n' >"$tmp/cfg/syntax.lua"
 refuse "a config syntax error names the file and the line" "$tmp/cfg/syntax.lua:3:" \

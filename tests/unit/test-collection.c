@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "collection.h"
+#include "shelf-internal.h"
 
 static char *tmpdir(void)
 {

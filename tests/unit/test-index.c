@@ -12,8 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "check.h"
 #include "index.h"
+#include "shelf-internal.h"
 
 static char root[] = "/tmp/shelf-index-XXXXXX";
 
@@ -295,6 +298,26 @@ static void test_corrupt_and_schema(void)
     free(file);
 }
 
+/* The index records the digest collections record: SHA-256. */
+static void test_hash_is_the_collections_digest(void)
+{
+    shelf_index_stats st;
+    char *file = build(0, &st);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    CHECK(sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT hash FROM modules WHERE fullname='foo/1.0'", -1, &q,
+                             NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    char want[65];
+    shelf_error err = {0};
+    CHECK_INT(shelf_sha256_file(tree_path("Core/foo/1.0.lua"), want, &err), 0);
+    CHECK_STR((const char *)sqlite3_column_text(q, 0), want);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    free(file);
+}
+
 static void test_default_path(void)
 {
     char *p = shelf_index_default_path(tree_path("Core"));
@@ -327,6 +350,7 @@ static const struct check_test tests[] = {
     TEST(test_incremental),
     TEST(test_stale),
     TEST(test_corrupt_and_schema),
+    TEST(test_hash_is_the_collections_digest),
     TEST(test_default_path),
     TEST(test_cleanup),
 };

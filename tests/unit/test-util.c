@@ -1,6 +1,8 @@
 /* test-util.c -- buffers, string vectors, change lists and errors. */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -32,6 +34,32 @@ static void test_buf_grows_past_initial_capacity(void)
     CHECK_INT(b.data[99999], '9');
     CHECK_INT(b.data[100000], '\0');
     shelf_buf_free(&b);
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    char *s = shelf_vfmt(f, ap);
+    va_end(ap);
+    return s;
+}
+
+static void test_vfmt_makes_a_new_string(void)
+{
+    char *s = fmt("%s/%d%s", "gcc", 12, "");
+    CHECK_STR(s, "gcc/12");
+    free(s);
+    s = fmt("%s", "");
+    CHECK_STR(s, "");
+    free(s);
+    char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    s = fmt("<%s>", big);
+    CHECK(s && strlen(s) == sizeof big + 1 && s[0] == '<' && s[sizeof big] == '>');
+    free(s);
 }
 
 static void test_buf_take_empty_gives_empty_string(void)
@@ -82,6 +110,80 @@ static void test_error_keeps_first_and_clears(void)
     CHECK_INT(err.code, SHELF_OK);
     CHECK(err.message == NULL);
     CHECK_STR(shelf_strerror(SHELF_ECONFLICT), "conflicting module loaded");
+}
+
+/* The words and statuses shelfd answers (docs/API.md) come from the map. */
+static void test_error_map_names_statuses_messages(void)
+{
+    CHECK_STR(shelf_err_name(SHELF_ENOTFOUND), "not_found");
+    CHECK_INT(shelf_err_http_status(SHELF_ENOTFOUND), 404);
+    CHECK_STR(shelf_err_name(SHELF_EPARSE), "bad_request");
+    CHECK_INT(shelf_err_http_status(SHELF_EUSAGE), 400);
+    CHECK_STR(shelf_err_name(SHELF_EDRIFT), "drift");
+    CHECK_INT(shelf_err_http_status(SHELF_ESTATE), 409);
+    CHECK_STR(shelf_err_name(SHELF_ELMODERROR), "lmod_error");
+    CHECK_INT(shelf_err_http_status(SHELF_EFAMILY), 422);
+    CHECK_STR(shelf_err_name(SHELF_ENOMEM), "out_of_memory");
+    CHECK_STR(shelf_strerror(SHELF_ENOMEM), "out of memory");
+    CHECK_STR(shelf_err_name(SHELF_EIO), "io_error");
+    CHECK_INT(shelf_err_http_status(SHELF_EIO), 500);
+    /* not an error, or not a known one: the server's fault */
+    CHECK_STR(shelf_err_name(SHELF_OK), "internal");
+    CHECK_INT(shelf_err_http_status(SHELF_OK), 500);
+    CHECK_STR(shelf_strerror(SHELF_OK), "success");
+    CHECK_STR(shelf_err_name(-999), "internal");
+    CHECK_INT(shelf_err_http_status(-999), 500);
+    CHECK_STR(shelf_strerror(-999), "unknown error");
+    /* every listed error has its own negative code, a message, a word and
+     * an error status */
+    static const int codes[] = {
+#define CODE(name, value, word, status, message) SHELF_##name,
+        SHELF_ERRNO_MAP(CODE)
+#undef CODE
+    };
+    size_t n = sizeof codes / sizeof codes[0];
+    CHECK_INT(n, 12);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(codes[i] < 0);
+        for (size_t j = 0; j < i; j++)
+            CHECK(codes[i] != codes[j]);
+        CHECK(strcmp(shelf_strerror(codes[i]), "unknown error") != 0);
+        CHECK(strcmp(shelf_err_name(codes[i]), "internal") != 0);
+        CHECK(shelf_err_http_status(codes[i]) >= 400);
+    }
+}
+
+static void test_grow_keeps_contents_and_refuses_overflow(void)
+{
+    long *v = NULL;
+    size_t cap = 0;
+    CHECK_INT(SHELF_GROW(v, cap, 1), 0);
+    CHECK(v != NULL && cap >= 1);
+    for (size_t i = 0; i < 1000; i++) {
+        CHECK_INT(SHELF_GROW(v, cap, i + 1), 0);
+        if (!v || cap < i + 1)
+            break;
+        v[i] = (long)i * 3;
+    }
+    CHECK(cap >= 1000 && cap < 4000); /* doubled, not grown one by one */
+    long sum = 0;
+    for (size_t i = 0; v && i < 1000; i++)
+        sum += v[i];
+    CHECK_INT(sum, 3 * 999 * 1000 / 2);
+    long *before = v;
+    size_t cap_before = cap;
+    CHECK_INT(SHELF_GROW(v, cap, 10), 0); /* room already: nothing changes */
+    CHECK(v == before && cap == cap_before);
+    /* a size that overflows: refused, the array left as it was */
+    CHECK_INT(SHELF_GROW(v, cap, SIZE_MAX / 4), SHELF_ENOMEM);
+    CHECK(v == before && cap == cap_before);
+    CHECK(v[999] == 2997);
+    free(v);
+    shelf_error err = {0};
+    CHECK_INT(shelf_oom(&err), SHELF_ENOMEM);
+    CHECK_INT(err.code, SHELF_ENOMEM);
+    CHECK_STR(err.message, "out of memory");
+    shelf_error_clear(&err);
 }
 
 static void test_changes_copy_values(void)
@@ -148,6 +250,19 @@ static void test_environ_get_put_unset(void)
     shelf_strv_free(&env);
 }
 
+/* The published FNV-1a test vectors (Fowler, Noll, Vo). */
+static void test_fnv1a_vectors_and_pieces(void)
+{
+    CHECK(shelf_fnv1a(SHELF_FNV1A_INIT, "", 0) == 0xcbf29ce484222325ULL);
+    CHECK(shelf_fnv1a(SHELF_FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+    CHECK(shelf_fnv1a(SHELF_FNV1A_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+    CHECK(shelf_fnv1a(shelf_fnv1a(SHELF_FNV1A_INIT, "foo", 3), "bar", 3) ==
+          0x85944171f73967e8ULL);
+    CHECK(shelf_fnv1a32("") == 0x811c9dc5U);
+    CHECK(shelf_fnv1a32("a") == 0xe40c292cU);
+    CHECK(shelf_fnv1a32("foobar") == 0xbf9cf968U);
+}
+
 static void test_random_hex(void)
 {
     char *a = shelf_random_hex(100); /* more than one getrandom chunk */
@@ -170,12 +285,16 @@ static const struct check_test tests[] = {
     TEST(test_buf_appends_and_formats),
     TEST(test_buf_grows_past_initial_capacity),
     TEST(test_buf_take_empty_gives_empty_string),
+    TEST(test_vfmt_makes_a_new_string),
     TEST(test_strv_split_join_find_remove),
     TEST(test_error_keeps_first_and_clears),
+    TEST(test_error_map_names_statuses_messages),
+    TEST(test_grow_keeps_contents_and_refuses_overflow),
     TEST(test_changes_copy_values),
     TEST(test_path_join_and_affixes),
     TEST(test_read_file_reports_missing),
     TEST(test_environ_get_put_unset),
+    TEST(test_fnv1a_vectors_and_pieces),
     TEST(test_random_hex),
 };
 CHECK_MAIN(tests)
