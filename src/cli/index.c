@@ -48,7 +48,7 @@ static int check_one(const char *dir, const char *output, int quiet)
     shelf_strv places;
     shelf_strv_init(&places);
     if (output ? shelf_strv_push(&places, output) < 0
-               : shelf_index_locations(dir, &places) < 0) {
+               : shelf_index_locations(dir, environ, &places) < 0) {
         fprintf(stderr, "shelf: error: out of memory\n");
         return 1;
     }

@@ -43,6 +43,8 @@
 #include "json.h"
 #include "shelf-internal.h"
 
+extern char **environ;
+
 /* ---- small helpers ---------------------------------------------------------- */
 
 
@@ -457,7 +459,8 @@ static int catalog_opts(shelf_engine *e, int follow, int evaluate, shelf_index_f
         return shelf_oom(err);
     *co = (shelf_catalog_opts){.dirs = mp->v, .ndirs = mp->n, .follow = follow,
                                .evaluate = evaluate, .filter = filter, .words = words,
-                               .nwords = nwords, .what = what, .check = cli_index_check(),
+                               .nwords = nwords, .what = what, .env = environ,
+                               .check = cli_index_check(),
                                .hint = index_hint};
     return SHELF_OK;
 }

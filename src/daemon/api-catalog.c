@@ -69,7 +69,7 @@ int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
                              .chains = 1, .filter = SHELF_IXF_ALL,
                              .what = SHELF_IX_META | SHELF_IX_WHATIS | SHELF_IX_HELP |
                                      SHELF_IX_OPENS,
-                             .check = check};
+                             .env = env, .check = check};
     shelf_engine e;
     int rc = shelf_engine_open(&e, (char **)env, SHELF_SH_BASH, err);
     if (rc == SHELF_ESTATE) { /* spider mode reads no table */

@@ -552,7 +552,7 @@ static void scan_work(uv_work_t *req)
     j->sig = h;
     shelf_strv places;
     shelf_strv_init(&places);
-    if (shelf_index_locations(dir, &places) == 0) {
+    if (shelf_index_locations(dir, environ, &places) == 0) {
         for (size_t i = 0; i < places.n && !j->index; i++) {
             shelf_index *ix = NULL;
             shelf_error err = {0};

@@ -240,7 +240,7 @@ static int open_indexes(const shelf_catalog_opts *o, shelf_catalog *cat)
         int oom_out = 0;
         shelf_index *found = NULL;
         if (!covered) {
-            if (shelf_index_locations(dir, &places) < 0)
+            if (shelf_index_locations(dir, o->env, &places) < 0)
                 oom_out = 1;
             else
                 found = fresh_index(o, &places, &problem, &oom_out);

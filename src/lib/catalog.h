@@ -76,6 +76,9 @@ typedef struct shelf_catalog_opts {
     char *const *words;
     size_t nwords;
     unsigned what;
+    /* Where the user's cache of indexes is (XDG_CACHE_HOME, HOME), and
+     * what a walk's os.getenv() sees through e: "NAME=value" strings. */
+    char *const *env;
     /* How indexes are checked before they are trusted (SHELF_INDEX_CHECK). */
     shelf_index_check check;
     /* A directory whose index is stale or unusable (it is read instead):

@@ -82,12 +82,11 @@ static char *abs_dir(const char *dir)
 }
 
 /* The index of absdir in the user's cache: $XDG_CACHE_HOME, else
- * $HOME/.cache, else /tmp/.cache. The process environment's, for now: the
- * callers of shelf_index_locations() do not pass one yet. */
-static char *cache_path(const char *absdir)
+ * $HOME/.cache, else /tmp/.cache, as env says. */
+static char *cache_path(const char *absdir, char *const *env)
 {
     char *base = NULL;
-    if (shelf_xdg_dir(environ, SHELF_XDG_CACHE, &base) == SHELF_ENOMEM)
+    if (shelf_xdg_dir(env, SHELF_XDG_CACHE, &base) == SHELF_ENOMEM)
         return NULL;
     shelf_buf b;
     shelf_buf_init(&b);
@@ -98,11 +97,11 @@ static char *cache_path(const char *absdir)
     return shelf_buf_take(&b);
 }
 
-int shelf_index_locations(const char *dir, shelf_strv *out)
+int shelf_index_locations(const char *dir, char *const *env, shelf_strv *out)
 {
     char *absdir = abs_dir(dir);
     char *own = absdir ? shelf_path_join(absdir, ".shelf/index.db") : NULL;
-    char *cache = absdir ? cache_path(absdir) : NULL;
+    char *cache = absdir ? cache_path(absdir, env) : NULL;
     int rc = own && cache ? SHELF_OK : SHELF_ENOMEM;
     if (rc == 0 && (rc = shelf_strv_push_owned(out, own)) == 0)
         own = NULL;
@@ -114,13 +113,13 @@ int shelf_index_locations(const char *dir, shelf_strv *out)
     return rc;
 }
 
-char *shelf_index_default_path(const char *dir)
+char *shelf_index_default_path(const char *dir, char *const *env)
 {
     char *absdir = abs_dir(dir);
     if (!absdir)
         return NULL;
     char *p = access(absdir, W_OK) == 0 ? shelf_path_join(absdir, ".shelf/index.db")
-                                        : cache_path(absdir);
+                                        : cache_path(absdir, env);
     free(absdir);
     return p;
 }
@@ -794,7 +793,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(st, 0, sizeof *st);
     char *root = abs_dir(dir);
-    char *output = o->output ? strdup(o->output) : shelf_index_default_path(dir);
+    char *output = o->output ? strdup(o->output) : shelf_index_default_path(dir, o->env);
     char *lockname = NULL, *tmp = NULL, *stamp = NULL;
     int lockfd = -1, rc = SHELF_OK;
     builder b;

@@ -57,11 +57,11 @@ typedef struct shelf_index_stats {
  * the user may write in dir, else $XDG_CACHE_HOME/shelf/index-HASH.db
  * (~/.cache when unset), HASH naming the absolute, normalized dir. A new
  * string, NULL on OOM. */
-char *shelf_index_default_path(const char *dir);
+char *shelf_index_default_path(const char *dir, char *const *env);
 
 /* The places readers look for the index of dir, in order: dir/.shelf/index.db
  * then the cache file. 0 or SHELF_ENOMEM; the caller frees out. */
-int shelf_index_locations(const char *dir, shelf_strv *out);
+int shelf_index_locations(const char *dir, char *const *env, shelf_strv *out);
 
 /* Evaluates every modulefile under dir and under the directories its
  * modules open, and writes the index (o->output or the default path).

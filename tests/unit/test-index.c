@@ -18,6 +18,8 @@
 #include "index.h"
 #include "shelf-internal.h"
 
+extern char **environ;
+
 static char root[] = "/tmp/shelf-index-XXXXXX";
 
 static void write_file(const char *rel, const char *text)
@@ -320,7 +322,7 @@ static void test_hash_is_the_collections_digest(void)
 
 static void test_default_path(void)
 {
-    char *p = shelf_index_default_path(tree_path("Core"));
+    char *p = shelf_index_default_path(tree_path("Core"), environ);
     CHECK(p != NULL);
     if (p && access(tree_path("Core"), W_OK) == 0)
         CHECK(strstr(p, "/Core/.shelf/index.db") != NULL);
@@ -328,7 +330,7 @@ static void test_default_path(void)
     shelf_strv places;
     shelf_strv_init(&places);
     setenv("XDG_CACHE_HOME", "/xdg", 1);
-    CHECK_INT(shelf_index_locations(tree_path("Core"), &places), 0);
+    CHECK_INT(shelf_index_locations(tree_path("Core"), environ, &places), 0);
     CHECK_INT(places.n, 2);
     if (places.n == 2) {
         CHECK(strstr(places.v[0], "/Core/.shelf/index.db") != NULL);
