@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -409,4 +411,122 @@ char *api_catalog_modules_json(const api_view *v, const api_list_query *q, size_
     if (text)
         *len = strlen(text);
     return text;
+}
+
+/* ---- the catalog, per tree generation --------------------------------------------- */
+
+void api_cat_release(api_state *s, cat_ref *cr)
+{
+    if (!cr)
+        return;
+    pthread_mutex_lock(&s->cat_lock);
+    int last = --cr->refs == 0;
+    pthread_mutex_unlock(&s->cat_lock);
+    if (last) {
+        api_catalog_free(cr->cat);
+        free(cr);
+    }
+}
+
+/* Builds the catalog of generation gen and makes it the newest; clears
+ * s->building. With for_caller the caller holds a reference to the result
+ * (NULL on OOM, err set). */
+static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf_error *err)
+{
+    cat_ref *cr = calloc(1, sizeof *cr);
+    int rc = cr ? api_catalog_build(s->trees.v, s->trees.n, s->default_env.v, s->index_check,
+                                    &cr->cat, err)
+                : SHELF_ENOMEM;
+    if (rc < 0) {
+        if (!cr)
+            shelf_oom(err);
+        free(cr);
+        cr = NULL;
+    }
+    pthread_mutex_lock(&s->cat_lock);
+    s->building = 0;
+    cat_ref *old = NULL;
+    if (cr) {
+        cr->gen = gen;
+        cr->refs = for_caller ? 2 : 1; /* the state's (and the caller's) */
+        old = s->cat;
+        s->cat = cr;
+    }
+    pthread_cond_broadcast(&s->cat_built);
+    pthread_mutex_unlock(&s->cat_lock);
+    if (cr && old && s->bus) {
+        /* Clients that re-read after a `tree` event got the previous
+         * catalog: tell them the new one is in. */
+        char text[64];
+        snprintf(text, sizeof text, "{\"generation\":%lu}", gen);
+        events_publish(s->bus, "catalog", NULL, text);
+    }
+    api_cat_release(s, old);
+    return for_caller ? cr : NULL;
+}
+
+typedef struct cat_job {
+    api_state *s;
+    unsigned long gen;
+} cat_job;
+
+static void *cat_build_thread(void *p)
+{
+    cat_job *job = p;
+    shelf_error err = {0};
+    api_state *s = job->s;
+    cat_build(s, job->gen, 0, &err);
+    shelf_error_clear(&err); /* the next request tries again */
+    free(job);
+    /* The last touch of s: api_free waits for this. */
+    pthread_mutex_lock(&s->cat_lock);
+    s->builders--;
+    pthread_cond_broadcast(&s->cat_built);
+    pthread_mutex_unlock(&s->cat_lock);
+    return NULL;
+}
+
+/* The catalog of the current generation. When the trees changed and an
+ * older catalog exists, that one is returned at once and the new one is
+ * built by a thread of its own: a slow modulefile in the trees delays no
+ * request. Only the very first catalog is waited for. NULL on OOM (err
+ * set). Release with cat_release. */
+cat_ref *api_cat_get(api_state *s, shelf_error *err)
+{
+    pthread_mutex_lock(&s->cat_lock);
+    for (;;) {
+        if (s->cat && s->cat->gen != s->gen && !s->building) {
+            cat_job *job = malloc(sizeof *job);
+            pthread_attr_t attr;
+            pthread_t t;
+            int started = 0;
+            if (job && pthread_attr_init(&attr) == 0) {
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                *job = (cat_job){s, s->gen};
+                s->building = 1;
+                started = pthread_create(&t, &attr, cat_build_thread, job) == 0;
+                pthread_attr_destroy(&attr);
+                if (started)
+                    s->builders++;
+            }
+            if (!started) {
+                s->building = 0; /* build it here instead, below */
+                free(job);
+                break;
+            }
+        }
+        if (s->cat && (s->cat->gen == s->gen || s->building)) {
+            s->cat->refs++;
+            cat_ref *cr = s->cat;
+            pthread_mutex_unlock(&s->cat_lock);
+            return cr;
+        }
+        if (!s->building)
+            break;
+        pthread_cond_wait(&s->cat_built, &s->cat_lock);
+    }
+    s->building = 1;
+    unsigned long gen = s->gen;
+    pthread_mutex_unlock(&s->cat_lock);
+    return cat_build(s, gen, 1, err);
 }

@@ -7,7 +7,10 @@
 #define SHELFD_API_INTERNAL_H
 
 #include <cJSON.h>
+#include <pthread.h>
+#include <time.h>
 
+#include "api.h"
 #include "catalog.h"
 #include "engine.h"
 #include "shelf.h"
@@ -70,5 +73,123 @@ int api_catalog_is_default(const api_view *v, const shelf_modfile *mf);
  * v has not loaded first ([] for a level that needs nothing or a file the
  * catalog does not know). NULL on OOM. */
 cJSON *api_catalog_requires(const api_view *v, const char *file);
+
+/* ---- the state (api.c), shared by the endpoint files --------------------- */
+
+#define MAX_CONTEXTS 1024
+#define MAX_CLIENT_LEN 128
+#define MAX_NAME_LEN 1024
+#define MAX_QUERY_LEN 256
+#define LRU_SIZE 64
+
+typedef struct api_ctx {
+    char *client;
+    pthread_mutex_t lock;
+    shelf_strv env;      /* "NAME=value", NULL-terminated */
+    shelf_strv warnings; /* what was dropped when the context was made */
+    struct api_ctx *next;
+} api_ctx;
+
+/* A catalog and the tree generation it was built for. */
+typedef struct cat_ref {
+    api_catalog *cat;
+    unsigned long gen;
+    int refs; /* guarded by api_state.cat_lock */
+} cat_ref;
+
+typedef struct lru_ent {
+    char *key;
+    size_t keylen;
+    unsigned long hash;
+    char *body;
+    size_t len;
+    unsigned long used;
+} lru_ent;
+
+struct api_state {
+    shelf_strv trees;       /* normalized */
+    shelf_strv default_env; /* the daemon's, as given */
+    shelf_index_check index_check;
+    events *bus;
+    struct timespec started;
+
+    pthread_mutex_t ctx_lock; /* the list, not the contexts */
+    api_ctx *ctxs;
+    size_t nctx;
+
+    pthread_mutex_t cat_lock;
+    pthread_cond_t cat_built;
+    unsigned long gen; /* bumped by api_tree_changed / api_index_rebuilt */
+    cat_ref *cat;      /* the newest catalog, or NULL */
+    int building;
+    int builders; /* background build threads still using this state */
+
+    pthread_mutex_t lru_lock;
+    lru_ent lru[LRU_SIZE];
+    unsigned long tick;
+};
+
+
+/* ---- answers and request reading (api-respond.c) -------------------------- */
+
+void api_respond_oom(api_response *r);
+/* Answers doc (deleted here) with status. */
+void api_respond(api_response *r, int status, cJSON *doc);
+void api_respond_error(api_response *r, int status, const char *code, const char *module,
+                       const char *file, int line, const char *message);
+void api_respond_errorf(api_response *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A libshelf error as HTTP: its status and code word (the error map). */
+void api_respond_shelf(api_response *r, const shelf_error *err);
+/* A query parameter's value, or NULL; a flag is set when present and not "0". */
+const char *api_query(const api_request *req, const char *key);
+int api_query_flag(const api_request *req, const char *key);
+/* 1 when name is a module name a request may use, else answers 400. */
+int api_check_name(api_response *r, const char *name);
+int api_check_collection_name(api_response *r, const char *name);
+/* The body as a JSON object (an empty body is {} unless required); NULL
+ * with the 400 answered. */
+cJSON *api_parse_body(const api_request *req, api_response *r, int required);
+int api_method_is(const api_request *req, const char *m);
+/* 1 when req's method is one of `allow` ("GET, POST"), else answers 405. */
+int api_method_ok(const api_request *req, api_response *r, const char *allow);
+
+/* ---- the catalog per tree generation (api-catalog.c) ----------------------- */
+
+/* The catalog of the current generation (a stale one while the new one
+ * builds in the background; only the first is waited for). NULL on OOM
+ * (err set). Release with api_cat_release. */
+cat_ref *api_cat_get(api_state *s, shelf_error *err);
+void api_cat_release(api_state *s, cat_ref *cr);
+
+/* ---- contexts (api-context.c) ------------------------------------------------ */
+
+/* The context of req's client, made on first use; NULL with the error
+ * answered. */
+api_ctx *api_ctx_get(api_state *s, const api_request *req, api_response *r);
+void api_ctx_free(api_ctx *c);
+/* The loaded modules as a JSON array; NULL on OOM. */
+cJSON *api_loaded_json(const shelf_state *st);
+/* Publishes a "loaded" event for client. */
+void api_publish_loaded(api_state *s, const char *client, const shelf_state *st);
+void api_get_context(api_ctx *c, api_response *r, int with_env, int with_warnings);
+void api_put_context(api_state *s, api_ctx *c, const api_request *req, api_response *r);
+
+/* ---- the other endpoints ------------------------------------------------------ */
+
+/* POST load|unload|swap|purge|reload|restore (api-actions.c). */
+void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req,
+                api_response *r);
+/* GET modules, GET modules/NAME (api-modules.c); api_lru_clear forgets the
+ * cached answers. */
+void api_get_modules(api_state *s, api_ctx *c, const api_request *req, api_response *r);
+void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r);
+void api_lru_clear(api_state *s);
+/* Collections and preamble (api-collections.c). */
+void api_list_collections(api_response *r);
+void api_describe_collection(const char *name, api_response *r);
+void api_save_collection(api_ctx *c, const char *name, api_response *r);
+void api_delete_collection(const char *name, api_response *r);
+void api_get_preamble(api_ctx *c, const api_request *req, api_response *r);
 
 #endif

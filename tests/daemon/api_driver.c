@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "json.h"
 
 extern char **environ;
 
@@ -137,7 +138,7 @@ static void *stress_thread(void *p)
                                                                         : "stress", a->id);
             api_response resp;
             run(a->s, &a->lines[i], client, &resp);
-            cJSON *doc = cJSON_ParseWithLength(resp.body, resp.len);
+            cJSON *doc = shelf_json_parse(resp.body, resp.len, NULL);
             if (!doc || resp.status < 200 || resp.status > 599)
                 a->bad++;
             cJSON_Delete(doc);

@@ -1,0 +1,149 @@
+/*
+ * api-actions.c -- POST load, unload, swap, purge, reload and restore: each
+ * one shelf_run() on the client's context, which takes the new environment
+ * only when the command succeeded.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "api-internal.h"
+#include "collection.h"
+#include "export.h"
+#include "json.h"
+
+/* ---- actions: load, unload, swap, purge, reload, restore -------------------------- */
+
+/* The strings of array `a` (names checked), into names. 0, or answers 400. */
+static int names_of(cJSON *a, shelf_strv *names, api_response *r)
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0) {
+        api_respond_error(r, 400, "bad_request", NULL, NULL, 0,
+                      "\"modules\" must be a non-empty array of module names");
+        return -1;
+    }
+    cJSON *it;
+    cJSON_ArrayForEach(it, a)
+    {
+        if (!cJSON_IsString(it)) {
+            api_respond_error(r, 400, "bad_request", NULL, NULL, 0,
+                          "\"modules\" must hold strings");
+            return -1;
+        }
+        if (!api_check_name(r, it->valuestring))
+            return -1;
+        if (shelf_strv_push(names, it->valuestring) < 0) {
+            api_respond_oom(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *string_field(cJSON *body, const char *k)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(body, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req,
+                   api_response *r)
+{
+    cJSON *body = api_parse_body(req, r, strcmp(op, "purge") && strcmp(op, "reload"));
+    if (!body)
+        return;
+    shelf_strv names;
+    shelf_strv_init(&names);
+    const char *old = NULL, *new_ = NULL, *cname = NULL;
+    int allow_changes = 0;
+    if (strcmp(op, "load") == 0 || strcmp(op, "unload") == 0) {
+        if (names_of(cJSON_GetObjectItemCaseSensitive(body, "modules"), &names, r) < 0)
+            goto done;
+    } else if (strcmp(op, "swap") == 0) {
+        old = string_field(body, "old");
+        new_ = string_field(body, "new");
+        if (!new_) {
+            api_respond_error(r, 400, "bad_request", NULL, NULL, 0,
+                          "swap needs \"new\" (and optionally \"old\")");
+            goto done;
+        }
+        if ((old && !api_check_name(r, old)) || !api_check_name(r, new_))
+            goto done;
+    } else if (strcmp(op, "restore") == 0) {
+        cname = string_field(body, "name");
+        allow_changes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "allow_changes"));
+        if (!cname) {
+            api_respond_error(r, 400, "bad_request", NULL, NULL, 0, "restore needs \"name\"");
+            goto done;
+        }
+        if (!api_check_collection_name(r, cname))
+            goto done;
+    }
+
+    shelf_collection coll;
+    shelf_collection_init(&coll);
+    shelf_error err = {0};
+    shelf_result res;
+    shelf_result_init(&res);
+    shelf_strv newenv;
+    shelf_strv_init(&newenv);
+    cJSON *doc = NULL;
+    char *swap_args[2] = {(char *)(old ? old : new_), (char *)new_};
+    shelf_request q = {.shell = SHELF_SH_BASH,
+                       .force = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "force")),
+                       .allow_changes = allow_changes, .collection = &coll};
+    if (strcmp(op, "load") == 0 || strcmp(op, "unload") == 0) {
+        q.op = op[0] == 'l' ? SHELF_OP_LOAD : SHELF_OP_UNLOAD;
+        q.args = names.v;
+        q.nargs = names.n;
+    } else if (strcmp(op, "swap") == 0) {
+        q.op = SHELF_OP_SWAP;
+        q.args = old ? swap_args : swap_args + 1;
+        q.nargs = old ? 2 : 1;
+    } else {
+        q.op = strcmp(op, "purge") == 0    ? SHELF_OP_PURGE
+               : strcmp(op, "reload") == 0 ? SHELF_OP_RELOAD
+                                           : SHELF_OP_RESTORE;
+    }
+
+    pthread_mutex_lock(&c->lock);
+    int rc = q.op == SHELF_OP_RESTORE ? shelf_collection_read_named(environ, cname, &coll, &err)
+                                      : 0;
+    if (rc == 0)
+        rc = shelf_run(c->env.v, &q, &res, &err);
+    if (rc == 0 && shelf_export_apply(c->env.v, &res.changes, &newenv) < 0)
+        rc = SHELF_ENOMEM;
+    if (rc == 0 && (doc = cJSON_CreateObject())) {
+        if (!shelf_json_add(doc, "loaded", api_loaded_json(&res.after)) ||
+            !shelf_json_add(doc, "changes", shelf_json_changes(&res.changes)) ||
+            !shelf_json_add(doc, "messages", shelf_json_strv(&res.messages))) {
+            cJSON_Delete(doc);
+            doc = NULL;
+        }
+    }
+    if (rc == 0 && !doc)
+        rc = SHELF_ENOMEM;
+    if (rc == 0) {
+        shelf_strv_free(&c->env);
+        c->env = newenv;
+        shelf_strv_init(&newenv);
+        api_publish_loaded(s, c->client, &res.after);
+    }
+    pthread_mutex_unlock(&c->lock);
+
+    if (rc == SHELF_ENOMEM)
+        api_respond_oom(r);
+    else if (rc < 0)
+        api_respond_shelf(r, &err);
+    else
+        api_respond(r, 200, doc), doc = NULL;
+    cJSON_Delete(doc);
+    shelf_error_clear(&err);
+    shelf_result_free(&res);
+    shelf_strv_free(&newenv);
+    shelf_collection_free(&coll);
+done:
+    shelf_strv_free(&names);
+    cJSON_Delete(body);
+}

@@ -1,0 +1,253 @@
+/*
+ * api-collections.c -- the collections endpoints (list, describe, save,
+ * delete; restore is an action) and GET preamble, the code that reloads a
+ * context's modules elsewhere.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api-internal.h"
+#include "collection.h"
+#include "json.h"
+
+/* ---- collections -------------------------------------------------------------------- */
+
+static char *now_iso(void)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    char buf[32];
+    if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return strdup("1970-01-01T00:00:00Z");
+    return strdup(buf);
+}
+
+void api_list_collections(api_response *r)
+{
+    shelf_error err = {0};
+    char *dir = NULL;
+    shelf_strv names;
+    shelf_strv_init(&names);
+    int rc = shelf_collection_dir(environ, &dir, &err);
+    if (rc == 0)
+        rc = shelf_collection_names(dir, &names, &err);
+    cJSON *doc = rc == 0 ? cJSON_CreateObject() : NULL;
+    cJSON *arr = doc ? cJSON_AddArrayToObject(doc, "collections") : NULL;
+    if (rc == 0 && !arr)
+        rc = SHELF_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+        shelf_collection coll;
+        shelf_error e2 = {0};
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            rc = SHELF_ENOMEM;
+            break;
+        }
+        shelf_json_add_str(o, "name", names.v[i]);
+        if (shelf_collection_read(dir, names.v[i], &coll, &e2) == 0) {
+            shelf_json_add_str(o, "created", coll.created);
+            cJSON_AddNumberToObject(o, "modules", (double)coll.n);
+        } else {
+            shelf_json_add_str(o, "error", e2.message ? e2.message : shelf_strerror(e2.code));
+        }
+        shelf_collection_free(&coll);
+        shelf_error_clear(&e2);
+    }
+    if (rc == SHELF_ENOMEM)
+        api_respond_oom(r), cJSON_Delete(doc);
+    else if (rc < 0)
+        api_respond_shelf(r, &err), cJSON_Delete(doc);
+    else
+        api_respond(r, 200, doc);
+    shelf_error_clear(&err);
+    shelf_strv_free(&names);
+    free(dir);
+}
+
+void api_describe_collection(const char *name, api_response *r)
+{
+    shelf_collection coll;
+    shelf_error err = {0};
+    shelf_drift *d = NULL;
+    size_t nd = 0;
+    int rc = shelf_collection_read_named(environ, name, &coll, &err);
+    if (rc == 0)
+        rc = shelf_collection_check(&coll, &d, &nd, &err);
+    char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
+    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
+    cJSON *drift = doc ? cJSON_AddArrayToObject(doc, "drift") : NULL;
+    if (rc == 0 && !drift)
+        rc = SHELF_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < nd; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(drift, o)) {
+            cJSON_Delete(o);
+            rc = SHELF_ENOMEM;
+            break;
+        }
+        shelf_json_add_str(o, "kind", shelf_drift_word(d[i].kind));
+        shelf_json_add_str(o, "module", coll.mods[d[i].mod].fullname);
+        shelf_json_add_str(o, "file", coll.mods[d[i].mod].file);
+        shelf_json_add_str(o, "detail", d[i].detail);
+    }
+    if (rc == 0)
+        cJSON_AddBoolToObject(doc, "drifted", nd > 0);
+    if (rc == SHELF_ENOMEM)
+        api_respond_oom(r), cJSON_Delete(doc);
+    else if (rc < 0)
+        api_respond_shelf(r, &err), cJSON_Delete(doc);
+    else
+        api_respond(r, 200, doc);
+    free(text);
+    shelf_drifts_free(d, nd);
+    shelf_collection_free(&coll);
+    shelf_error_clear(&err);
+}
+
+void api_save_collection(api_ctx *c, const char *name, api_response *r)
+{
+    shelf_error err = {0};
+    char *dir = NULL;
+    shelf_collection coll;
+    shelf_collection_init(&coll);
+    int rc = shelf_collection_dir(environ, &dir, &err);
+    if (rc == 0) {
+        coll.name = strdup(name);
+        coll.created = now_iso();
+        coll.shelf_version = strdup(PACKAGE_VERSION);
+        if (!coll.name || !coll.created || !coll.shelf_version)
+            rc = SHELF_ENOMEM;
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&c->lock);
+        shelf_engine e;
+        rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+        if (rc == 0)
+            rc = shelf_engine_snapshot(&e, &coll, &err);
+        shelf_engine_close(&e);
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (rc == 0)
+        rc = shelf_collection_write(dir, &coll, &err);
+    char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
+    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
+    if (rc == 0 && !doc)
+        rc = SHELF_ENOMEM;
+    if (rc == SHELF_ENOMEM)
+        api_respond_oom(r);
+    else if (rc < 0)
+        api_respond_shelf(r, &err);
+    else
+        api_respond(r, 201, doc), doc = NULL;
+    cJSON_Delete(doc);
+    free(text);
+    free(dir);
+    shelf_collection_free(&coll);
+    shelf_error_clear(&err);
+}
+
+void api_delete_collection(const char *name, api_response *r)
+{
+    shelf_error err = {0};
+    char *dir = NULL;
+    int rc = shelf_collection_dir(environ, &dir, &err);
+    if (rc == 0)
+        rc = shelf_collection_delete(dir, name, &err);
+    free(dir);
+    if (rc < 0) {
+        api_respond_shelf(r, &err);
+    } else {
+        cJSON *doc = cJSON_CreateObject();
+        if (doc)
+            shelf_json_add_str(doc, "deleted", name);
+        api_respond(r, 200, doc);
+    }
+    shelf_error_clear(&err);
+}
+
+/* ---- GET preamble ----------------------------------------------------------------- */
+
+void api_get_preamble(api_ctx *c, const api_request *req, api_response *r)
+{
+    const char *lang = api_query(req, "lang");
+    const char *cname = api_query(req, "collection");
+    lang = lang && *lang ? lang : "python";
+    int python = strcmp(lang, "python") == 0;
+    if (!python && strcmp(lang, "bash") != 0) {
+        api_respond_error(r, 400, "bad_request", NULL, NULL, 0, "lang must be python or bash");
+        return;
+    }
+    if (cname && !api_check_collection_name(r, cname))
+        return;
+    shelf_strv mods;
+    shelf_strv_init(&mods);
+    shelf_error err = {0};
+    int rc = 0;
+    if (cname) {
+        shelf_collection coll;
+        rc = shelf_collection_read_named(environ, cname, &coll, &err);
+        for (size_t i = 0; rc == 0 && i < coll.n; i++)
+            if (coll.mods[i].user_loaded)
+                rc = shelf_strv_push(&mods, coll.mods[i].fullname);
+        shelf_collection_free(&coll);
+    } else {
+        pthread_mutex_lock(&c->lock);
+        shelf_engine e;
+        rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+        for (size_t i = 0; rc == 0 && i < e.st.n; i++)
+            if (e.st.mods[i].user_loaded && e.st.mods[i].active)
+                rc = shelf_strv_push(&mods, e.st.mods[i].fullname);
+        shelf_engine_close(&e);
+        pthread_mutex_unlock(&c->lock);
+    }
+    shelf_buf code;
+    shelf_buf_init(&code);
+    if (python) {
+        shelf_buf_adds(&code, "import shelf\n");
+        if (mods.n)
+            shelf_buf_adds(&code, "shelf.load(");
+        for (size_t i = 0; i < mods.n; i++) {
+            /* A JSON string literal is a Python one, byte for byte. */
+            shelf_buf_adds(&code, i ? ", " : "");
+            shelf_json_quote(&code, mods.v[i]);
+        }
+        if (mods.n)
+            shelf_buf_adds(&code, ")\n");
+    } else if (mods.n) {
+        shelf_buf_adds(&code, "module load");
+        for (size_t i = 0; i < mods.n; i++) {
+            shelf_buf_adds(&code, " '");
+            for (const char *p = mods.v[i]; *p; p++)
+                if (*p == '\'')
+                    shelf_buf_adds(&code, "'\\''");
+                else
+                    shelf_buf_addc(&code, *p);
+            shelf_buf_addc(&code, '\'');
+        }
+        shelf_buf_addc(&code, '\n');
+    }
+    if (rc == 0 && shelf_buf_ok(&code) < 0)
+        rc = SHELF_ENOMEM;
+    if (rc == SHELF_ENOMEM) {
+        api_respond_oom(r);
+    } else if (rc < 0) {
+        api_respond_shelf(r, &err);
+    } else {
+        cJSON *doc = cJSON_CreateObject();
+        if (doc) {
+            shelf_json_add_str(doc, "lang", lang);
+            shelf_json_add_str(doc, "collection", cname);
+            shelf_json_add_str(doc, "code", code.data ? code.data : "");
+            if (!shelf_json_add(doc, "modules", shelf_json_strv(&mods)))
+                cJSON_Delete(doc), doc = NULL;
+        }
+        api_respond(r, 200, doc);
+    }
+    shelf_buf_free(&code);
+    shelf_strv_free(&mods);
+    shelf_error_clear(&err);
+}
