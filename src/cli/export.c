@@ -259,7 +259,8 @@ static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
 /* env0: the environment after a forced purge. With x (the loaded
  * modules are exported), first records the loaded modules, their aliases,
  * functions and unset variables into x and unsets. */
-static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_strv *unsets,
+static int environment_without_modules(shelf_shell sh, const shelf_eval_limits *limits,
+                                       shelf_export *x, shelf_strv *unsets,
                                        shelf_strv *env0, shelf_error *err)
 {
     shelf_engine e;
@@ -267,6 +268,7 @@ static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_st
     shelf_changes_init(&c);
     int rc = shelf_engine_open(&e, environ, sh, err);
     e.force = 1;
+    e.limits = *limits;
     if (rc == 0 && x)
         rc = record_modules(&e, x, unsets, err);
     if (rc == 0)
@@ -281,7 +283,8 @@ static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_st
 }
 
 /* The collection restored on env0 gives env1. */
-static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0,
+static int collection_modules(shelf_shell sh, const shelf_eval_limits *limits,
+                              const char *name, shelf_strv *env0,
                               shelf_export *x, shelf_strv *env1, shelf_error *err)
 {
     shelf_collection coll;
@@ -292,6 +295,7 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
     shelf_changes c;
     shelf_changes_init(&c);
     rc = shelf_engine_open(&e, env0->v, sh, err);
+    e.limits = *limits;
     if (rc == 0)
         rc = shelf_engine_restore(&e, &coll, 0, err);
     if (rc == 0)
@@ -352,7 +356,7 @@ static int write_atomically(const char *path, const char *data, size_t len)
     return ok ? 0 : -1;
 }
 
-int cli_export(int argc, char **argv)
+int cli_export(int argc, char **argv, const shelf_eval_limits *limits)
 {
     const char *format = NULL, *collection = NULL, *output = NULL;
     for (int i = 0; i < argc; i++) {
@@ -407,9 +411,10 @@ int cli_export(int argc, char **argv)
     shelf_buf_init(&out);
     shelf_strv unsets;
     shelf_strv_init(&unsets);
-    int rc = environment_without_modules(sh, collection ? NULL : &x, &unsets, &env0, &err);
+    int rc = environment_without_modules(sh, limits, collection ? NULL : &x, &unsets, &env0,
+                                         &err);
     if (rc == 0 && collection)
-        rc = collection_modules(sh, collection, &env0, &x, &env1, &err);
+        rc = collection_modules(sh, limits, collection, &env0, &x, &env1, &err);
     if (rc == 0 && collection && !(x.collection = strdup(collection)))
         rc = oom(&err);
     if (rc == 0 && !(x.created = timestamp()))

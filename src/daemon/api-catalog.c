@@ -320,7 +320,7 @@ static int link_openers(api_catalog *cat)
 }
 
 int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
-                      api_catalog **out, shelf_error *err)
+                      const shelf_eval_limits *limits, api_catalog **out, shelf_error *err)
 {
     *out = NULL;
     api_catalog *cat = calloc(1, sizeof *cat);
@@ -360,7 +360,7 @@ int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
                 }
         }
         if (rc == 0 && !done) {
-            if (!lua && !(lua = shelf_lua_new()))
+            if (!lua && !(lua = shelf_lua_new(limits)))
                 rc = oom(err);
             if (rc == 0 && fill_walked(cat, li, lua, env, err) == SHELF_ENOMEM)
                 rc = SHELF_ENOMEM;

@@ -70,6 +70,7 @@ struct api_state {
     shelf_strv trees;       /* normalized */
     shelf_strv default_env; /* the daemon's, as given */
     events *bus;
+    shelf_eval_limits limits; /* of each modulefile evaluation */
     struct timespec started;
 
     pthread_mutex_t ctx_lock; /* the list, not the contexts */
@@ -368,7 +369,8 @@ static void cat_release(api_state *s, cat_ref *cr)
 static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf_error *err)
 {
     cat_ref *cr = calloc(1, sizeof *cr);
-    int rc = cr ? api_catalog_build(s->trees.v, s->trees.n, s->default_env.v, &cr->cat, err)
+    int rc = cr ? api_catalog_build(s->trees.v, s->trees.n, s->default_env.v,
+                                         &s->limits, &cr->cat, err)
                 : SHELF_ENOMEM;
     if (rc < 0) {
         if (!cr)
@@ -915,6 +917,7 @@ static void action(api_state *s, api_ctx *c, const char *op, const api_request *
     pthread_mutex_lock(&c->lock);
     shelf_engine e;
     int rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+    e.limits = s->limits;
     if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "force")))
         e.force = 1;
     if (rc < 0)
@@ -1237,6 +1240,7 @@ static void get_module(api_state *s, api_ctx *c, const char *name, api_response 
     pthread_mutex_lock(&c->lock);
     shelf_engine e;
     int rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+    e.limits = s->limits;
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&e) : NULL;
     if (rc == 0 && !mp)
         rc = SHELF_ENOMEM;
@@ -1429,7 +1433,7 @@ static void describe_collection(const char *name, api_response *r)
     shelf_error_clear(&err);
 }
 
-static void save_collection(api_ctx *c, const char *name, api_response *r)
+static void save_collection(api_state *s, api_ctx *c, const char *name, api_response *r)
 {
     shelf_error err = {0};
     char *dir = NULL;
@@ -1447,6 +1451,7 @@ static void save_collection(api_ctx *c, const char *name, api_response *r)
         pthread_mutex_lock(&c->lock);
         shelf_engine e;
         rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+        e.limits = s->limits;
         if (rc == 0)
             rc = shelf_engine_snapshot(&e, &coll, &err);
         shelf_engine_close(&e);
@@ -1685,7 +1690,7 @@ void api_handle(api_state *s, const api_request *req, api_response *resp)
     else if (IS("preamble"))
         get_preamble(c, req, resp);
     else if (collections_item)
-        save_collection(c, rest, resp);
+        save_collection(s, c, rest, resp);
     else {
         char op[8];
         memcpy(op, p, seg);
@@ -1707,6 +1712,7 @@ api_state *api_new(const api_config *cfg, shelf_error *err)
     shelf_strv_init(&s->trees);
     shelf_strv_init(&s->default_env);
     s->bus = cfg->bus;
+    s->limits = cfg->limits;
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     pthread_mutex_init(&s->ctx_lock, NULL);
     pthread_mutex_init(&s->cat_lock, NULL);

@@ -25,6 +25,7 @@ typedef struct api_config {
      * NULL-terminated "NAME=value" strings; copied by api_new). */
     char *const *default_env;
     events *bus; /* where state changes are published (not owned) */
+    shelf_eval_limits limits; /* budgets of each modulefile evaluation */
 } api_config;
 
 typedef struct api_state api_state;

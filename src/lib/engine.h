@@ -27,6 +27,8 @@ typedef struct shelf_engine {
     char *start_modulepath; /* MODULEPATH when the command started */
     int depth;             /* nesting of load/unload from modulefiles */
     int force;             /* --force: purge sticky modules too */
+    shelf_eval_limits limits; /* budgets of each modulefile evaluation (zero:
+                                 defaults); set before the first evaluation */
     int warned;            /* a modulefile called LmodWarning() */
     shelf_strv sticky_kept; /* sticky modules an unload or purge kept */
     struct engine_frame *frame; /* the module being evaluated */

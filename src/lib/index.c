@@ -1155,7 +1155,7 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     if (stamp && stat(stamp, &ss) == 0 && mtime_ns(&ss) > b.started)
         b.started = mtime_ns(&ss); /* a clock behind the file system's */
     open_previous(&b, output);
-    b.lua = shelf_lua_new();
+    b.lua = shelf_lua_new(o->limits);
     if (!b.lua) {
         rc = SHELF_ENOMEM;
         shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");

@@ -62,6 +62,8 @@ typedef struct shelf_index_opts {
      * while that file's mtime is not newer than the start of the build and
      * every level root keeps its mtime (see shelf_index_fresh). */
     const char *timestamp;
+    /* Budgets of each modulefile evaluation; NULL: the defaults. */
+    const shelf_eval_limits *limits;
 } shelf_index_opts;
 
 typedef struct shelf_index_stats {

@@ -47,7 +47,7 @@ static int eval(const char *text, shelf_mode mode, shelf_error *err)
     fclose(f);
     shelf_strv_free(&calls);
     shelf_mf_info info = {path, "foo/1.2", "foo", "1.2", "foo/1", mode, "bash"};
-    shelf_lua *lua = shelf_lua_new();
+    shelf_lua *lua = shelf_lua_new(NULL);
     int rc = shelf_mf_eval(lua, &info, &host, err);
     shelf_lua_free(lua);
     return rc;
@@ -133,7 +133,7 @@ static void test_interpreter_reused_and_missing_file(void)
     fclose(f);
     shelf_strv_free(&calls);
     shelf_mf_info info = {path, "foo/1.2", "foo", "1.2", "foo", SHELF_MODE_LOAD, "bash"};
-    shelf_lua *lua = shelf_lua_new();
+    shelf_lua *lua = shelf_lua_new(NULL);
     CHECK_INT(shelf_mf_eval(lua, &info, &host, &err), 0);
     CHECK_INT(calls.n, 2);
     /* The same interpreter evaluates the next file cleanly. */
@@ -142,7 +142,7 @@ static void test_interpreter_reused_and_missing_file(void)
     shelf_lua_free(lua);
     shelf_error_clear(&err);
     info.file = "/nonexistent/x.lua";
-    lua = shelf_lua_new();
+    lua = shelf_lua_new(NULL);
     CHECK_INT(shelf_mf_eval(lua, &info, &host, &err), SHELF_EIO);
     CHECK(err.message && strstr(err.message, "/nonexistent/x.lua"));
     shelf_lua_free(lua);
