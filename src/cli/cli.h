@@ -42,9 +42,10 @@ int cli_show(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_is_loaded(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_is_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 
-/* `shelf index ARGS...` (index.c): argv holds the words after "index".
- * Returns the exit status. */
-int cli_index(int argc, char **argv);
+/* `shelf index ARGS...` (index.c): argv holds the words after "index";
+ * limits are the budgets of each modulefile evaluation. Returns the exit
+ * status. */
+int cli_index(int argc, char **argv, const shelf_eval_limits *limits);
 
 /* Collections (collect.c). save, savelist, describe and disable are read
  * commands (exit status; they change no environment). cli_restore is a
@@ -64,7 +65,7 @@ int cli_system_default(shelf_engine *e, shelf_error *err);
 /* `shelf export ARGS...` (export.c): argv holds the words after "export".
  * Prints a script that recreates the current environment's modules, or a
  * collection's, without shelf. Returns the exit status. */
-int cli_export(int argc, char **argv);
+int cli_export(int argc, char **argv, const shelf_eval_limits *limits);
 
 /* A shell sharing a shelfd context (follow.c): when SHELF_CONTEXT_SOCKET is
  * set and the output is a shell's code, sends the change a successful

@@ -219,18 +219,20 @@ static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
 /* env0: the environment after a forced purge. With x (the loaded
  * modules are exported), first records the loaded modules, their aliases,
  * functions and unset variables into x and unsets. */
-static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_strv *unsets,
+static int environment_without_modules(shelf_shell sh, const shelf_eval_limits *limits,
+                                       shelf_export *x, shelf_strv *unsets,
                                        shelf_strv *env0, shelf_error *err)
 {
     int rc = SHELF_OK;
     if (x) {
         shelf_engine e;
         rc = shelf_engine_open(&e, environ, sh, err);
+        e.limits = *limits;
         if (rc == 0)
             rc = record_modules(&e, x, unsets, err);
         shelf_engine_close(&e);
     }
-    shelf_request q = {.op = SHELF_OP_PURGE, .shell = sh, .force = 1};
+    shelf_request q = {.op = SHELF_OP_PURGE, .shell = sh, .force = 1, .limits = limits};
     shelf_result res;
     if (rc == 0)
         rc = shelf_run(environ, &q, &res, err);
@@ -242,7 +244,8 @@ static int environment_without_modules(shelf_shell sh, shelf_export *x, shelf_st
 }
 
 /* The collection restored on env0 gives env1. */
-static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0,
+static int collection_modules(shelf_shell sh, const shelf_eval_limits *limits,
+                              const char *name, shelf_strv *env0,
                               shelf_export *x, shelf_strv *env1, shelf_error *err)
 {
     shelf_collection coll;
@@ -253,6 +256,7 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
     shelf_changes c;
     shelf_changes_init(&c);
     rc = shelf_engine_open(&e, env0->v, sh, err);
+    e.limits = *limits;
     if (rc == 0)
         rc = shelf_engine_restore(&e, &coll, 0, err);
     if (rc == 0)
@@ -267,7 +271,7 @@ static int collection_modules(shelf_shell sh, const char *name, shelf_strv *env0
     return rc;
 }
 
-int cli_export(int argc, char **argv)
+int cli_export(int argc, char **argv, const shelf_eval_limits *limits)
 {
     const char *format = NULL, *collection = NULL, *output = NULL;
     const shelf_opt opts[] = {
@@ -318,9 +322,10 @@ int cli_export(int argc, char **argv)
     shelf_buf_init(&out);
     shelf_strv unsets;
     shelf_strv_init(&unsets);
-    int rc = environment_without_modules(sh, collection ? NULL : &x, &unsets, &env0, &err);
+    int rc = environment_without_modules(sh, limits, collection ? NULL : &x, &unsets, &env0,
+                                         &err);
     if (rc == 0 && collection)
-        rc = collection_modules(sh, collection, &env0, &x, &env1, &err);
+        rc = collection_modules(sh, limits, collection, &env0, &x, &env1, &err);
     if (rc == 0 && collection && !(x.collection = strdup(collection)))
         rc = shelf_oom(&err);
     if (rc == 0 && !(x.created = timestamp()))

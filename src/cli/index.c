@@ -137,7 +137,7 @@ static void help(FILE *out)
           "  -q, --quiet        no progress bar, no summary (cron)\n", out);
 }
 
-int cli_index(int argc, char **argv)
+int cli_index(int argc, char **argv, const shelf_eval_limits *limits)
 {
     const char *output = NULL, *stamp = NULL;
     int quiet = 0, check = 0, full = 0;
@@ -174,7 +174,7 @@ int cli_index(int argc, char **argv)
     }
     int bar = !quiet && isatty(STDERR_FILENO);
     for (int i = 0; i < argc; i++) {
-        shelf_index_opts o = {output, full, bar ? progress : NULL, NULL, stamp, environ};
+        shelf_index_opts o = {output, full, bar ? progress : NULL, NULL, stamp, environ, limits};
         shelf_index_stats st;
         shelf_error err = {0};
         int rc = shelf_index_build(argv[i], &o, &st, &err);

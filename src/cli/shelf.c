@@ -282,10 +282,18 @@ int main(int argc, char **argv)
             cli_usage(stdout);
         return 0;
     }
-    if (strcmp(argv[1], "index") == 0) /* no SHELL: it prints nothing to eval */
-        return cli_index(argc - 2, argv + 2);
-    if (strcmp(argv[1], "export") == 0) /* prints a script, not code to eval */
-        return cli_export(argc - 2, argv + 2);
+    /* SHELF_EVAL_*: the budgets of each modulefile evaluation */
+    shelf_eval_limits limits;
+    shelf_error limits_err = {0};
+    if (strcmp(argv[1], "index") == 0 || strcmp(argv[1], "export") == 0) {
+        if (shelf_eval_limits_from_env(&limits, environ, &limits_err) < 0) {
+            cli_print_error(stderr, &limits_err);
+            shelf_error_clear(&limits_err);
+            return 1;
+        }
+        return argv[1][0] == 'i' ? cli_index(argc - 2, argv + 2, &limits) /* prints no code */
+                                 : cli_export(argc - 2, argv + 2, &limits); /* a script */
+    }
     if (strcmp(argv[1], "launch") == 0) /* shelf launch ARGS: shelf-launch ARGS */
         return exec_launch(argv + 1);
     o.shell = shelf_shell_from_name(argv[1]);
@@ -294,6 +302,11 @@ int main(int argc, char **argv)
                         "csh tcsh fish python json)\nusage: shelf SHELL [OPTIONS] "
                         "SUBCOMMAND [ARGS...]; see `shelf --help`\n", argv[1]);
         return 1;
+    }
+    if (shelf_eval_limits_from_env(&limits, environ, &limits_err) < 0) {
+        int st = fail(&o, &limits_err);
+        shelf_error_clear(&limits_err);
+        return st;
     }
     int i = 2, is_ml = 0;
     if (i < argc && strcmp(argv[i], "ml") == 0) {
@@ -361,6 +374,7 @@ int main(int argc, char **argv)
     shelf_buf_init(&out);
     int rc = shelf_engine_open(&e, environ, o.shell, &err);
     e.force = o.force;
+    e.limits = limits;
     if (rc == SHELF_ESTATE && kind == CMD_PURGE && o.force) {
         shelf_error_clear(&err);
         rc = shelf_engine_forget_table(&e, &err);

@@ -90,7 +90,7 @@ void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req
     shelf_strv_init(&newenv);
     cJSON *doc = NULL;
     char *swap_args[2] = {(char *)(old ? old : new_), (char *)new_};
-    shelf_request q = {.shell = SHELF_SH_BASH,
+    shelf_request q = {.shell = SHELF_SH_BASH, .limits = &s->limits,
                        .force = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "force")),
                        .allow_changes = allow_changes, .collection = &coll};
     if (strcmp(op, "load") == 0 || strcmp(op, "unload") == 0) {

@@ -60,7 +60,8 @@ static int cmp_order(const void *a, const void *b, void *ud)
 }
 
 int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
-                      shelf_index_check check, api_catalog **out, shelf_error *err)
+                      shelf_index_check check, const shelf_eval_limits *limits,
+                      api_catalog **out, shelf_error *err)
 {
     *out = NULL;
     api_catalog *ac = calloc(1, sizeof *ac);
@@ -74,6 +75,8 @@ int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
                              .env = env, .check = check};
     shelf_engine e;
     int rc = shelf_engine_open(&e, (char **)env, SHELF_SH_BASH, err);
+    if (limits)
+        e.limits = *limits;
     if (rc == SHELF_ESTATE) { /* spider mode reads no table */
         shelf_error_clear(err);
         rc = SHELF_OK;
@@ -435,7 +438,7 @@ static cat_ref *cat_build(api_state *s, unsigned long gen, int for_caller, shelf
 {
     cat_ref *cr = calloc(1, sizeof *cr);
     int rc = cr ? api_catalog_build(s->trees.v, s->trees.n, s->default_env.v, s->index_check,
-                                    &cr->cat, err)
+                                    &s->limits, &cr->cat, err)
                 : SHELF_ENOMEM;
     if (rc < 0) {
         if (!cr)

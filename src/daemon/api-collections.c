@@ -108,7 +108,7 @@ void api_describe_collection(const char *name, api_response *r)
     shelf_error_clear(&err);
 }
 
-void api_save_collection(api_ctx *c, const char *name, api_response *r)
+void api_save_collection(api_state *s, api_ctx *c, const char *name, api_response *r)
 {
     shelf_error err = {0};
     char *dir = NULL;
@@ -126,6 +126,7 @@ void api_save_collection(api_ctx *c, const char *name, api_response *r)
         pthread_mutex_lock(&c->lock);
         shelf_engine e;
         rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+        e.limits = s->limits;
         if (rc == 0)
             rc = shelf_engine_snapshot(&e, &coll, &err);
         shelf_engine_close(&e);

@@ -23,11 +23,13 @@ typedef struct api_catalog api_catalog;
 /* Builds the catalog of trees[0..ntrees) (normalized absolute directories):
  * from each tree's index when it is fresh, else by walking the tree and
  * evaluating its modulefiles in spider mode (os.getenv answered from env, a
- * NULL-terminated "NAME=value" array). Reads nothing outside the trees and
- * the directories their modules open. Returns 0 and *out, or SHELF_ENOMEM
- * (*out NULL, err set). An unreadable tree is simply empty. */
+ * NULL-terminated "NAME=value" array; each evaluation within limits).
+ * Reads nothing outside the trees and the directories their modules open.
+ * Returns 0 and *out, or SHELF_ENOMEM (*out NULL, err set). An unreadable
+ * tree is simply empty. */
 int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
-                      shelf_index_check check, api_catalog **out, shelf_error *err);
+                      shelf_index_check check, const shelf_eval_limits *limits,
+                      api_catalog **out, shelf_error *err);
 void api_catalog_free(api_catalog *cat);
 
 /* 1 when dir (normalized) is a directory the context may have on
@@ -110,6 +112,7 @@ struct api_state {
     shelf_strv trees;       /* normalized */
     shelf_strv default_env; /* the daemon's, as given */
     shelf_index_check index_check;
+    shelf_eval_limits limits; /* of each modulefile evaluation */
     events *bus;
     struct timespec started;
 
@@ -188,7 +191,7 @@ void api_lru_clear(api_state *s);
 /* Collections and preamble (api-collections.c). */
 void api_list_collections(api_response *r);
 void api_describe_collection(const char *name, api_response *r);
-void api_save_collection(api_ctx *c, const char *name, api_response *r);
+void api_save_collection(api_state *s, api_ctx *c, const char *name, api_response *r);
 void api_delete_collection(const char *name, api_response *r);
 void api_get_preamble(api_ctx *c, const api_request *req, api_response *r);
 

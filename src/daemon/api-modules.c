@@ -199,6 +199,7 @@ void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r)
     pthread_mutex_lock(&c->lock);
     shelf_engine e;
     int rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+    e.limits = s->limits;
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&e) : NULL;
     if (rc == 0 && (!mp || api_view_init(&view, cr->cat, &e, 1) < 0))
         rc = SHELF_ENOMEM;

@@ -134,7 +134,7 @@ void api_handle(api_state *s, const api_request *req, api_response *resp)
     else if (IS("preamble"))
         api_get_preamble(c, req, resp);
     else if (collections_item)
-        api_save_collection(c, rest, resp);
+        api_save_collection(s, c, rest, resp);
     else {
         char op[8];
         memcpy(op, p, seg);
@@ -157,6 +157,7 @@ api_state *api_new(const api_config *cfg, shelf_error *err)
     shelf_strv_init(&s->default_env);
     s->bus = cfg->bus;
     s->index_check = cfg->index_check;
+    s->limits = cfg->limits;
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     pthread_mutex_init(&s->ctx_lock, NULL);
     pthread_mutex_init(&s->cat_lock, NULL);

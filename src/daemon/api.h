@@ -27,6 +27,7 @@ typedef struct api_config {
     char *const *default_env;
     events *bus; /* where state changes are published (not owned) */
     shelf_index_check index_check; /* how the trees' indexes are checked */
+    shelf_eval_limits limits; /* budgets of each modulefile evaluation */
 } api_config;
 
 typedef struct api_state api_state;

@@ -124,6 +124,7 @@ typedef struct options {
     size_t max_body;
     unsigned threads;
     char *log;
+    shelf_eval_limits limits; /* SHELF_EVAL_*: each modulefile evaluation's budgets */
 } options;
 
 static void usage(FILE *out)
@@ -293,6 +294,12 @@ static void parse_options(int argc, char **argv, options *o)
         bad_usage("--socket and --listen exclude each other");
     if (o->token_file && !o->listen)
         bad_usage("--token-file goes with --listen (a unix socket needs no token)");
+    shelf_error_clear(&err);
+    if (shelf_eval_limits_from_env(&o->limits, environ, &err) < 0) {
+        fprintf(stderr, "shelfd: error: %s\n", err.message ? err.message : "out of memory");
+        shelf_error_clear(&err);
+        exit(2);
+    }
     if (o->ntrees == 0) { /* no --tree */
         const char *mp = getenv("MODULEPATH");
         char *copy = xstrdup(mp ? mp : "");
@@ -742,7 +749,7 @@ static void scan_queue(tree *t, int notify)
 static void rebuild_work(uv_work_t *req)
 {
     rebuild_job *j = req->data;
-    shelf_index_opts o = {j->index, 0, NULL, NULL, j->stamp, environ};
+    shelf_index_opts o = {j->index, 0, NULL, NULL, j->stamp, environ, &j->t->d->o->limits};
     shelf_index_stats st = {0};
     shelf_error err = {0};
     j->rc = shelf_index_build(j->t->dir, &o, &st, &err);
@@ -1036,7 +1043,7 @@ int main(int argc, char **argv)
     d.bus = events_new();
     shelf_error err = {0};
     api_config cfg = {(const char *const *)o.trees, o.ntrees, environ, d.bus,
-                      shelf_index_check_from(getenv("SHELF_INDEX_CHECK"))};
+                      shelf_index_check_from(getenv("SHELF_INDEX_CHECK")), o.limits};
     d.api = d.bus ? api_new(&cfg, &err) : NULL;
     if (!d.api) {
         fprintf(stderr, "shelfd: error: %s\n", err.message ? err.message : "out of memory");

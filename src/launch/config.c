@@ -5,12 +5,14 @@
  * naming the file, the line (of the Lua error, or of the profile's
  * `name = "..."`) and the field.
  *
- * The sandbox: a fresh environment table holding only the safe parts of
- * the base library (no load, dofile, loadfile, require, collectgarbage,
- * print), string, table, math and utf8, and the constants SHELF_PREFIX,
- * SHELF_DATADIR, SHELF_SYSCONFDIR and SHELF_VERSION. The chunk runs under
- * an instruction budget and a memory cap, so a broken file cannot hang or
- * exhaust the launcher. The Lua state lives only inside launch_config_load.
+ * The sandbox is libshelf's (sandbox.h): what it gives every evaluation
+ * (no load, dofile, loadfile, collectgarbage, print, io; pcall that cannot
+ * catch the budgets) plus the constants SHELF_PREFIX, SHELF_DATADIR,
+ * SHELF_SYSCONFDIR and SHELF_VERSION. The chunk runs under an instruction
+ * budget, a time limit and a memory cap, so a broken file cannot hang or
+ * exhaust the launcher. The returned table is read raw: no metamethod of
+ * the file's runs once the chunk has returned. The sandbox lives only
+ * inside launch_config_load.
  */
 #include "config.h"
 
@@ -22,10 +24,10 @@
 
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 
 #include "collection.h"
 #include "launch.h"
+#include "sandbox.h"
 #include "shelf-internal.h"
 
 #define CONFIG_INSN_LIMIT 10000000
@@ -39,7 +41,6 @@ typedef struct reader {
     const char *where;  /* "profile \"train\"" or "defaults" */
     int line;
     char *msg;          /* first error, malloc'd */
-    shelf_lua_mem mem;  /* what the Lua state holds, and its cap */
 } reader;
 
 static int fail(reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -67,38 +68,9 @@ static int fail(reader *rd, const char *fmt, ...)
 
 /* ---- the sandbox -------------------------------------------------------- */
 
-static void insn_hook(lua_State *L, lua_Debug *ar)
+/* Adds the constants to the sandbox's template (argument 1). */
+static int install_constants(lua_State *L)
 {
-    if (lua_getinfo(L, "Sl", ar) && ar->source && ar->source[0] == '@' && ar->currentline > 0)
-        luaL_error(L, "%s:%d: the configuration runs too long (a loop that never ends?)",
-                   ar->source + 1, ar->currentline);
-    luaL_error(L, "the configuration runs too long (a loop that never ends?)");
-}
-
-static const char *const safe_globals[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
-    "rawlen", "rawset", "select", "setmetatable", "getmetatable", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "_VERSION", NULL};
-
-static int open_libs(lua_State *L)
-{
-    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
-    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
-    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
-    luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
-    luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
-    lua_settop(L, 0);
-    return 0;
-}
-
-/* Pushes the sandbox environment table. */
-static void push_sandbox(lua_State *L)
-{
-    lua_newtable(L);
-    for (int i = 0; safe_globals[i]; i++) {
-        lua_getglobal(L, safe_globals[i]);
-        lua_setfield(L, -2, safe_globals[i]);
-    }
     /* the installation prefix: SHELF_DATADIR is PREFIX/share/shelf */
     static const char datadir[] = SHELF_DATADIR, tail[] = "/share/shelf";
     size_t n = strlen(datadir), t = strlen(tail);
@@ -106,13 +78,22 @@ static void push_sandbox(lua_State *L)
         lua_pushlstring(L, datadir, n - t);
     else
         lua_pushstring(L, SHELF_DATADIR "/../..");
-    lua_setfield(L, -2, "SHELF_PREFIX");
+    lua_setfield(L, 1, "SHELF_PREFIX");
     lua_pushstring(L, SHELF_DATADIR);
-    lua_setfield(L, -2, "SHELF_DATADIR");
+    lua_setfield(L, 1, "SHELF_DATADIR");
     lua_pushstring(L, SHELF_SYSCONFDIR);
-    lua_setfield(L, -2, "SHELF_SYSCONFDIR");
+    lua_setfield(L, 1, "SHELF_SYSCONFDIR");
     lua_pushstring(L, PACKAGE_VERSION);
-    lua_setfield(L, -2, "SHELF_VERSION");
+    lua_setfield(L, 1, "SHELF_VERSION");
+    return 0;
+}
+
+/* Pushes t[key] of the table at idx, without metamethods. */
+static int get_raw(lua_State *L, int idx, const char *key)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushstring(L, key);
+    return lua_rawget(L, idx);
 }
 
 /* ---- fields ------------------------------------------------------------- */
@@ -170,10 +151,10 @@ static int check_keys(reader *rd, int idx, const char *what, const char *const k
  * none). */
 static int push_field(reader *rd, int pi, int di, const char *key)
 {
-    int t = lua_getfield(rd->L, pi, key);
+    int t = get_raw(rd->L, pi, key);
     if (t == LUA_TNIL && di) {
         lua_pop(rd->L, 1);
-        t = lua_getfield(rd->L, di, key);
+        t = get_raw(rd->L, di, key);
     }
     return t;
 }
@@ -231,7 +212,7 @@ static int get_integer(reader *rd, int pi, int di, const char *key, long min, lo
 static int get_bool(reader *rd, int idx, const char *key, int *out)
 {
     lua_State *L = rd->L;
-    lua_getfield(L, idx, key);
+    get_raw(L, idx, key);
     int rc = 0;
     if (lua_isnil(L, -1))
         *out = 0;
@@ -254,7 +235,7 @@ static int take_list(reader *rd, const char *key, int required, shelf_strv *out)
     } else if (!lua_istable(L, -1)) {
         rc = fail(rd, "\"%s\" must be a list of strings", key);
     } else {
-        lua_Integer n = luaL_len(L, -1);
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
         lua_pushnil(L);
         while (lua_next(L, -2)) {
             lua_pop(L, 1);
@@ -266,7 +247,7 @@ static int take_list(reader *rd, const char *key, int required, shelf_strv *out)
             }
         }
         for (lua_Integer i = 1; rc == 0 && i <= n; i++) {
-            lua_geti(L, -1, i);
+            lua_rawgeti(L, -1, i);
             if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
                 rc = fail(rd, "\"%s\"[%lld] must be a string", key, (long long)i);
             else
@@ -391,7 +372,7 @@ static int get_volume(reader *rd, int pi, int di, const char *key, int is_tree,
         rc = get_string(rd, t, 0, "mount", 1, &vol->mount);
     if (rc == 0 && is_tree)
         rc = get_string(rd, t, 0, "local_path", 0, local);
-    if (rc == 0 && lua_getfield(L, t, "nfs") != LUA_TNIL) {
+    if (rc == 0 && get_raw(L, t, "nfs") != LUA_TNIL) {
         static const char *const nfs_keys[] = {"server", "path", NULL};
         if (!lua_istable(L, -1))
             rc = fail(rd, "\"%s.nfs\" must be { server = ..., path = ... }", key);
@@ -453,9 +434,9 @@ static int get_tolerations(reader *rd, int pi, int di, launch_profile *p)
         }
         static const char *const known[] = {"key", "operator", "value", "effect",
                                             "toleration_seconds", NULL};
-        lua_Integer n = luaL_len(L, -1);
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
         for (lua_Integer i = 1; rc == 0 && i <= n; i++) {
-            lua_geti(L, -1, i);
+            lua_rawgeti(L, -1, i);
             int t = lua_gettop(L);
             if (!lua_istable(L, t)) {
                 rc = fail(rd, "\"tolerations\"[%lld] must be a table", (long long)i);
@@ -515,7 +496,7 @@ static int get_allow(reader *rd, int pi, int di, launch_profile *p)
     if (rc == 0)
         rc = get_integer(rd, t, 0, "gpus_max", 0, 64, -1, &p->gpus_max);
     if (rc == 0) {
-        lua_getfield(L, t, "images");
+        get_raw(L, t, "images");
         rc = take_list(rd, "images", 0, &p->images);
     }
     double v;
@@ -531,7 +512,7 @@ static int read_profile(reader *rd, int pi, int di, launch_profile *p)
     lua_State *L = rd->L;
     if (!lua_istable(L, pi))
         return fail(rd, "each profile must be a table");
-    lua_getfield(L, pi, "name");
+    get_raw(L, pi, "name");
     if (lua_type(L, -1) == LUA_TSTRING) {
         rd->line = find_line(rd->text, lua_tostring(L, -1));
         free((char *)rd->where);
@@ -612,7 +593,7 @@ static int read_profile(reader *rd, int pi, int di, launch_profile *p)
 static int read_collections(reader *rd, int ti, launch_config *cfg)
 {
     lua_State *L = rd->L;
-    lua_getfield(L, ti, "collections");
+    get_raw(L, ti, "collections");
     int rc = 0;
     free((char *)rd->where);
     rd->where = xstrdup("collections");
@@ -665,35 +646,36 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
         return SHELF_EIO;
     }
 
-    reader rd = {.file = file, .text = text, .mem = {0, CONFIG_MEM_LIMIT, 0}};
-    lua_State *L = lua_newstate(shelf_lua_capped_alloc, &rd.mem);
-    if (!L)
+    reader rd = {.file = file, .text = text};
+    static const shelf_eval_limits limits = {0, CONFIG_INSN_LIMIT, CONFIG_MEM_LIMIT};
+    shelf_sandbox *sb = shelf_sandbox_new(&limits, install_constants);
+    if (!sb)
         launch_oom();
+    lua_State *L = shelf_sandbox_lua(sb);
     rd.L = L;
     int rc = 0;
-    lua_pushcfunction(L, open_libs);
-    if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+    shelf_sandbox_run run = {file, rd.text, text_len, NULL, 1, 0};
+    switch (shelf_sandbox_eval(sb, &run)) {
+    case SHELF_SANDBOX_OK:
+        break;
+    case SHELF_SANDBOX_NOMEM:
         launch_oom();
-    char *chunkname = xfmt("@%s", file);
-    int lrc = luaL_loadbufferx(L, rd.text, text_len, chunkname, "t");
-    free(chunkname);
-    if (lrc == LUA_OK) {
-        push_sandbox(L);
-        lua_setupvalue(L, -2, 1);
-        lua_sethook(L, insn_hook, LUA_MASKCOUNT, CONFIG_INSN_LIMIT);
-        lrc = lua_pcall(L, 0, 1, 0);
-        lua_sethook(L, NULL, 0, 0);
-    }
-    if (lrc == LUA_ERRMEM) {
+    case SHELF_SANDBOX_INSTRUCTIONS:
+    case SHELF_SANDBOX_TIME:
+        if (run.line > 0)
+            rd.msg = xfmt("%s:%d: the configuration runs too long (a loop that never ends?)",
+                          file, run.line);
+        else
+            rd.msg = xfmt("%s: the configuration runs too long (a loop that never ends?)", file);
+        rc = SHELF_EPARSE;
+        goto out;
+    case SHELF_SANDBOX_MEMORY:
         rd.msg = xfmt("%s: the configuration needs more than %u MiB of memory", file,
                       CONFIG_MEM_LIMIT >> 20);
         rc = SHELF_EPARSE;
         goto out;
-    }
-    if (lrc != LUA_OK) {
-        /* "file:line: message", as Lua says it */
-        const char *m = lua_tostring(L, -1);
-        rd.msg = xfmt("%s", m ? m : "the configuration failed (an error object that is not a string)");
+    default: /* "file:line: message", as Lua says it */
+        rd.msg = xfmt("%s", lua_tostring(L, -1));
         rc = SHELF_EPARSE;
         goto out;
     }
@@ -708,7 +690,7 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
         rc = SHELF_EPARSE;
         goto out;
     }
-    lua_getfield(L, ti, "defaults");
+    get_raw(L, ti, "defaults");
     int di = lua_gettop(L);
     if (lua_isnil(L, di)) {
         di = 0;
@@ -722,7 +704,7 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
             rc = SHELF_EPARSE;
             goto out;
         }
-        lua_getfield(L, di, "name");
+        get_raw(L, di, "name");
         if (!lua_isnil(L, -1)) {
             fail(&rd, "\"name\" makes no sense in the defaults");
             rc = SHELF_EPARSE;
@@ -734,21 +716,21 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
         rc = SHELF_EPARSE;
         goto out;
     }
-    lua_getfield(L, ti, "profiles");
+    get_raw(L, ti, "profiles");
     int pl = lua_gettop(L);
     free((char *)rd.where);
     rd.where = NULL;
-    if (!lua_istable(L, pl) || luaL_len(L, pl) == 0) {
+    if (!lua_istable(L, pl) || (lua_Integer)lua_rawlen(L, pl) == 0) {
         fail(&rd, "\"profiles\" must be a non-empty list of profiles");
         rc = SHELF_EPARSE;
         goto out;
     }
-    lua_Integer n = luaL_len(L, pl);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, pl);
     cfg->profiles = calloc((size_t)n, sizeof *cfg->profiles);
     if (!cfg->profiles)
         launch_oom();
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, pl, i);
+        lua_rawgeti(L, pl, i);
         free((char *)rd.where);
         rd.where = xfmt("profile %lld", (long long)i);
         rd.line = 0;
@@ -767,7 +749,7 @@ int launch_config_load(const char *file, launch_config *cfg, char **msg)
         lua_pop(L, 1);
     }
 out:
-    lua_close(L);
+    shelf_sandbox_free(sb);
     free((char *)rd.where);
     free(text);
     if (rc < 0)

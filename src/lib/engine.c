@@ -103,7 +103,7 @@ void shelf_engine_close(shelf_engine *e)
 shelf_lua *shelf_engine_lua(shelf_engine *e)
 {
     if (!e->lua)
-        e->lua = shelf_lua_new();
+        e->lua = shelf_lua_new(&e->limits);
     return e->lua;
 }
 
@@ -1088,6 +1088,7 @@ int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err
     int rc = shelf_engine_open(&tmp, e->env.base, e->shell, err);
     if (rc == 0) {
         tmp.force = 1;
+        tmp.limits = e->limits;
         rc = shelf_engine_purge(&tmp, err);
     }
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&tmp) : NULL;

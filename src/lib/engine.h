@@ -28,6 +28,8 @@ typedef struct shelf_engine {
     char *start_modulepath; /* MODULEPATH when the command started */
     int depth;             /* nesting of load/unload from modulefiles */
     int force;             /* --force: purge sticky modules too */
+    shelf_eval_limits limits; /* budgets of each modulefile evaluation (zero:
+                                 defaults); set before the first evaluation */
     int warned;            /* a modulefile called LmodWarning() */
     shelf_strv sticky_kept; /* sticky modules an unload or purge kept */
     struct engine_frame *frame; /* the module being evaluated */
@@ -185,6 +187,7 @@ typedef struct shelf_request {
     int allow_changes;   /* RESTORE: go ahead when the collection drifted */
     const struct shelf_collection *collection; /* RESTORE */
     const char *system_default; /* RESET: the modules to load, colon-separated, or NULL */
+    const shelf_eval_limits *limits; /* budgets of each evaluation; NULL: the defaults */
 } shelf_request;
 
 typedef struct shelf_result {

@@ -41,6 +41,8 @@ typedef struct shelf_index_opts {
     /* The environment spider mode's os.getenv() answers from ("NAME=value",
      * NULL-terminated; NULL: an empty one). */
     char *const *env;
+    /* Budgets of each modulefile evaluation; NULL: the defaults. */
+    const shelf_eval_limits *limits;
 } shelf_index_opts;
 
 typedef struct shelf_index_stats {

@@ -1,15 +1,17 @@
 /*
- * modulefile.c -- the Lua sandbox that evaluates modulefiles.
+ * modulefile.c -- evaluates modulefiles in the sandbox (sandbox.h): Lmod's
+ * modulefile API on top of what the sandbox gives every evaluation.
  *
- * One lua_State serves a whole command. Each evaluation gets a fresh
- * environment table (_ENV) holding only: safe base functions, string,
- * table, math, utf8, a reduced os (getenv answered by the host, date,
- * time, clock, difftime), and Lmod's modulefile API. Files are loaded as
- * text only (no bytecode), no require of files, no io, no os.execute.
+ * One sandbox (one lua_State) serves a whole command. Its template holds
+ * the API functions, unpack, print (a message for the person) and
+ * os.getenv answered by the host; each evaluation gets a fresh copy (see
+ * sandbox.h). The evaluation being run (an mf_ctx) is the sandbox's ud of
+ * the running evaluation; a nested evaluation (a host call that loads
+ * another modulefile) has its own, and a function called when none is
+ * running raises an error instead of reaching a host that is gone.
  *
- * The evaluation being run is found through the registry key CTX_KEY; a
- * nested evaluation (a host call that loads another modulefile) saves and
- * restores it, so contexts form a stack that mirrors the C stack.
+ * LmodError() and a host call that fails abort the evaluation past any
+ * pcall, so a module is never left half applied.
  */
 #include "config.h"
 
@@ -21,22 +23,18 @@
 #include <sys/stat.h>
 
 #include "modulefile.h"
+#include "sandbox.h"
 #include "shelf-internal.h"
 
 struct shelf_lua {
-    lua_State *L;
+    shelf_sandbox *sb;
 };
 
 typedef struct mf_ctx {
     const shelf_mf_info *info;
     const shelf_mf_host *host;
     shelf_error *err;
-    int err_line; /* line of the failing call, found by the message handler */
 } mf_ctx;
-
-static const char CTX_KEY[] = "shelf.ctx";
-/* Raised (as a light userdata) once err is filled, to unwind the chunk. */
-static const char ABORT_MARK[] = "shelf.abort";
 
 const char *shelf_mode_name(shelf_mode mode)
 {
@@ -52,12 +50,10 @@ const char *shelf_mode_name(shelf_mode mode)
     return "load";
 }
 
+/* The running evaluation; raises when there is none. */
 static mf_ctx *get_ctx(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY);
-    mf_ctx *ctx = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return ctx;
+    return shelf_sandbox_ud(L);
 }
 
 static int call_line(lua_State *L)
@@ -68,12 +64,6 @@ static int call_line(lua_State *L)
             return ar.currentline;
     }
     return 0;
-}
-
-static int abort_eval(lua_State *L)
-{
-    lua_pushlightuserdata(L, (void *)ABORT_MARK);
-    return lua_error(L);
 }
 
 /* ---- the API functions ---------------------------------------------------- */
@@ -187,7 +177,7 @@ static int api_call(lua_State *L)
         if (ctx->err->code == SHELF_OK)
             shelf_error_set(ctx->err, rc, ctx->info->fullname, ctx->info->file,
                             call.line, "%s failed: %s", api->name, shelf_strerror(rc));
-        return abort_eval(L);
+        return shelf_sandbox_abort(L);
     }
     return 0;
 }
@@ -205,7 +195,7 @@ static int api_lmod_error(lua_State *L)
     luaL_pushresult(&b);
     shelf_error_set(ctx->err, SHELF_ELMODERROR, ctx->info->fullname,
                     ctx->info->file, call_line(L), "%s", lua_tostring(L, -1));
-    return abort_eval(L);
+    return shelf_sandbox_abort(L);
 }
 
 /* ---- queries ---------------------------------------------------------------- */
@@ -310,51 +300,7 @@ static int f_false(lua_State *L)
     return 1;
 }
 
-/* require() of the standard libraries only: modulefiles may say
- * `require("strict")`-like things, but never load code from files. */
-static int f_require(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 1);
-    static const char *const libs[] = {"string", "table", "math", "utf8", NULL};
-    for (int i = 0; libs[i]; i++)
-        if (strcmp(name, libs[i]) == 0) {
-            lua_getglobal(L, name);
-            return 1;
-        }
-    return luaL_error(L, "require(\"%s\") is not allowed in a modulefile", name);
-}
-
 /* ---- state and sandbox ------------------------------------------------------- */
-
-shelf_lua *shelf_lua_new(void)
-{
-    shelf_lua *lua = calloc(1, sizeof *lua);
-    if (!lua)
-        return NULL;
-    lua->L = luaL_newstate();
-    if (!lua->L) {
-        free(lua);
-        return NULL;
-    }
-    static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string},
-        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
-        {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_OSLIBNAME, luaopen_os},
-        {NULL, NULL}};
-    for (const luaL_Reg *lib = libs; lib->func; lib++) {
-        luaL_requiref(lua->L, lib->name, lib->func, 1);
-        lua_pop(lua->L, 1);
-    }
-    return lua;
-}
-
-void shelf_lua_free(shelf_lua *lua)
-{
-    if (!lua)
-        return;
-    lua_close(lua->L);
-    free(lua);
-}
 
 static void set_closure(lua_State *L, const char *name, lua_CFunction f,
                         const char *upvalue)
@@ -364,45 +310,25 @@ static void set_closure(lua_State *L, const char *name, lua_CFunction f,
     lua_setfield(L, -2, name);
 }
 
-/* Pushes a fresh _ENV table for one evaluation. */
-static void push_sandbox(lua_State *L)
+/* Adds the modulefile API to the sandbox's template (argument 1). */
+static int install_api(lua_State *L)
 {
-    static const char *const base_names[] = {
-        "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
-        "tonumber", "tostring", "type", "xpcall", "rawequal", "rawget",
-        "rawlen", "rawset", "setmetatable", "getmetatable",
-        "string", "table", "math", "utf8", "_VERSION", NULL};
-    lua_createtable(L, 0, 96);
-    for (int i = 0; base_names[i]; i++) {
-        lua_getglobal(L, base_names[i]);
-        lua_setfield(L, -2, base_names[i]);
-    }
-    lua_getglobal(L, "table");
+    lua_settop(L, 1);
+    lua_getfield(L, 1, "table");
     lua_getfield(L, -1, "unpack");
-    lua_setfield(L, -3, "unpack");
+    lua_setfield(L, 1, "unpack");
     lua_pop(L, 1);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "_G");
-
-    lua_createtable(L, 0, 5); /* os */
-    lua_getglobal(L, "os");
-    static const char *const os_names[] = {"date", "time", "clock", "difftime", NULL};
-    for (int i = 0; os_names[i]; i++) {
-        lua_getfield(L, -1, os_names[i]);
-        lua_setfield(L, -3, os_names[i]);
-    }
-    lua_pop(L, 1);
+    lua_getfield(L, 1, "os");
     lua_pushcfunction(L, q_getenv);
     lua_setfield(L, -2, "getenv");
-    lua_setfield(L, -2, "os");
-
+    lua_pop(L, 1);
     for (size_t i = 0; i < sizeof API / sizeof API[0]; i++) {
         lua_pushlightuserdata(L, (void *)&API[i]);
         lua_pushcclosure(L, api_call, 1);
-        lua_setfield(L, -2, API[i].name);
+        lua_setfield(L, 1, API[i].name);
     }
     lua_pushcfunction(L, api_lmod_error);
-    lua_setfield(L, -2, "LmodError");
+    lua_setfield(L, 1, "LmodError");
     set_closure(L, "myModuleName", q_name, "sn");
     set_closure(L, "myModuleVersion", q_name, "version");
     set_closure(L, "myModuleFullName", q_name, "full");
@@ -414,26 +340,37 @@ static void push_sandbox(lua_State *L)
     set_closure(L, "isDir", f_stat_kind, "d");
     set_closure(L, "isFile", f_stat_kind, "f");
     lua_pushcfunction(L, q_isloaded);
-    lua_setfield(L, -2, "isloaded");
+    lua_setfield(L, 1, "isloaded");
     lua_pushcfunction(L, q_isavail);
-    lua_setfield(L, -2, "isAvail");
+    lua_setfield(L, 1, "isAvail");
     lua_pushcfunction(L, shelf_lua_path_join);
-    lua_setfield(L, -2, "pathJoin");
+    lua_setfield(L, 1, "pathJoin");
     lua_pushcfunction(L, f_lmod_version);
-    lua_setfield(L, -2, "LmodVersion");
+    lua_setfield(L, 1, "LmodVersion");
     lua_pushcfunction(L, f_false);
-    lua_setfield(L, -2, "userInGroup");
-    lua_pushcfunction(L, f_require);
-    lua_setfield(L, -2, "require");
+    lua_setfield(L, 1, "userInGroup");
+    return 0;
 }
 
-/* Message handler: remembers the line of the innermost Lua frame. */
-static int msgh(lua_State *L)
+shelf_lua *shelf_lua_new(const shelf_eval_limits *limits)
 {
-    mf_ctx *ctx = get_ctx(L);
-    if (ctx && !ctx->err_line)
-        ctx->err_line = call_line(L);
-    return 1;
+    shelf_lua *lua = calloc(1, sizeof *lua);
+    if (!lua)
+        return NULL;
+    lua->sb = shelf_sandbox_new(limits, install_api);
+    if (!lua->sb) {
+        free(lua);
+        return NULL;
+    }
+    return lua;
+}
+
+void shelf_lua_free(shelf_lua *lua)
+{
+    if (!lua)
+        return;
+    shelf_sandbox_free(lua->sb);
+    free(lua);
 }
 
 /* "path:12: message" -> line 12 and a pointer to "message". */
@@ -454,7 +391,6 @@ static const char *strip_location(const char *msg, const char *file, int *line)
 int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
                   const shelf_mf_host *host, shelf_error *err)
 {
-    lua_State *L = lua->L;
     shelf_buf text;
     shelf_buf_init(&text);
     int rc = shelf_read_file(info->file, &text, err);
@@ -463,50 +399,41 @@ int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
             err->module = strdup(info->fullname);
         return rc;
     }
-    mf_ctx ctx = {info, host, err, 0};
-    lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY);
-    void *saved = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    lua_pushlightuserdata(L, &ctx);
-    lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
-
-    int top = lua_gettop(L);
-    lua_pushcfunction(L, msgh);
-    shelf_buf chunkname;
-    shelf_buf_init(&chunkname);
-    shelf_buf_addc(&chunkname, '@');
-    shelf_buf_adds(&chunkname, info->file);
-    const char *cn = chunkname.data ? chunkname.data : "@modulefile";
-    int lrc = luaL_loadbufferx(L, text.data ? text.data : "", text.len, cn, "t");
+    mf_ctx ctx = {info, host, err};
+    shelf_sandbox_run run = {info->file, text.data, text.len, &ctx, 0, 0};
+    int st = shelf_sandbox_eval(lua->sb, &run);
     shelf_buf_free(&text);
-    shelf_buf_free(&chunkname);
-    if (lrc == LUA_OK) {
-        push_sandbox(L);
-        lua_setupvalue(L, -2, 1); /* the chunk's _ENV */
-        lrc = lua_pcall(L, 0, 0, top + 1);
+    lua_State *L = shelf_sandbox_lua(lua->sb);
+    const char *msg = st == SHELF_SANDBOX_NOMEM ? NULL : lua_tostring(L, -1);
+    int line = run.line;
+    switch (st) {
+    case SHELF_SANDBOX_OK:
+        rc = SHELF_OK;
+        break;
+    case SHELF_SANDBOX_ABORTED: /* err says why */
+        rc = err->code != SHELF_OK ? err->code : SHELF_EMODULEFILE;
+        shelf_error_set(err, rc, info->fullname, info->file, line, "the modulefile stopped");
+        break;
+    case SHELF_SANDBOX_NOMEM:
+        rc = SHELF_ENOMEM;
+        shelf_error_set(err, rc, info->fullname, info->file, 0,
+                        "out of memory evaluating the modulefile");
+        break;
+    case SHELF_SANDBOX_INSTRUCTIONS:
+    case SHELF_SANDBOX_TIME:
+    case SHELF_SANDBOX_MEMORY:
+        rc = SHELF_EMODULEFILE;
+        shelf_error_set(err, rc, info->fullname, info->file, line, "the modulefile %s", msg);
+        break;
+    default:
+        rc = SHELF_EMODULEFILE;
+        msg = strip_location(msg ? msg : "", info->file, &line);
+        shelf_error_set(err, rc, info->fullname, info->file, line, "%s%s",
+                        st == SHELF_SANDBOX_SYNTAX ? "syntax error: " : "", msg);
+        break;
     }
-    rc = SHELF_OK;
-    if (lrc != LUA_OK) {
-        if (lua_touserdata(L, -1) == ABORT_MARK && err->code != SHELF_OK) {
-            rc = err->code;
-        } else if (lrc == LUA_ERRMEM) {
-            shelf_error_set(err, SHELF_ENOMEM, info->fullname, info->file, 0,
-                            "out of memory evaluating the modulefile");
-            rc = SHELF_ENOMEM;
-        } else {
-            const char *msg = lua_tostring(L, -1);
-            int line = ctx.err_line;
-            msg = strip_location(msg ? msg : "(error object is not a string)",
-                                 info->file, &line);
-            shelf_error_set(err, SHELF_EMODULEFILE, info->fullname, info->file,
-                            line, "%s%s", lrc == LUA_ERRSYNTAX ? "syntax error: " : "",
-                            msg);
-            rc = SHELF_EMODULEFILE;
-        }
-    }
-    lua_settop(L, top);
-    lua_pushlightuserdata(L, saved);
-    lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+    if (st != SHELF_SANDBOX_OK && st != SHELF_SANDBOX_NOMEM)
+        lua_pop(L, 1);
     return rc;
 }
 

@@ -70,15 +70,21 @@ typedef struct shelf_mf_info {
 
 typedef struct shelf_lua shelf_lua;
 
-/* A Lua interpreter for one command. NULL on OOM. */
-shelf_lua *shelf_lua_new(void);
+/* A Lua interpreter for one command, whose evaluations each get the
+ * budgets of limits (NULL: the defaults, see shelf.h). NULL on OOM. */
+shelf_lua *shelf_lua_new(const shelf_eval_limits *limits);
 void shelf_lua_free(shelf_lua *lua);
 
-/* Evaluates info->file (text Lua only, never bytecode) in a fresh sandbox.
- * Returns 0; SHELF_EIO when the file cannot be read; SHELF_EMODULEFILE for
- * a syntax or runtime error; SHELF_ELMODERROR for LmodError(); or the code
- * a host call returned. err names the module, the file and the line.
- * Re-entrant: a host call may evaluate another modulefile. */
+/* Evaluates info->file (text Lua only, never bytecode) in a fresh sandbox
+ * (sandbox.h): nothing an earlier evaluation changed is seen. Returns 0;
+ * SHELF_EIO when the file cannot be read; SHELF_EMODULEFILE for a syntax
+ * or runtime error or a budget that ran out (the message says which and
+ * how to raise it); SHELF_ELMODERROR for LmodError(); SHELF_ENOMEM when
+ * malloc fails; or the code a host call returned. LmodError(), a failing
+ * host call and the budgets cannot be caught by the modulefile's pcall.
+ * err names the module, the file and the line. Re-entrant: a host call
+ * may evaluate another modulefile, within what is left of this one's
+ * time and instructions. */
 int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
                   const shelf_mf_host *host, shelf_error *err);
 

@@ -155,15 +155,4 @@ void shelf_sha256_hex(const void *data, size_t len, char out[65]);
  * missing. */
 char *shelf_random_hex(size_t nbytes);
 
-/* A lua_Alloc that refuses to let a Lua state hold more than limit bytes
- * (a sandboxed file that allocates without end fails with "not enough
- * memory" instead of taking the machine). ud is a shelf_lua_mem; real_oom
- * records that malloc itself failed, which callers report as SHELF_ENOMEM. */
-typedef struct shelf_lua_mem {
-    size_t used;
-    size_t limit;
-    int real_oom;
-} shelf_lua_mem;
-void *shelf_lua_capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
-
 #endif

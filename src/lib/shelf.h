@@ -72,6 +72,31 @@ const char *shelf_strerror(int code);
 const char *shelf_err_name(int code);
 int shelf_err_http_status(int code);
 
+/* ---- budgets of the site's Lua code --------------------------------------- */
+
+/* What one evaluation of a modulefile (or .modulerc.lua, launch.lua) may
+ * use before it is stopped with an error naming the file. A zero field
+ * means its default; a NULL shelf_eval_limits pointer means all defaults.
+ * libshelf never reads these from the environment: front ends do, with
+ * shelf_eval_limits_from_env, and pass them in. */
+#define SHELF_EVAL_DEFAULT_SECONDS 10.0
+#define SHELF_EVAL_DEFAULT_INSTRUCTIONS 1000000000ULL
+#define SHELF_EVAL_DEFAULT_MEMORY_MB 256
+
+typedef struct shelf_eval_limits {
+    double seconds;                  /* wall-clock time of one evaluation */
+    unsigned long long instructions; /* Lua instructions, pattern-matching
+                                        steps and library loop turns */
+    size_t memory;                   /* bytes the Lua state may hold */
+} shelf_eval_limits;
+
+/* Reads SHELF_EVAL_SECONDS (seconds, such as 10 or 0.5),
+ * SHELF_EVAL_INSTRUCTIONS and SHELF_EVAL_MEMORY_MB (whole numbers above 0)
+ * from env, a NULL-terminated "NAME=value" array (a front end's environ);
+ * unset or empty variables keep their defaults. Returns 0, or SHELF_EUSAGE
+ * with err naming the variable and what it takes (*out unchanged). */
+int shelf_eval_limits_from_env(shelf_eval_limits *out, char *const *env, shelf_error *err);
+
 /* ---- growable byte buffer and string vector --------------------------- */
 
 /* A NUL-terminated growable string. An allocation failure sets `oom`, after

@@ -12,10 +12,11 @@
  * version is the default). Every marker file's aliases, symbolic versions
  * and hidden names are gathered into the tree_rc of its modulepath dir.
  *
- * .modulerc.lua runs in a throwaway Lua state holding only module_version,
- * module_alias, hide_version, hide_modulefile, safe base functions,
- * string/table/math and a reduced os; unknown globals are no-op functions;
- * instructions and memory are capped. A file that fails is ignored. The
+ * .modulerc.lua runs in a throwaway sandbox (sandbox.h) with small budgets,
+ * holding what the sandbox gives every evaluation plus module_version,
+ * module_alias, hide_version, hide_modulefile, isDir, isFile, pathJoin
+ * and os.getenv; unknown globals are no-op functions. A file that fails
+ * is ignored. The
  * Tcl files are parsed, not run: module-version, module-alias,
  * hide-version, hide-modulefile, and `set ModulesVersion`.
  */
@@ -26,13 +27,13 @@
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "modulefile.h"
+#include "sandbox.h"
 #include "shelf-internal.h"
 #include "tree-internal.h"
 
@@ -337,41 +338,15 @@ static int calls_apply(const rc_calls *c, const char *rel, tree_rc *rc,
     return SHELF_OK;
 }
 
-/* ---- .modulerc.lua in a small Lua state --------------------------------- */
-
-void *shelf_lua_capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    shelf_lua_mem *m = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        m->used -= old;
-        return NULL;
-    }
-    if (nsize > old && m->used + (nsize - old) > m->limit)
-        return NULL;
-    void *p = realloc(ptr, nsize);
-    if (!p) {
-        m->real_oom = 1;
-        return NULL;
-    }
-    m->used = m->used - old + nsize;
-    return p;
-}
-
-static void rc_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    luaL_error(L, "too many instructions in a .modulerc.lua");
-}
+/* ---- .modulerc.lua in a small sandbox ------------------------------------ */
 
 /* module_version(name, v...), module_alias(name, target),
  * hide_version(name), hide_modulefile(path): record the call. Calls with
  * arguments that are not strings are ignored. */
 static int rc_lua_call(lua_State *L)
 {
-    rc_calls *calls = lua_touserdata(L, lua_upvalueindex(1));
-    int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+    rc_calls *calls = shelf_sandbox_ud(L);
+    int kind = (int)lua_tointeger(L, lua_upvalueindex(1));
     int top = lua_gettop(L);
     int want = kind == CALL_ALIAS ? 2 : 1;
     if (top < want)
@@ -388,11 +363,11 @@ static int rc_lua_call(lua_State *L)
         if (shelf_strv_push(&args, lua_tostring(L, i)) < 0) {
             shelf_strv_free(&args);
             calls->oom = 1;
-            return luaL_error(L, "out of memory");
+            return shelf_sandbox_abort(L);
         }
     }
     if (calls_add(calls, kind, &args) < 0)
-        return luaL_error(L, "out of memory");
+        return shelf_sandbox_abort(L);
     return 0;
 }
 
@@ -432,48 +407,14 @@ static int rc_lua_isfile(lua_State *L)
     return 1;
 }
 
-/* Runs in protected mode: builds the sandbox and runs the chunk.
- * Arguments: calls (light userdata), text (string), chunk name (string). */
-static int rc_lua_run(lua_State *L)
+/* Adds the .modulerc.lua functions to the sandbox's template (argument 1). */
+static int rc_install(lua_State *L)
 {
-    rc_calls *calls = lua_touserdata(L, 1);
-    size_t len;
-    const char *text = lua_tolstring(L, 2, &len);
-    const char *chunkname = lua_tostring(L, 3);
-
-    luaL_requiref(L, "_G", luaopen_base, 1);
-    luaL_requiref(L, "string", luaopen_string, 1);
-    luaL_requiref(L, "table", luaopen_table, 1);
-    luaL_requiref(L, "math", luaopen_math, 1);
-    luaL_requiref(L, "os", luaopen_os, 1);
-    int os_idx = lua_gettop(L);
-    int g_idx = os_idx - 4;
-
-    lua_newtable(L); /* the environment */
-    int env = lua_gettop(L);
-    /* no pcall: it could catch the instruction limit */
-    static const char *const base[] = {"assert", "error",  "ipairs",   "next",
-                                       "pairs",  "select", "tonumber", "tostring",
-                                       "type",   "rawget", "rawequal"};
-    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
-        lua_getfield(L, g_idx, base[i]);
-        lua_setfield(L, env, base[i]);
-    }
-    static const char *const libs[] = {"string", "table", "math"};
-    for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
-        lua_getfield(L, g_idx, libs[i]);
-        lua_setfield(L, env, libs[i]);
-    }
-    lua_newtable(L);
-    static const char *const osf[] = {"clock", "date", "time", "difftime"};
-    for (size_t i = 0; i < sizeof osf / sizeof osf[0]; i++) {
-        lua_getfield(L, os_idx, osf[i]);
-        lua_setfield(L, -2, osf[i]);
-    }
+    lua_settop(L, 1);
+    lua_getfield(L, 1, "os");
     lua_pushcfunction(L, rc_lua_getenv);
     lua_setfield(L, -2, "getenv");
-    lua_setfield(L, env, "os");
-
+    lua_pop(L, 1);
     static const struct {
         const char *name;
         int kind;
@@ -482,28 +423,20 @@ static int rc_lua_run(lua_State *L)
                {"hide_version", CALL_HIDE},
                {"hide_modulefile", CALL_HIDE}};
     for (size_t i = 0; i < sizeof api / sizeof api[0]; i++) {
-        lua_pushlightuserdata(L, calls);
         lua_pushinteger(L, api[i].kind);
-        lua_pushcclosure(L, rc_lua_call, 2);
-        lua_setfield(L, env, api[i].name);
+        lua_pushcclosure(L, rc_lua_call, 1);
+        lua_setfield(L, 1, api[i].name);
     }
     lua_pushcfunction(L, shelf_lua_path_join);
-    lua_setfield(L, env, "pathJoin");
+    lua_setfield(L, 1, "pathJoin");
     lua_pushcfunction(L, rc_lua_isdir);
-    lua_setfield(L, env, "isDir");
+    lua_setfield(L, 1, "isDir");
     lua_pushcfunction(L, rc_lua_isfile);
-    lua_setfield(L, env, "isFile");
-
+    lua_setfield(L, 1, "isFile");
     lua_newtable(L); /* unknown functions do nothing */
     lua_pushcfunction(L, rc_lua_index);
     lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, env);
-
-    if (luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK)
-        return lua_error(L);
-    lua_pushvalue(L, env);
-    lua_setupvalue(L, -2, 1);
-    lua_call(L, 0, 0);
+    lua_setmetatable(L, 1);
     return 0;
 }
 
@@ -512,26 +445,17 @@ static int rc_lua_run(lua_State *L)
 static int rc_read_lua(const char *path, const char *text, size_t len,
                        rc_calls *calls)
 {
-    shelf_lua_mem mem = {0, RC_MEM_LIMIT, 0};
-    lua_State *L = lua_newstate(shelf_lua_capped_alloc, &mem);
-    if (!L)
+    static const shelf_eval_limits limits = {0, RC_INSN_LIMIT, RC_MEM_LIMIT};
+    shelf_sandbox *sb = shelf_sandbox_new(&limits, rc_install);
+    if (!sb)
         return SHELF_ENOMEM;
-    lua_sethook(L, rc_hook, LUA_MASKCOUNT, RC_INSN_LIMIT);
-    lua_pushcfunction(L, rc_lua_run);
-    lua_pushlightuserdata(L, calls);
-    lua_pushlstring(L, text, len);
-    shelf_buf name;
-    shelf_buf_init(&name);
-    shelf_buf_addf(&name, "@%s", path);
-    lua_pushstring(L, name.data ? name.data : "@.modulerc.lua");
-    shelf_buf_free(&name);
-    int status = lua_pcall(L, 3, 0, 0);
-    lua_close(L);
-    if (mem.real_oom || calls->oom)
+    shelf_sandbox_run run = {path, text, len, calls, 0, 0};
+    int st = shelf_sandbox_eval(sb, &run);
+    shelf_sandbox_free(sb);
+    if (st == SHELF_SANDBOX_NOMEM || calls->oom)
         return SHELF_ENOMEM;
-    if (status != LUA_OK) {
+    if (st != SHELF_SANDBOX_OK)
         calls_free(calls); /* Lmod rejects the whole file */
-    }
     return SHELF_OK;
 }
 

@@ -159,9 +159,12 @@ int main(int argc, char **argv)
     }
     static char bus_token; /* the bus is not used here: events_publish prints */
     api_config cfg = {(const char *const *)argv + first, (size_t)(argc - first), environ,
-                      (events *)&bus_token, shelf_index_check_from(getenv("SHELF_INDEX_CHECK"))};
+                      (events *)&bus_token, shelf_index_check_from(getenv("SHELF_INDEX_CHECK")),
+                      {0, 0, 0}};
     shelf_error err = {0};
-    api_state *s = api_new(&cfg, &err);
+    api_state *s = shelf_eval_limits_from_env(&cfg.limits, environ, &err) == 0
+                       ? api_new(&cfg, &err)
+                       : NULL;
     if (!s) {
         fprintf(stderr, "api_driver: %s\n", err.message ? err.message : "api_new failed");
         shelf_error_clear(&err);

@@ -383,7 +383,11 @@ def kernel(tree, workdir):
                     out.append(msg["content"]["text"])
                 elif msg["msg_type"] == "error":
                     out.append(msg["content"]["ename"])
-            reply = kc.execute_interactive(code, timeout=20, output_hook=hook)
+            # stop_on_error=False: a cell that fails on purpose must not make
+            # the kernel abort the next request, which it does when that one
+            # comes in soon enough (under load).
+            reply = kc.execute_interactive(code, timeout=20, output_hook=hook,
+                                           stop_on_error=False)
             return reply["content"], "".join(out)
 
         reply, out = run("import sys; print(sys.executable)")

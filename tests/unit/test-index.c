@@ -71,7 +71,7 @@ static char *build(int full, shelf_index_stats *st)
 {
     char out[512];
     snprintf(out, sizeof out, "%s/index.db", root);
-    shelf_index_opts o = {out, full, NULL, NULL, NULL, NULL};
+    shelf_index_opts o = {out, full, NULL, NULL, NULL, NULL, NULL};
     shelf_error err = {0};
     memset(st, 0, sizeof *st);
     int rc = shelf_index_build(tree_path("Core"), &o, st, &err);

@@ -47,7 +47,7 @@ static int eval(const char *text, shelf_mode mode, shelf_error *err)
     fclose(f);
     shelf_strv_free(&calls);
     shelf_mf_info info = {path, "foo/1.2", "foo", "1.2", "foo/1", mode, "bash"};
-    shelf_lua *lua = shelf_lua_new();
+    shelf_lua *lua = shelf_lua_new(NULL);
     int rc = shelf_mf_eval(lua, &info, &host, err);
     shelf_lua_free(lua);
     return rc;
@@ -133,7 +133,7 @@ static void test_interpreter_reused_and_missing_file(void)
     fclose(f);
     shelf_strv_free(&calls);
     shelf_mf_info info = {path, "foo/1.2", "foo", "1.2", "foo", SHELF_MODE_LOAD, "bash"};
-    shelf_lua *lua = shelf_lua_new();
+    shelf_lua *lua = shelf_lua_new(NULL);
     CHECK_INT(shelf_mf_eval(lua, &info, &host, &err), 0);
     CHECK_INT(calls.n, 2);
     /* The same interpreter evaluates the next file cleanly. */
@@ -142,11 +142,53 @@ static void test_interpreter_reused_and_missing_file(void)
     shelf_lua_free(lua);
     shelf_error_clear(&err);
     info.file = "/nonexistent/x.lua";
-    lua = shelf_lua_new();
+    lua = shelf_lua_new(NULL);
     CHECK_INT(shelf_mf_eval(lua, &info, &host, &err), SHELF_EIO);
     CHECK(err.message && strstr(err.message, "/nonexistent/x.lua"));
     shelf_lua_free(lua);
     shelf_error_clear(&err);
+}
+
+/* One interpreter for several evaluations, with small budgets. */
+static int eval_in(shelf_lua *lua, const char *text, shelf_error *err)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    shelf_strv_free(&calls);
+    shelf_mf_info info = {path, "foo/1.2", "foo", "1.2", "foo/1", SHELF_MODE_LOAD, "bash"};
+    return shelf_mf_eval(lua, &info, &host, err);
+}
+
+static void test_budgets_aborts_and_fresh_libraries(void)
+{
+    shelf_eval_limits limits = {0, 200000, 0};
+    shelf_lua *lua = shelf_lua_new(&limits);
+    shelf_error err = {0};
+    CHECK_INT(eval_in(lua, "setenv('A', '1')\nwhile true do end\n", &err), SHELF_EMODULEFILE);
+    CHECK_INT(err.line, 2);
+    CHECK_STR(err.file, path);
+    CHECK(err.message && strstr(err.message, "the modulefile ran over its budget of 200000 "
+                                             "instructions"));
+    shelf_error_clear(&err);
+    CHECK_INT(eval_in(lua, "pcall(function() while true do end end)\nsetenv('A', '1')\n", &err),
+              SHELF_EMODULEFILE);
+    CHECK_INT(calls.n, 0);
+    shelf_error_clear(&err);
+    CHECK_INT(eval_in(lua, "\npcall(LmodError, 'boom')\nsetenv('A', '1')\n", &err),
+              SHELF_ELMODERROR);
+    CHECK_INT(err.line, 2);
+    CHECK_STR(err.message, "boom");
+    CHECK_INT(calls.n, 0);
+    shelf_error_clear(&err);
+    CHECK_INT(eval_in(lua, "setmetatable({}, {__gc = function() setenv('X', '1') end})\n", &err),
+              SHELF_EMODULEFILE);
+    CHECK(err.message && strstr(err.message, "__gc"));
+    shelf_error_clear(&err);
+    CHECK_INT(eval_in(lua, "string.rep = nil\ngetmetatable('').__index = {}\n", &err), 0);
+    CHECK_INT(eval_in(lua, "setenv('R', ('a'):rep(2) .. string.rep('b', 2))\n", &err), 0);
+    CHECK(calls.n == 1 && strstr(calls.v[0], "setenv(\"R\",\"aabb\")"));
+    shelf_lua_free(lua);
 }
 
 static const struct check_test tests[] = {
@@ -155,6 +197,7 @@ static const struct check_test tests[] = {
     TEST(test_sandbox_refuses_escapes),
     TEST(test_errors_carry_the_line),
     TEST(test_interpreter_reused_and_missing_file),
+    TEST(test_budgets_aborts_and_fresh_libraries),
 };
 
 int main(void)

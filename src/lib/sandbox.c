@@ -1,0 +1,685 @@
+/*
+ * sandbox.c -- the Lua sandbox every kind of site code runs in (see
+ * sandbox.h for what it offers and promises).
+ *
+ * Data: a shelf_sandbox owns one lua_State (allocator sb_alloc, which caps
+ * what the state holds while an evaluation runs), the template environment
+ * (in the registry under TEMPLATE_KEY) and a stack of frames, one per
+ * running evaluation, linked through the C stack (sb->frame is the
+ * innermost). The state's extra space points back at the sandbox.
+ *
+ * Invariants:
+ *  - sb->insns only grows: it counts the instructions (count hook, every
+ *    HOOK_EVERY) and the steps the matcher and the costed library
+ *    functions report. A frame's insn_stop and deadline are absolute, and
+ *    never beyond its outer frame's.
+ *  - Once a frame's abort is a budget status, every hook, every charge
+ *    and every pcall of that evaluation raises again, so nothing the code
+ *    does (pcall, xpcall, __close handlers) gets it running again.
+ *  - Outside evaluations the strings have the stock string metatable and
+ *    no sandboxed code runs: the sandbox's setmetatable refuses __gc, so no
+ *    finalizer of the site's code exists.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pattern.h"
+#include "sandbox.h"
+#include "shelf-internal.h"
+
+#define HOOK_EVERY 1000
+
+typedef struct sb_frame {
+    struct sb_frame *outer;
+    shelf_sandbox_run *run;
+    unsigned long long insn_stop; /* stop when sb->insns reaches it */
+    int64_t deadline;             /* CLOCK_MONOTONIC, ns */
+    int status;                   /* the outcome, set at the end */
+    int abort;                    /* 0, SHELF_SANDBOX_ABORTED or a budget status */
+    int abort_line;               /* where the abort happened */
+    int err_line;                 /* where an uncaught error was raised */
+} sb_frame;
+
+struct shelf_sandbox {
+    lua_State *L;
+    shelf_eval_limits limits;  /* defaults filled in */
+    size_t used;               /* bytes the state holds */
+    int real_oom;              /* malloc failed during the current evaluation */
+    int refused_line;          /* where the cap last refused an allocation */
+    unsigned long long insns;
+    sb_frame *frame;           /* innermost running evaluation, or NULL */
+    lua_CFunction install;     /* the caller's globals, while building */
+    shelf_pattern_budget budget;
+};
+
+static const char TEMPLATE_KEY = 0;
+
+enum cost { COST_REP, COST_MOVE, COST_INSERT, COST_REMOVE, COST_SORT };
+
+static shelf_sandbox *sandbox_of(lua_State *L)
+{
+    return *(shelf_sandbox **)lua_getextraspace(L);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int is_budget(int status)
+{
+    return status == SHELF_SANDBOX_INSTRUCTIONS || status == SHELF_SANDBOX_TIME ||
+           status == SHELF_SANDBOX_MEMORY;
+}
+
+/* The line of the innermost Lua function running, or 0. */
+static int current_line(lua_State *L)
+{
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "l", &ar) && ar.currentline > 0)
+            return ar.currentline;
+    return 0;
+}
+
+/* ---- limits ------------------------------------------------------------------ */
+
+static void fill_limits(shelf_eval_limits *out, const shelf_eval_limits *in)
+{
+    static const shelf_eval_limits none;
+    if (!in)
+        in = &none;
+    out->seconds = in->seconds > 0 ? in->seconds : SHELF_EVAL_DEFAULT_SECONDS;
+    out->instructions = in->instructions ? in->instructions : SHELF_EVAL_DEFAULT_INSTRUCTIONS;
+    out->memory = in->memory ? in->memory : (size_t)SHELF_EVAL_DEFAULT_MEMORY_MB << 20;
+}
+
+/* A whole number above 0 and at most max, digits only. */
+static int parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+    if (*s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v == 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int shelf_eval_limits_from_env(shelf_eval_limits *out, char *const *env, shelf_error *err)
+{
+    shelf_eval_limits l = {0};
+    const char *v = shelf_environ_get(env, "SHELF_EVAL_SECONDS");
+    if (v && *v) {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno || *end || end == v || !(d > 0) || d > 1e6) {
+            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                            "SHELF_EVAL_SECONDS must be a number of seconds above 0 "
+                            "(such as 10 or 0.5), not \"%s\"", v);
+            return SHELF_EUSAGE;
+        }
+        l.seconds = d;
+    }
+    v = shelf_environ_get(env, "SHELF_EVAL_INSTRUCTIONS");
+    if (v && *v && parse_count(v, ~0ULL, &l.instructions) < 0) {
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                        "SHELF_EVAL_INSTRUCTIONS must be a whole number above 0 "
+                        "(such as 1000000000), not \"%s\"", v);
+        return SHELF_EUSAGE;
+    }
+    v = shelf_environ_get(env, "SHELF_EVAL_MEMORY_MB");
+    unsigned long long mb = 0;
+    if (v && *v && parse_count(v, SIZE_MAX >> 20, &mb) < 0) {
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                        "SHELF_EVAL_MEMORY_MB must be a whole number of MiB above 0 "
+                        "(such as 512), not \"%s\"", v);
+        return SHELF_EUSAGE;
+    }
+    l.memory = (size_t)mb << 20;
+    *out = l;
+    return SHELF_OK;
+}
+
+/* ---- the budget -------------------------------------------------------------- */
+
+/* Pushes what ran out and how to raise it. */
+static void push_budget_text(lua_State *L, const shelf_sandbox *sb, int status)
+{
+    char text[200];
+    if (status == SHELF_SANDBOX_TIME)
+        snprintf(text, sizeof text, "ran over its time budget (%g s; a loop that never "
+                 "ends? SHELF_EVAL_SECONDS raises it)", sb->limits.seconds);
+    else if (status == SHELF_SANDBOX_INSTRUCTIONS)
+        snprintf(text, sizeof text, "ran over its budget of %llu instructions (a loop "
+                 "that never ends? SHELF_EVAL_INSTRUCTIONS raises it)",
+                 sb->limits.instructions);
+    else
+        snprintf(text, sizeof text, "ran over its memory budget (%zu MiB; "
+                 "SHELF_EVAL_MEMORY_MB raises it)", sb->limits.memory >> 20);
+    lua_pushstring(L, text);
+}
+
+static sb_frame *running_frame(lua_State *L)
+{
+    sb_frame *f = sandbox_of(L)->frame;
+    if (!f)
+        luaL_error(L, "no evaluation is running (sandboxed code called from outside one)");
+    return f;
+}
+
+/* Raises when the running evaluation is out of instructions or time (or
+ * was already stopped by its budget). */
+static void check_budget(lua_State *L)
+{
+    shelf_sandbox *sb = sandbox_of(L);
+    sb_frame *f = running_frame(L);
+    int over = is_budget(f->abort) ? f->abort : 0;
+    if (!over && sb->insns >= f->insn_stop)
+        over = SHELF_SANDBOX_INSTRUCTIONS;
+    if (!over && now_ns() >= f->deadline)
+        over = SHELF_SANDBOX_TIME;
+    if (!over)
+        return;
+    if (!f->abort) {
+        f->abort = over;
+        f->abort_line = current_line(L);
+    }
+    push_budget_text(L, sb, over);
+    lua_error(L);
+}
+
+/* Counts work that no instruction shows, then checks the budget. */
+static void charge(lua_State *L, unsigned long long cost)
+{
+    shelf_sandbox *sb = sandbox_of(L);
+    sb_frame *f = running_frame(L);
+    if (sb->insns >= f->insn_stop || cost >= f->insn_stop - sb->insns)
+        sb->insns = sb->insns > f->insn_stop ? sb->insns : f->insn_stop;
+    else
+        sb->insns += cost;
+    check_budget(L);
+}
+
+static void pattern_charge(lua_State *L, void *ud, unsigned long steps)
+{
+    (void)ud;
+    charge(L, steps);
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    sandbox_of(L)->insns += HOOK_EVERY;
+    check_budget(L);
+}
+
+/* Caps what the state holds while an evaluation runs; between evaluations
+ * only the callers' own C code allocates. */
+static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    shelf_sandbox *sb = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        sb->used -= old;
+        return NULL;
+    }
+    if (sb->frame && nsize > old && sb->used + (nsize - old) > sb->limits.memory) {
+        sb->refused_line = current_line(sb->L); /* reads the stack, allocates nothing */
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p) {
+        sb->real_oom = 1;
+        return NULL;
+    }
+    sb->used = sb->used - old + nsize;
+    return p;
+}
+
+/* ---- the functions that differ from the stock ones -------------------------- */
+
+/* After a protected call with an error at the top: an abort (or running
+ * out of memory, which becomes one) goes on up; 0 lets pcall report it. */
+static int passes_through(lua_State *L, int status)
+{
+    sb_frame *f = running_frame(L);
+    if (status == LUA_ERRMEM && !f->abort) {
+        f->abort = SHELF_SANDBOX_MEMORY;
+        f->abort_line = sandbox_of(L)->refused_line;
+    }
+    return f->abort != 0;
+}
+
+static int sb_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (status == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, 1);
+        return lua_gettop(L);
+    }
+    if (passes_through(L, status))
+        return lua_error(L);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* xpcall's handler: the caller's (upvalue 1), unless the evaluation is
+ * being aborted, whose error goes on unchanged. */
+static int xpcall_handler(lua_State *L)
+{
+    sb_frame *f = sandbox_of(L)->frame;
+    if (!f || f->abort)
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int sb_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, xpcall_handler, 1);
+    lua_replace(L, 2);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2); /* f, handler, true, f, args... */
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
+    if (status == LUA_OK)
+        return lua_gettop(L) - 2;
+    if (passes_through(L, status))
+        return lua_error(L);
+    lua_pushboolean(L, 0);
+    lua_pushvalue(L, -2);
+    return 2;
+}
+
+/* The stock setmetatable (upvalue 1), refusing a metatable with __gc: its
+ * finalizer would run whenever the collector gets to it, long after the
+ * evaluation (and its host) is gone. A __gc added to the metatable later
+ * does not mark the object (Lua 5.4), so looking now is enough. */
+static int sb_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc metamethods are not allowed here (the "
+                                 "finalizer would run after the evaluation)");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* require of a library: this evaluation's copy (the environment is
+ * upvalue 1); nothing is loaded from files. */
+static int sb_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    static const char *const libs[] = {"string", "table", "math", "utf8", NULL};
+    for (int i = 0; libs[i]; i++)
+        if (strcmp(name, libs[i]) == 0) {
+            lua_getfield(L, lua_upvalueindex(1), name);
+            return 1;
+        }
+    return luaL_error(L, "require(\"%s\") is not allowed here: only string, table, math "
+                         "and utf8 can be required", name);
+}
+
+/* A library function (upvalue 1) whose loop the count hook does not see:
+ * charges the turns it is about to make (upvalue 2 says how to count). */
+static int sb_costed(lua_State *L)
+{
+    unsigned long long cost = 0;
+    int top = lua_gettop(L), isnum1, isnum2;
+    switch ((enum cost)lua_tointeger(L, lua_upvalueindex(2))) {
+    case COST_REP: { /* the copies are bounded by the memory cap; empty ones are not */
+        lua_Integer n = lua_tointegerx(L, 2, &isnum1);
+        size_t piece = lua_rawlen(L, 1) + lua_rawlen(L, 3);
+        unsigned long long copies = isnum1 && n > 0 ? (unsigned long long)n : 0;
+        if (piece == 0)
+            cost = copies;
+        else
+            cost = copies / 64 > ~0ULL / piece ? ~0ULL : copies / 64 * piece;
+        break;
+    }
+    case COST_MOVE: {
+        lua_Integer from = lua_tointegerx(L, 2, &isnum1), to = lua_tointegerx(L, 3, &isnum2);
+        if (isnum1 && isnum2 && to >= from)
+            cost = (unsigned long long)to - (unsigned long long)from + 1;
+        break;
+    }
+    case COST_INSERT:
+    case COST_REMOVE:
+    case COST_SORT: {
+        enum cost how = (enum cost)lua_tointeger(L, lua_upvalueindex(2));
+        int shifts = how == COST_SORT || (how == COST_INSERT ? top >= 3 : top >= 2);
+        if (shifts && lua_type(L, 1) == LUA_TTABLE) {
+            lua_Integer n = luaL_len(L, 1);
+            cost = n > 0 ? (unsigned long long)n : 0;
+        }
+        break;
+    }
+    }
+    charge(L, cost);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, top, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* ---- environments ------------------------------------------------------------- */
+
+/* Pushes a shallow copy of the table at idx. */
+static void copy_table(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    lua_createtable(L, 0, n);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+}
+
+static void set_costed(lua_State *L, int lib, const char *name, enum cost how)
+{
+    lua_getfield(L, lib, name);
+    lua_pushinteger(L, how);
+    lua_pushcclosure(L, sb_costed, 2);
+    lua_setfield(L, lib, name);
+}
+
+/* Protected: opens the libraries and builds the template (argument 1 is
+ * the sandbox). */
+static int build_template(lua_State *L)
+{
+    shelf_sandbox *sb = lua_touserdata(L, 1);
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_OSLIBNAME, luaopen_os},
+        {NULL, NULL}};
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    lua_createtable(L, 0, 32);
+    int t = lua_gettop(L);
+    static const char *const base[] = {
+        "assert", "error", "ipairs", "next", "pairs", "select", "tonumber", "tostring",
+        "type", "rawequal", "rawget", "rawlen", "rawset", "getmetatable", "_VERSION",
+        NULL};
+    for (int i = 0; base[i]; i++) {
+        lua_getglobal(L, base[i]);
+        lua_setfield(L, t, base[i]);
+    }
+    lua_pushcfunction(L, sb_pcall);
+    lua_setfield(L, t, "pcall");
+    lua_pushcfunction(L, sb_xpcall);
+    lua_setfield(L, t, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, sb_setmetatable, 1);
+    lua_setfield(L, t, "setmetatable");
+
+    static const char *const copied[] = {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME,
+                                         LUA_UTF8LIBNAME, NULL};
+    for (int i = 0; copied[i]; i++) {
+        lua_getglobal(L, copied[i]);
+        copy_table(L, -1);
+        lua_setfield(L, t, copied[i]);
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, t, LUA_STRLIBNAME);
+    shelf_pattern_open(L, -1, &sb->budget);
+    set_costed(L, lua_gettop(L), "rep", COST_REP);
+    lua_pop(L, 1);
+    lua_getfield(L, t, LUA_TABLIBNAME);
+    int tab = lua_gettop(L);
+    set_costed(L, tab, "move", COST_MOVE);
+    set_costed(L, tab, "insert", COST_INSERT);
+    set_costed(L, tab, "remove", COST_REMOVE);
+    set_costed(L, tab, "sort", COST_SORT);
+    lua_pop(L, 1);
+
+    lua_createtable(L, 0, 5);
+    lua_getglobal(L, LUA_OSLIBNAME);
+    static const char *const os_names[] = {"date", "time", "clock", "difftime", NULL};
+    for (int i = 0; os_names[i]; i++) {
+        lua_getfield(L, -1, os_names[i]);
+        lua_setfield(L, -3, os_names[i]);
+    }
+    lua_pop(L, 1);
+    lua_setfield(L, t, LUA_OSLIBNAME);
+
+    if (sb->install) {
+        lua_pushcfunction(L, sb->install);
+        lua_pushvalue(L, t);
+        lua_call(L, 1, 0);
+    }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &TEMPLATE_KEY);
+    return 0;
+}
+
+/* Pushes a fresh environment: the template with each table in it copied,
+ * _G and require, and a copy of the template's metatable if it has one. */
+static void push_env(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &TEMPLATE_KEY);
+    int t = lua_gettop(L);
+    lua_createtable(L, 0, 64);
+    int e = t + 1;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            copy_table(L, -1);
+            lua_replace(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, e);
+    }
+    lua_pushvalue(L, e);
+    lua_setfield(L, e, "_G");
+    lua_pushvalue(L, e);
+    lua_pushcclosure(L, sb_require, 1);
+    lua_setfield(L, e, "require");
+    if (lua_getmetatable(L, t)) {
+        copy_table(L, -1);
+        lua_setmetatable(L, e);
+        lua_pop(L, 1);
+    }
+    lua_remove(L, t);
+}
+
+/* Message handler of the evaluation: remembers where the error was. */
+static int msgh(lua_State *L)
+{
+    sb_frame *f = sandbox_of(L)->frame;
+    if (f && !f->err_line)
+        f->err_line = current_line(L);
+    return 1;
+}
+
+/* Protected: runs the frame's evaluation (argument 1) and leaves its
+ * results or its message; the status goes to the frame. Everything that
+ * may fail (building the environment, loading, messages) happens while
+ * the stock string metatable is in place, or after it is back. */
+static int protected_eval(lua_State *L)
+{
+    sb_frame *f = lua_touserdata(L, 1);
+    shelf_sandbox_run *run = f->run;
+    lua_settop(L, 0);
+    lua_pushliteral(L, ""); /* 1: a string, to reach the string metatable */
+    if (!lua_getmetatable(L, 1)) /* 2: the stock one */
+        lua_pushnil(L);
+    lua_pushcfunction(L, msgh); /* 3 */
+    push_env(L);                /* 4 */
+    lua_createtable(L, 0, 1);   /* 5: this evaluation's string metatable */
+    lua_getfield(L, 4, LUA_STRLIBNAME);
+    lua_setfield(L, 5, "__index");
+    const char *name = lua_pushfstring(L, "@%s", run->file); /* 6 */
+    int rc = luaL_loadbufferx(L, run->text ? run->text : "", run->len, name, "t");
+    if (rc != LUA_OK) {
+        f->status = rc == LUA_ERRMEM ? SHELF_SANDBOX_MEMORY : SHELF_SANDBOX_SYNTAX;
+        return 1;
+    }
+    lua_pushvalue(L, 4);
+    lua_setupvalue(L, -2, 1);
+    lua_pushvalue(L, 5);
+    lua_setmetatable(L, 1);
+    rc = lua_pcall(L, 0, run->nresults, 3);
+    lua_pushvalue(L, 2);
+    lua_setmetatable(L, 1);
+    if (rc == LUA_OK && !f->abort) {
+        f->status = SHELF_SANDBOX_OK;
+        return run->nresults;
+    }
+    if (rc == LUA_OK) { /* stopped by a nested evaluation's budget, not yet raised */
+        lua_pop(L, run->nresults);
+        lua_pushnil(L);
+    }
+    if (rc == LUA_ERRMEM && !f->abort) /* no message handler runs for it */
+        f->err_line = sandbox_of(L)->refused_line;
+    f->status = f->abort                ? f->abort
+                : rc == LUA_ERRMEM      ? SHELF_SANDBOX_MEMORY
+                                        : SHELF_SANDBOX_ERROR;
+    if (is_budget(f->status)) {
+        push_budget_text(L, sandbox_of(L), f->status);
+    } else if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER) {
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+    }
+    lua_tostring(L, -1);
+    return 1;
+}
+
+/* ---- the public functions ------------------------------------------------------ */
+
+shelf_sandbox *shelf_sandbox_new(const shelf_eval_limits *limits, lua_CFunction install)
+{
+    shelf_sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return NULL;
+    fill_limits(&sb->limits, limits);
+    sb->budget.charge = pattern_charge;
+    sb->budget.ud = sb;
+    sb->L = lua_newstate(sb_alloc, sb);
+    if (!sb->L) {
+        free(sb);
+        return NULL;
+    }
+    *(shelf_sandbox **)lua_getextraspace(sb->L) = sb;
+    sb->install = install;
+    lua_pushcfunction(sb->L, build_template);
+    lua_pushlightuserdata(sb->L, sb);
+    int rc = lua_pcall(sb->L, 1, 0, 0);
+    sb->install = NULL;
+    if (rc != LUA_OK) {
+        shelf_sandbox_free(sb);
+        return NULL;
+    }
+    lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return sb;
+}
+
+void shelf_sandbox_free(shelf_sandbox *sb)
+{
+    if (!sb)
+        return;
+    lua_close(sb->L);
+    free(sb);
+}
+
+lua_State *shelf_sandbox_lua(shelf_sandbox *sb)
+{
+    return sb->L;
+}
+
+int shelf_sandbox_eval(shelf_sandbox *sb, shelf_sandbox_run *run)
+{
+    lua_State *L = sb->L;
+    run->line = 0;
+    if (!lua_checkstack(L, run->nresults + 4))
+        return SHELF_SANDBOX_NOMEM;
+    sb_frame f = {.outer = sb->frame, .run = run};
+    double ns = sb->limits.seconds * 1e9;
+    f.deadline = now_ns() + (int64_t)ns;
+    f.insn_stop = sb->limits.instructions > ~0ULL - sb->insns ? ~0ULL
+                                                              : sb->insns + sb->limits.instructions;
+    if (f.outer) {
+        if (f.outer->deadline < f.deadline)
+            f.deadline = f.outer->deadline;
+        if (f.outer->insn_stop < f.insn_stop)
+            f.insn_stop = f.outer->insn_stop;
+    } else {
+        sb->real_oom = 0;
+    }
+    sb->frame = &f;
+    lua_pushcfunction(L, protected_eval);
+    lua_pushlightuserdata(L, &f);
+    int rc = lua_pcall(L, 1, LUA_MULTRET, 0);
+    sb->frame = f.outer;
+    if (rc != LUA_OK) /* out of memory setting up or reporting */
+        f.status = rc == LUA_ERRMEM ? SHELF_SANDBOX_MEMORY : SHELF_SANDBOX_ERROR;
+    if (f.status == SHELF_SANDBOX_MEMORY && sb->real_oom) {
+        f.status = SHELF_SANDBOX_NOMEM;
+        lua_pop(L, 1);
+    }
+    run->line = f.abort ? f.abort_line : f.err_line;
+    /* A nested evaluation that ran out of the outer one's instructions or
+     * time stops the outer one too, at its next check or its end. */
+    sb_frame *outer = f.outer;
+    if (outer && !outer->abort &&
+        ((f.status == SHELF_SANDBOX_INSTRUCTIONS && sb->insns >= outer->insn_stop) ||
+         (f.status == SHELF_SANDBOX_TIME && now_ns() >= outer->deadline))) {
+        outer->abort = f.status;
+        outer->abort_line = current_line(L);
+    }
+    return f.status;
+}
+
+void *shelf_sandbox_ud(lua_State *L)
+{
+    return running_frame(L)->run->ud;
+}
+
+int shelf_sandbox_abort(lua_State *L)
+{
+    sb_frame *f = running_frame(L);
+    if (!f->abort) {
+        f->abort = SHELF_SANDBOX_ABORTED;
+        f->abort_line = current_line(L);
+    }
+    lua_pushliteral(L, "the evaluation was stopped");
+    return lua_error(L);
+}
