@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "collection.h"
 #include "engine.h"
 #include "index.h"
 #include "shelf.h"
@@ -47,20 +48,63 @@ int cli_is_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs);
  * status. */
 int cli_index(int argc, char **argv, const shelf_eval_limits *limits);
 
+/* ---- the command table (shelf.c) and the changing commands (change.c) -- */
+
+typedef int (*cli_read_fn)(shelf_engine *e, const cli_opts *o, char **args, int nargs);
+
+enum {
+    CLI_CHANGE = 1,            /* changes the environment: a request for shelf_run() */
+    CLI_OPT_APPEND = 2,        /* takes -a/--append and -p/--prepend (use) */
+    CLI_OPT_ALLOW_CHANGES = 4  /* takes --allow-changes (restore) */
+};
+
+/* What a changing command hands to shelf_run(), with what it holds for it. */
+typedef struct cli_change {
+    shelf_request q;
+    shelf_collection collection; /* restore: the collection read */
+    char *note;                  /* printed after success, unless -q */
+} cli_change;
+
+struct cli_command;
+typedef int (*cli_prepare_fn)(const struct cli_command *cmd, const cli_opts *o, char **args,
+                              int nargs, cli_change *c, shelf_error *err);
+
+/* One subcommand: git's commands[] row. */
+typedef struct cli_command {
+    const char *name;             /* canonical name (help texts are keyed by it) */
+    const char *const *aliases;   /* NULL-terminated, or NULL */
+    unsigned flags;               /* CLI_* */
+    shelf_op op;                  /* CLI_CHANGE: the operation */
+    cli_read_fn read;             /* read commands */
+    cli_prepare_fn prepare;       /* CLI_CHANGE: fills the request (NULL: cli_prepare) */
+} cli_command;
+
+void cli_change_init(cli_change *c);
+void cli_change_free(cli_change *c);
+/* The request of a changing command from its words: cmd's operation, the
+ * words as arguments, the checks of their number. 0 or SHELF_EUSAGE (err
+ * says how to call it). */
+int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                cli_change *c, shelf_error *err);
+/* Runs a changing command and prints what the shell evaluates (see
+ * change.c). Returns the exit status. */
+int cli_change_run(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                   const shelf_eval_limits *limits);
+/* The failure of a command: the error on stderr, the shell's failure idiom
+ * on stdout. Returns 1. */
+int cli_fail(const cli_opts *o, const shelf_error *err);
+
 /* Collections (collect.c). save, savelist, describe and disable are read
- * commands (exit status; they change no environment). cli_restore is a
- * changing command: it runs on e and returns 0 or a libshelf error in err,
- * like the engine's operations. */
+ * commands (exit status; they change no environment). restore is a
+ * changing command: cli_prepare_restore reads the collection named (or
+ * "default") into the request; with no name and no default collection it
+ * is a `reset` (the system default modules), with a note saying so. */
 int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs);
-int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
-                shelf_error *err);
-/* `reset` (and `restore` with no name and no default collection): unloads
- * every module, sticky ones too, as Lmod does, and loads the modules of
- * SHELF_SYSTEM_DEFAULT_MODULES (colon-separated). 0 or an engine error. */
-int cli_system_default(shelf_engine *e, shelf_error *err);
+int cli_prepare_restore(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                        cli_change *c, shelf_error *err);
 
 /* `shelf export ARGS...` (export.c): argv holds the words after "export".
  * Prints a script that recreates the current environment's modules, or a
@@ -69,10 +113,10 @@ int cli_export(int argc, char **argv, const shelf_eval_limits *limits);
 
 /* A shell sharing a shelfd context (follow.c): when SHELF_CONTEXT_SOCKET is
  * set and the output is a shell's code, sends the change a successful
- * command made to the loaded modules (e's state against the process
- * environment's) to that context. Warnings on stderr; the command's own
+ * command made to the loaded modules (res->after against res->before) to
+ * that context. Warnings on stderr; the command's own
  * outcome is unchanged. */
-void cli_follow(const shelf_engine *e, const cli_opts *o);
+void cli_follow(const shelf_result *res, const cli_opts *o);
 
 /* Help texts (help.c). cli_usage prints the overview; cli_command_help
  * prints the help of one subcommand (canonical name) and returns 0, or

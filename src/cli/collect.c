@@ -5,8 +5,8 @@
  *
  * save, savelist, describe and disable change nothing in the environment:
  * they print for the person on stderr (or JSON on o->json_out with --json).
- * restore is a changing command: cli_restore runs inside the engine's
- * transaction and shelf.c emits the result.
+ * restore is a changing command: cli_prepare_restore reads the collection
+ * into the request that change.c runs.
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "collection.h"
 #include "json.h"
+#include "shelf-internal.h"
 
 #define DEFAULT_NAME "default"
 
@@ -258,51 +259,33 @@ int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     return 0;
 }
 
-int cli_system_default(shelf_engine *e, shelf_error *err)
+int cli_prepare_restore(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                        cli_change *c, shelf_error *err)
 {
-    int force = e->force;
-    e->force = 1;
-    int rc = shelf_engine_purge(e, err);
-    e->force = force;
-    const char *dflt = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
-    if (rc < 0 || !dflt || !*dflt)
-        return rc;
-    shelf_strv mods;
-    shelf_strv_init(&mods);
-    rc = shelf_strv_split(&mods, dflt, ":", 0);
-    if (rc == 0)
-        rc = shelf_engine_load(e, mods.v, mods.n, 0, err);
-    else
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
-    shelf_strv_free(&mods);
-    return rc;
-}
-
-int cli_restore(shelf_engine *e, const cli_opts *o, char **args, int nargs,
-                shelf_error *err)
-{
+    (void)cmd;
+    (void)o;
     if (nargs > 1) {
         shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
                         "restore: name at most one collection (see `module restore --help`)");
         return SHELF_EUSAGE;
     }
     const char *name = nargs ? args[0] : DEFAULT_NAME;
-    shelf_collection c;
-    int rc = shelf_collection_read_named(environ, name, &c, err);
+    int rc = shelf_collection_read_named(environ, name, &c->collection, err);
     if (rc == SHELF_ENOTFOUND && nargs == 0) {
         /* No default collection: the system's default set, as `reset`. */
         shelf_error_clear(err);
-        rc = cli_system_default(e, err);
         const char *dflt = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
-        if (rc == 0 && !o->quiet)
-            fprintf(o->out, "No collection \"default\": restored the system default "
-                            "modules%s\n",
-                    dflt && *dflt ? " (SHELF_SYSTEM_DEFAULT_MODULES)" : " (none are set)");
-        return rc;
+        c->q.op = SHELF_OP_RESET;
+        c->q.system_default = dflt;
+        c->note = strdup(dflt && *dflt ? "No collection \"default\": restored the system default "
+                                         "modules (SHELF_SYSTEM_DEFAULT_MODULES)"
+                                       : "No collection \"default\": restored the system default "
+                                         "modules (none are set)");
+        return c->note ? SHELF_OK : shelf_oom(err);
     }
     if (rc < 0)
         return rc;
-    rc = shelf_engine_restore(e, &c, o->allow_changes, err);
-    shelf_collection_free(&c);
-    return rc;
+    c->q.op = SHELF_OP_RESTORE;
+    c->q.collection = &c->collection;
+    return SHELF_OK;
 }

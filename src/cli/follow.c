@@ -39,8 +39,6 @@
 #include "cli.h"
 #include "json.h"
 
-extern char **environ;
-
 #define FOLLOW_TIMEOUT_MS 30000 /* a load in the daemon may evaluate modulefiles */
 
 /* Where the changes go. */
@@ -251,28 +249,20 @@ static void send_names(const follow_target *f, const char *path, const shelf_str
     shelf_buf_free(&answer);
 }
 
-void cli_follow(const shelf_engine *e, const cli_opts *o)
+void cli_follow(const shelf_result *res, const cli_opts *o)
 {
     follow_target f = {getenv("SHELF_CONTEXT_SOCKET"), getenv("SHELF_CONTEXT_CLIENT")};
     if (!f.socket || !*f.socket || !is_shell(o->shell))
         return;
     if (!f.client || !*f.client)
         f.client = "default";
-    /* The modules before the command: the process environment is what the
-     * engine started from (a table it could not read counts as empty). */
-    shelf_env env;
-    shelf_env_init(&env, environ);
-    shelf_state before;
-    shelf_state_init(&before);
-    shelf_error err = {0};
-    int ok = shelf_state_load(&before, &env, &err) != SHELF_ENOMEM;
-    shelf_error_clear(&err);
-    const shelf_state *after = &e->st;
+    const shelf_state *before = &res->before, *after = &res->after;
     shelf_strv unload, load;
     shelf_strv_init(&unload);
     shelf_strv_init(&load);
-    for (size_t i = before.n; ok && i-- > 0;) { /* last loaded first */
-        const shelf_loaded *d = &before.mods[i];
+    int ok = 1;
+    for (size_t i = before->n; ok && i-- > 0;) { /* last loaded first */
+        const shelf_loaded *d = &before->mods[i];
         if (!d->file || !d->fullname || find_file(after, d->file))
             continue;
         if (d->user_loaded || needers_stayed(d, after))
@@ -280,7 +270,7 @@ void cli_follow(const shelf_engine *e, const cli_opts *o)
     }
     for (size_t i = 0; ok && i < after->n; i++) {
         const shelf_loaded *m = &after->mods[i];
-        const shelf_loaded *d = m->file ? find_file(&before, m->file) : NULL;
+        const shelf_loaded *d = m->file ? find_file(before, m->file) : NULL;
         if (m->user_loaded && m->fullname && (!d || !d->user_loaded))
             ok = shelf_strv_push(&load, m->fullname) == 0;
     }
@@ -293,6 +283,4 @@ void cli_follow(const shelf_engine *e, const cli_opts *o)
     }
     shelf_strv_free(&unload);
     shelf_strv_free(&load);
-    shelf_state_free(&before);
-    shelf_env_free(&env);
 }

@@ -22,68 +22,87 @@
 
 extern char **environ;
 
-typedef enum cmd_kind {
-    CMD_LOAD, CMD_TRY_LOAD, CMD_UNLOAD, CMD_SWAP, CMD_PURGE, CMD_RELOAD,
-    CMD_REFRESH, CMD_USE, CMD_UNUSE, CMD_RESET,
-    CMD_LIST, CMD_AVAIL, CMD_SPIDER, CMD_WHATIS, CMD_HELP, CMD_SHOW,
-    CMD_KEYWORD, CMD_IS_LOADED, CMD_IS_AVAIL,
-    CMD_SAVE, CMD_SAVELIST, CMD_DESCRIBE, CMD_DISABLE, /* read commands up to here */
-    CMD_RESTORE,
-    CMD_VERSION
-} cmd_kind;
+/* The subcommands, git-style: one row each, the canonical name first.
+ * Changing commands (CLI_CHANGE) become a request for shelf_run(); read
+ * commands run on an engine opened on the environment and change nothing. */
+static const char *const LOAD_ALIASES[] = {"add", NULL};
+static const char *const TRY_LOAD_ALIASES[] = {"try-add", NULL};
+static const char *const UNLOAD_ALIASES[] = {"del", "rm", "delete", "remove", NULL};
+static const char *const SWAP_ALIASES[] = {"switch", "sw", NULL};
+static const char *const AVAIL_ALIASES[] = {"av", NULL};
+static const char *const SHOW_ALIASES[] = {"display", NULL};
+static const char *const KEYWORD_ALIASES[] = {"search", NULL};
+static const char *const IS_LOADED_ALIASES[] = {"is_loaded", NULL};
+static const char *const IS_AVAIL_ALIASES[] = {"is_avail", NULL};
+static const char *const DESCRIBE_ALIASES[] = {"mcc", NULL};
 
-struct command {
-    const char *name; /* canonical name first, then its aliases */
-    cmd_kind kind;
-};
+#define CHANGE(name, aliases, op, flags) {name, aliases, CLI_CHANGE | (flags), op, NULL, NULL}
+#define READ(name, aliases, fn) {name, aliases, 0, SHELF_OP_LOAD, fn, NULL}
 
-static const struct command COMMANDS[] = {
-    {"load", CMD_LOAD}, {"add", CMD_LOAD},
-    {"try-load", CMD_TRY_LOAD}, {"try-add", CMD_TRY_LOAD},
-    {"unload", CMD_UNLOAD}, {"del", CMD_UNLOAD}, {"rm", CMD_UNLOAD},
-    {"delete", CMD_UNLOAD}, {"remove", CMD_UNLOAD},
-    {"swap", CMD_SWAP}, {"switch", CMD_SWAP}, {"sw", CMD_SWAP},
-    {"purge", CMD_PURGE}, {"reload", CMD_RELOAD}, {"refresh", CMD_REFRESH},
-    {"use", CMD_USE}, {"unuse", CMD_UNUSE}, {"reset", CMD_RESET},
-    {"list", CMD_LIST}, {"avail", CMD_AVAIL}, {"av", CMD_AVAIL},
-    {"spider", CMD_SPIDER}, {"whatis", CMD_WHATIS}, {"help", CMD_HELP},
-    {"show", CMD_SHOW}, {"display", CMD_SHOW},
-    {"keyword", CMD_KEYWORD}, {"search", CMD_KEYWORD},
-    {"is-loaded", CMD_IS_LOADED}, {"is_loaded", CMD_IS_LOADED},
-    {"is-avail", CMD_IS_AVAIL}, {"is_avail", CMD_IS_AVAIL},
-    {"save", CMD_SAVE}, {"restore", CMD_RESTORE}, {"savelist", CMD_SAVELIST},
-    {"describe", CMD_DESCRIBE}, {"mcc", CMD_DESCRIBE}, {"disable", CMD_DISABLE},
+static const cli_command COMMANDS[] = {
+    CHANGE("load", LOAD_ALIASES, SHELF_OP_LOAD, 0),
+    CHANGE("try-load", TRY_LOAD_ALIASES, SHELF_OP_TRY_LOAD, 0),
+    CHANGE("unload", UNLOAD_ALIASES, SHELF_OP_UNLOAD, 0),
+    CHANGE("swap", SWAP_ALIASES, SHELF_OP_SWAP, 0),
+    CHANGE("purge", NULL, SHELF_OP_PURGE, 0),
+    CHANGE("reload", NULL, SHELF_OP_RELOAD, 0),
+    CHANGE("refresh", NULL, SHELF_OP_REFRESH, 0),
+    CHANGE("use", NULL, SHELF_OP_USE, CLI_OPT_APPEND),
+    CHANGE("unuse", NULL, SHELF_OP_UNUSE, 0),
+    CHANGE("reset", NULL, SHELF_OP_RESET, 0),
+    {"restore", NULL, CLI_CHANGE | CLI_OPT_ALLOW_CHANGES, SHELF_OP_RESTORE, NULL,
+     cli_prepare_restore},
+    READ("list", NULL, cli_list),
+    READ("avail", AVAIL_ALIASES, cli_avail),
+    READ("spider", NULL, cli_spider),
+    READ("whatis", NULL, cli_whatis),
+    READ("help", NULL, cli_help_module),
+    READ("show", SHOW_ALIASES, cli_show),
+    READ("keyword", KEYWORD_ALIASES, cli_keyword),
+    READ("is-loaded", IS_LOADED_ALIASES, cli_is_loaded),
+    READ("is-avail", IS_AVAIL_ALIASES, cli_is_avail),
+    READ("save", NULL, cli_save),
+    READ("savelist", NULL, cli_savelist),
+    READ("describe", DESCRIBE_ALIASES, cli_describe),
+    READ("disable", NULL, cli_disable),
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
+/* `ml` words that name no command: unload every -name, load the others. */
+static const cli_command ML = CHANGE("ml", NULL, SHELF_OP_ML, 0);
+
+/* 1 if word is the command's name or one of its aliases (exactly, or by
+ * prefix when prefix is set). */
+static int names(const cli_command *c, const char *word, int prefix)
+{
+    size_t n = strlen(word);
+    if (prefix ? strncmp(c->name, word, n) == 0 : strcmp(c->name, word) == 0)
+        return 1;
+    for (const char *const *a = c->aliases; a && *a; a++)
+        if (prefix ? strncmp(*a, word, n) == 0 : strcmp(*a, word) == 0)
+            return 1;
+    return 0;
+}
+
 /* The command `word` names exactly or by a unique prefix; NULL if none.
  * *ambiguous is set when several commands share the prefix. */
-static const struct command *find_command(const char *word, int *ambiguous)
+static const cli_command *find_command(const char *word, int *ambiguous)
 {
-    const struct command *hit = NULL;
-    size_t n = strlen(word);
+    const cli_command *hit = NULL;
     *ambiguous = 0;
-    if (n == 0)
+    if (!*word)
         return NULL;
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(COMMANDS[i].name, word) == 0)
+        if (names(&COMMANDS[i], word, 0))
             return &COMMANDS[i];
     for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (strncmp(COMMANDS[i].name, word, n) != 0)
+        if (!names(&COMMANDS[i], word, 1))
             continue;
-        if (hit && hit->kind != COMMANDS[i].kind)
+        if (hit && hit != &COMMANDS[i])
             *ambiguous = 1;
         hit = &COMMANDS[i];
     }
     return *ambiguous ? NULL : hit;
-}
-
-static const char *canonical_name(cmd_kind kind)
-{
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (COMMANDS[i].kind == kind)
-            return COMMANDS[i].name;
-    return "?";
 }
 
 void cli_print_error(FILE *out, const shelf_error *err)
@@ -157,110 +176,33 @@ static void print_version(FILE *out)
             PACKAGE_VERSION);
 }
 
-static void print_messages(const shelf_engine *e, const cli_opts *o)
+/* A read command on an engine opened on the environment: it prints for the
+ * person and changes nothing. On failure the shell's `eval` must fail too
+ * (as Lmod's `eval "$(module is-loaded x)"`), except with --json, whose
+ * stdout holds only the document. */
+static int run_read(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                    const shelf_eval_limits *limits)
 {
-    if (o->quiet)
-        return;
-    for (size_t i = 0; i < e->messages.n; i++)
-        fprintf(stderr, "%s\n", e->messages.v[i]);
-}
-
-/* `ml` words -> a subcommand: no words = list; a command name = that
- * command; else unload every -name and load every other name. */
-static int ml_split(char **args, int nargs, shelf_strv *loads, shelf_strv *unloads)
-{
-    for (int i = 0; i < nargs; i++) {
-        int rc = args[i][0] == '-' && args[i][1]
-                     ? shelf_strv_push(unloads, args[i] + 1)
-                     : shelf_strv_push(loads, args[i]);
-        if (rc < 0)
-            return rc;
-    }
-    return SHELF_OK;
-}
-
-static int run_change(shelf_engine *e, const cli_opts *o, cmd_kind kind,
-                      char **args, int nargs, shelf_error *err)
-{
-    switch (kind) {
-    case CMD_LOAD:
-    case CMD_TRY_LOAD:
-        if (nargs == 0) {
-            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
-                            "%s: name at least one module (see `module %s --help`)",
-                            canonical_name(kind), canonical_name(kind));
-            return SHELF_EUSAGE;
+    shelf_engine e;
+    shelf_error err = {0};
+    int rc = shelf_engine_open(&e, environ, o->shell, &err);
+    e.limits = *limits;
+    int status;
+    if (rc < 0) {
+        status = cli_fail(o, &err);
+    } else {
+        status = cmd->read(&e, o, args, nargs);
+        if (status != 0 && !o->json) {
+            shelf_buf out;
+            shelf_buf_init(&out);
+            shelf_emit_failure(o->shell, &out);
+            fwrite(out.data ? out.data : "", 1, out.len, stdout);
+            shelf_buf_free(&out);
         }
-        return shelf_engine_load(e, args, (size_t)nargs, kind == CMD_TRY_LOAD, err);
-    case CMD_UNLOAD:
-        return shelf_engine_unload(e, args, (size_t)nargs, err);
-    case CMD_SWAP:
-        if (nargs < 1 || nargs > 2) {
-            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
-                            "swap: use `module swap OLD NEW` or `module swap NEW`");
-            return SHELF_EUSAGE;
-        }
-        return shelf_engine_swap(e, args[0], nargs == 2 ? args[1] : NULL, err);
-    case CMD_PURGE:
-        return shelf_engine_purge(e, err);
-    case CMD_RELOAD:
-        return shelf_engine_reload(e, err);
-    case CMD_REFRESH:
-        return shelf_engine_refresh(e, err);
-    case CMD_USE:
-    case CMD_UNUSE:
-        if (nargs == 0) {
-            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
-                            "%s: name at least one directory", canonical_name(kind));
-            return SHELF_EUSAGE;
-        }
-        return kind == CMD_USE ? shelf_engine_use(e, args, (size_t)nargs, o->append, err)
-                               : shelf_engine_unuse(e, args, (size_t)nargs, err);
-    case CMD_RESET:
-        return cli_system_default(e, err);
-    case CMD_RESTORE:
-        return cli_restore(e, o, args, nargs, err);
-    default:
-        return SHELF_EUSAGE;
     }
-}
-
-static int fail(const cli_opts *o, const shelf_error *err)
-{
-    cli_print_error(stderr, err);
-    shelf_buf b;
-    shelf_buf_init(&b);
-    shelf_emit_failure(o->shell, &b);
-    if (b.len)
-        fwrite(b.data, 1, b.len, stdout);
-    shelf_buf_free(&b);
-    return 1;
-}
-
-static int run_read(shelf_engine *e, const cli_opts *o, cmd_kind kind,
-                    char **args, int nargs)
-{
-    switch (kind) {
-    case CMD_LIST: return cli_list(e, o, args, nargs);
-    case CMD_AVAIL: return cli_avail(e, o, args, nargs);
-    case CMD_SPIDER: return cli_spider(e, o, args, nargs);
-    case CMD_KEYWORD: return cli_keyword(e, o, args, nargs);
-    case CMD_WHATIS: return cli_whatis(e, o, args, nargs);
-    case CMD_HELP: return cli_help_module(e, o, args, nargs);
-    case CMD_SHOW: return cli_show(e, o, args, nargs);
-    case CMD_IS_LOADED: return cli_is_loaded(e, o, args, nargs);
-    case CMD_IS_AVAIL: return cli_is_avail(e, o, args, nargs);
-    case CMD_SAVE: return cli_save(e, o, args, nargs);
-    case CMD_SAVELIST: return cli_savelist(e, o, args, nargs);
-    case CMD_DESCRIBE: return cli_describe(e, o, args, nargs);
-    case CMD_DISABLE: return cli_disable(e, o, args, nargs);
-    default: return 1;
-    }
-}
-
-static int is_read(cmd_kind kind)
-{
-    return kind >= CMD_LIST && kind <= CMD_DISABLE;
+    shelf_error_clear(&err);
+    shelf_engine_close(&e);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -304,7 +246,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (shelf_eval_limits_from_env(&limits, environ, &limits_err) < 0) {
-        int st = fail(&o, &limits_err);
+        int st = cli_fail(&o, &limits_err);
         shelf_error_clear(&limits_err);
         return st;
     }
@@ -320,7 +262,7 @@ int main(int argc, char **argv)
         print_version(stderr);
         return 0;
     }
-    const struct command *cmd = NULL;
+    const cli_command *cmd = NULL;
     int ambiguous = 0;
     if (i < argc && !(is_ml && argv[i][0] == '-'))
         cmd = find_command(argv[i], &ambiguous);
@@ -333,104 +275,45 @@ int main(int argc, char **argv)
         shelf_error_set(&uerr, SHELF_EUSAGE, NULL, NULL, 0,
                         "%s subcommand \"%s\"; see `module --help`",
                         ambiguous ? "ambiguous" : "unknown", argv[i]);
-        int st = fail(&o, &uerr);
+        int st = cli_fail(&o, &uerr);
         shelf_error_clear(&uerr);
         return st;
     }
-    cmd_kind kind = cmd ? cmd->kind : CMD_LOAD;
     if (cmd)
         i++;
-    else if (is_ml && i >= argc)
-        kind = CMD_LIST;
+    else if (i >= argc) /* `ml` alone lists */
+        cmd = find_command("list", &ambiguous);
+    else
+        cmd = &ML;
     /* Options may also follow the subcommand (`module avail -t`, `use -a`). */
     char **args = argv + i;
     int nargs = argc - i;
     int w = 0;
     for (int k = 0; k < nargs; k++) {
         const char *a = args[k];
-        if ((kind == CMD_USE) && (strcmp(a, "-a") == 0 || strcmp(a, "--append") == 0))
+        if ((cmd->flags & CLI_OPT_APPEND) && (strcmp(a, "-a") == 0 || strcmp(a, "--append") == 0))
             o.append = 1;
-        else if ((kind == CMD_USE) && (strcmp(a, "-p") == 0 || strcmp(a, "--prepend") == 0))
+        else if ((cmd->flags & CLI_OPT_APPEND) &&
+                 (strcmp(a, "-p") == 0 || strcmp(a, "--prepend") == 0))
             o.append = 0;
-        else if (kind == CMD_RESTORE && strcmp(a, "--allow-changes") == 0)
+        else if ((cmd->flags & CLI_OPT_ALLOW_CHANGES) && strcmp(a, "--allow-changes") == 0)
             o.allow_changes = 1;
-        else if (cmd && a[0] == '-' && parse_option(&o, a, &want_version, &want_help))
+        else if (cmd != &ML && a[0] == '-' && parse_option(&o, a, &want_version, &want_help))
             continue;
         else
             args[w++] = args[k];
     }
     nargs = w;
     if (want_help) {
-        if (!cmd || cli_command_help(stderr, canonical_name(kind)) != 0)
+        if (cmd == &ML || cli_command_help(stderr, cmd->name) != 0)
             cli_usage(stderr);
         return 0;
     }
-    shelf_engine e;
-    shelf_error err = {0};
-    int status = 0;
-    shelf_changes changes;
-    shelf_changes_init(&changes);
-    shelf_buf out;
-    shelf_buf_init(&out);
-    int rc = shelf_engine_open(&e, environ, o.shell, &err);
-    e.force = o.force;
-    e.limits = limits;
-    if (rc == SHELF_ESTATE && kind == CMD_PURGE && o.force) {
-        shelf_error_clear(&err);
-        rc = shelf_engine_forget_table(&e, &err);
-    }
-    if (rc == 0 && is_read(kind)) {
-        status = run_read(&e, &o, kind, args, nargs);
-        print_messages(&e, &o);
-        if (status != 0 && !o.json) {
-            /* As Lmod: `eval "$(shelf bash is-loaded x)"` must fail too
-             * (with --json, stdout holds only the JSON document). */
-            shelf_emit_failure(o.shell, &out);
-            fwrite(out.data ? out.data : "", 1, out.len, stdout);
-        }
-    } else if (rc == 0) {
-        if (is_ml && !cmd) {
-            shelf_strv loads, unloads;
-            shelf_strv_init(&loads);
-            shelf_strv_init(&unloads);
-            rc = ml_split(args, nargs, &loads, &unloads);
-            if (rc == 0 && unloads.n)
-                rc = shelf_engine_unload(&e, unloads.v, unloads.n, &err);
-            if (rc == 0 && loads.n)
-                rc = shelf_engine_load(&e, loads.v, loads.n, 0, &err);
-            shelf_strv_free(&loads);
-            shelf_strv_free(&unloads);
-            if (rc == SHELF_ENOMEM)
-                shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
-        } else {
-            rc = run_change(&e, &o, kind, args, nargs, &err);
-        }
-        if (rc == 0)
-            rc = shelf_engine_finish(&e, &changes, &err);
-        if (rc == 0)
-            rc = shelf_emit(o.shell, &changes, &out, &err);
-        if (rc == 0) {
-            fwrite(out.data ? out.data : "", 1, out.len, stdout);
-            print_messages(&e, &o);
-            cli_follow(&e, &o);
-            if (e.warned) {
-                /* As Lmod: the changes stand, but the command reports failure. */
-                shelf_buf_reset(&out);
-                shelf_emit_failure(o.shell, &out);
-                fwrite(out.data ? out.data : "", 1, out.len, stdout);
-                status = 1;
-            }
-        }
-    }
-    if (rc < 0)
-        status = fail(&o, &err);
+    int status = cmd->flags & CLI_CHANGE ? cli_change_run(cmd, &o, args, nargs, &limits)
+                                         : run_read(cmd, &o, args, nargs, &limits);
     if (fflush(stdout) != 0 && status == 0) {
         fprintf(stderr, "shelf: error: cannot write to standard output\n");
         status = 1;
     }
-    shelf_buf_free(&out);
-    shelf_changes_free(&changes);
-    shelf_error_clear(&err);
-    shelf_engine_close(&e);
     return status;
 }

@@ -1,0 +1,136 @@
+/*
+ * change.c -- the changing subcommands of `shelf` (load, try-load, unload,
+ * swap, purge, reload, refresh, use, unuse, reset, `ml` words): each turns
+ * its words into one shelf_request, and cli_change_run() carries it out
+ * with shelf_run() and prints what the shell must evaluate.
+ *
+ * Output contract (shelf.c's header): the shell's code on stdout only when
+ * the command succeeded, then the messages on stderr; after an LmodWarning
+ * the code stands and the failure idiom follows (exit status 1); on failure
+ * only the failure idiom.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+extern char **environ;
+
+void cli_change_init(cli_change *c)
+{
+    memset(c, 0, sizeof *c);
+    shelf_collection_init(&c->collection);
+}
+
+void cli_change_free(cli_change *c)
+{
+    shelf_collection_free(&c->collection);
+    free(c->note);
+    cli_change_init(c);
+}
+
+int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                cli_change *c, shelf_error *err)
+{
+    (void)o;
+    shelf_request *q = &c->q;
+    q->op = cmd->op;
+    q->args = args;
+    q->nargs = (size_t)nargs;
+    const char *name = cmd->name;
+    switch (cmd->op) {
+    case SHELF_OP_LOAD:
+    case SHELF_OP_TRY_LOAD:
+        if (nargs == 0) {
+            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                            "%s: name at least one module (see `module %s --help`)", name,
+                            name);
+            return SHELF_EUSAGE;
+        }
+        break;
+    case SHELF_OP_SWAP:
+        if (nargs < 1 || nargs > 2) {
+            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                            "swap: use `module swap OLD NEW` or `module swap NEW`");
+            return SHELF_EUSAGE;
+        }
+        break;
+    case SHELF_OP_USE:
+    case SHELF_OP_UNUSE:
+        if (nargs == 0) {
+            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                            "%s: name at least one directory", name);
+            return SHELF_EUSAGE;
+        }
+        break;
+    case SHELF_OP_RESET:
+        q->system_default = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
+        break;
+    default:
+        break;
+    }
+    return SHELF_OK;
+}
+
+/* Prints the failure: the error on stderr, the shell's failure idiom on
+ * stdout. Returns the exit status, 1. */
+int cli_fail(const cli_opts *o, const shelf_error *err)
+{
+    cli_print_error(stderr, err);
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_emit_failure(o->shell, &b);
+    if (b.len)
+        fwrite(b.data, 1, b.len, stdout);
+    shelf_buf_free(&b);
+    return 1;
+}
+
+int cli_change_run(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                   const shelf_eval_limits *limits)
+{
+    cli_change c;
+    cli_change_init(&c);
+    shelf_error err = {0};
+    shelf_result res;
+    shelf_result_init(&res);
+    shelf_buf out;
+    shelf_buf_init(&out);
+    int rc = (cmd->prepare ? cmd->prepare : cli_prepare)(cmd, o, args, nargs, &c, &err);
+    c.q.shell = o->shell;
+    c.q.force = o->force;
+    c.q.recover = o->force && c.q.op == SHELF_OP_PURGE; /* out of a corrupt table */
+    c.q.append = o->append;
+    c.q.allow_changes = o->allow_changes;
+    c.q.limits = limits;
+    if (rc == 0)
+        rc = shelf_run(environ, &c.q, &res, &err);
+    if (rc == 0)
+        rc = shelf_emit(o->shell, &res.changes, &out, &err);
+    int status = 0;
+    if (rc == 0) {
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+        if (c.note && !o->quiet)
+            fprintf(o->out, "%s\n", c.note);
+        for (size_t i = 0; !o->quiet && i < res.messages.n; i++)
+            fprintf(stderr, "%s\n", res.messages.v[i]);
+        cli_follow(&res, o);
+        if (res.warned) {
+            /* As Lmod: the changes stand, but the command reports failure. */
+            shelf_buf_reset(&out);
+            shelf_emit_failure(o->shell, &out);
+            fwrite(out.data ? out.data : "", 1, out.len, stdout);
+            status = 1;
+        }
+    } else {
+        status = cli_fail(o, &err);
+    }
+    shelf_buf_free(&out);
+    shelf_result_free(&res);
+    shelf_error_clear(&err);
+    cli_change_free(&c);
+    return status;
+}
