@@ -19,21 +19,24 @@
 
 extern char **environ;
 
-void cli_change_init(cli_change *c)
+static void cli_change_init(cli_change *c)
 {
     memset(c, 0, sizeof *c);
     shelf_collection_init(&c->collection);
 }
 
-void cli_change_free(cli_change *c)
+static void cli_change_free(cli_change *c)
 {
     shelf_collection_free(&c->collection);
     free(c->note);
     cli_change_init(c);
 }
 
-int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
-                cli_change *c, shelf_error *err)
+/* The default request of a changing command: cmd's operation, the words as
+ * arguments, the checks of their number. 0 or SHELF_EUSAGE (err says how to
+ * call it). */
+static int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
+                       cli_change *c, shelf_error *err)
 {
     (void)o;
     shelf_request *q = &c->q;

@@ -9,9 +9,6 @@
 
 #include <stdio.h>
 
-#include "collection.h"
-#include "engine.h"
-#include "index.h"
 #include "shelf.h"
 
 typedef struct cli_opts {
@@ -76,16 +73,11 @@ typedef struct cli_command {
     unsigned flags;               /* CLI_* */
     shelf_op op;                  /* CLI_CHANGE: the operation */
     cli_read_fn read;             /* read commands */
-    cli_prepare_fn prepare;       /* CLI_CHANGE: fills the request (NULL: cli_prepare) */
+    cli_prepare_fn prepare;       /* CLI_CHANGE: fills the request (NULL: the
+                                     operation with the words as arguments,
+                                     their number checked) */
 } cli_command;
 
-void cli_change_init(cli_change *c);
-void cli_change_free(cli_change *c);
-/* The request of a changing command from its words: cmd's operation, the
- * words as arguments, the checks of their number. 0 or SHELF_EUSAGE (err
- * says how to call it). */
-int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
-                cli_change *c, shelf_error *err);
 /* Runs a changing command and prints what the shell evaluates (see
  * change.c). Returns the exit status. */
 int cli_change_run(const cli_command *cmd, const cli_opts *o, char **args, int nargs,

@@ -17,9 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "collection.h"
-#include "json.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 #define DEFAULT_NAME "default"
 
@@ -84,8 +82,9 @@ int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         rc = shelf_collection_write(dir, &c, &err);
     if (rc == 0 && !o->quiet) {
         size_t inactive = 0;
-        for (size_t i = 0; i < e->st.n; i++)
-            inactive += !e->st.mods[i].active;
+        const shelf_state *st = shelf_engine_state(e);
+        for (size_t i = 0; i < st->n; i++)
+            inactive += !st->mods[i].active;
         fprintf(o->out, "Saved current collection of modules to: \"%s\" (%zu module%s)\n",
                 name, c.n, c.n == 1 ? "" : "s");
         if (inactive)

@@ -28,9 +28,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "collection.h"
-#include "export.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 extern char **environ;
 
@@ -154,7 +152,7 @@ static int put_named(shelf_changes *named, shelf_change_kind kind, const char *n
 
 /* Copies the aliases and functions the changes define into x->named, and
  * the active loaded modules of e into x->modules. */
-static int take_modules(shelf_export *x, const shelf_engine *e, const shelf_changes *c,
+static int take_modules(shelf_export *x, const shelf_state *st, const shelf_changes *c,
                         shelf_error *err)
 {
     for (size_t i = 0; i < c->n; i++) {
@@ -163,8 +161,8 @@ static int take_modules(shelf_export *x, const shelf_engine *e, const shelf_chan
             put_named(&x->named, ch->kind, ch->name, ch->value, ch->value2) < 0)
             return shelf_oom(err);
     }
-    for (size_t i = 0; i < e->st.n; i++)
-        if (e->st.mods[i].active && shelf_strv_push(&x->modules, e->st.mods[i].fullname) < 0)
+    for (size_t i = 0; i < st->n; i++)
+        if (st->mods[i].active && shelf_strv_push(&x->modules, st->mods[i].fullname) < 0)
             return shelf_oom(err);
     return SHELF_OK;
 }
@@ -201,8 +199,9 @@ static int record_modules(shelf_engine *e, shelf_export *x, shelf_strv *unsets,
 {
     recorder r = {x, unsets};
     shelf_eval_sink sink = {record_call, &r};
-    for (size_t i = 0; i < e->st.n; i++) {
-        const shelf_loaded *m = &e->st.mods[i];
+    const shelf_state *st = shelf_engine_state(e);
+    for (size_t i = 0; i < st->n; i++) {
+        const shelf_loaded *m = &st->mods[i];
         if (!m->active)
             continue;
         if (shelf_strv_push(&x->modules, m->fullname) < 0)
@@ -225,12 +224,11 @@ static int environment_without_modules(shelf_shell sh, const shelf_eval_limits *
 {
     int rc = SHELF_OK;
     if (x) {
-        shelf_engine e;
-        rc = shelf_engine_open(&e, environ, sh, err);
-        e.limits = *limits;
+        shelf_engine *e;
+        rc = shelf_engine_new(environ, sh, limits, &e, err);
         if (rc == 0)
-            rc = record_modules(&e, x, unsets, err);
-        shelf_engine_close(&e);
+            rc = record_modules(e, x, unsets, err);
+        shelf_engine_free(e);
     }
     shelf_request q = {.op = SHELF_OP_PURGE, .shell = sh, .force = 1, .limits = limits};
     shelf_result res;
@@ -252,21 +250,15 @@ static int collection_modules(shelf_shell sh, const shelf_eval_limits *limits,
     int rc = shelf_collection_read_named(environ, name, &coll, err);
     if (rc < 0)
         return rc; /* coll is empty */
-    shelf_engine e;
-    shelf_changes c;
-    shelf_changes_init(&c);
-    rc = shelf_engine_open(&e, env0->v, sh, err);
-    e.limits = *limits;
+    shelf_request q = {.op = SHELF_OP_RESTORE, .shell = sh, .collection = &coll,
+                       .limits = limits};
+    shelf_result res;
+    rc = shelf_run(env0->v, &q, &res, err);
     if (rc == 0)
-        rc = shelf_engine_restore(&e, &coll, 0, err);
-    if (rc == 0)
-        rc = shelf_engine_finish(&e, &c, err);
-    if (rc == 0)
-        rc = take_modules(x, &e, &c, err);
-    if (rc == 0 && shelf_export_apply(env0->v, &c, env1) < 0)
+        rc = take_modules(x, &res.after, &res.changes, err);
+    if (rc == 0 && shelf_export_apply(env0->v, &res.changes, env1) < 0)
         rc = shelf_oom(err);
-    shelf_changes_free(&c);
-    shelf_engine_close(&e);
+    shelf_result_free(&res);
     shelf_collection_free(&coll);
     return rc;
 }

@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json.h"
+#include "shelf.h"
 
 #define FOLLOW_TIMEOUT_MS 30000 /* a load in the daemon may evaluate modulefiles */
 

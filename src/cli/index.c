@@ -25,8 +25,7 @@
 #include "cli.h"
 
 extern char **environ;
-#include "index.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 static void progress(void *ud, size_t done, size_t total)
 {

@@ -38,10 +38,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "catalog.h"
+#include "shelf.h"
 #include "cli.h"
-#include "json.h"
-#include "shelf-internal.h"
 
 extern char **environ;
 
@@ -508,7 +506,7 @@ static int json_print(const cli_opts *o, cJSON *doc)
 
 int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 {
-    const shelf_state *st = &e->st;
+    const shelf_state *st = shelf_engine_state(e);
     size_t wanted = (size_t)nargs;
     if (o->json) {
         cJSON *arr = cJSON_CreateArray();
@@ -631,8 +629,9 @@ int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 /* The loaded record whose modulefile is m's, or NULL. */
 static const shelf_loaded *loaded_as(const shelf_engine *e, const shelf_cat_mod *m)
 {
-    for (size_t i = 0; i < e->st.n; i++) {
-        const shelf_loaded *l = &e->st.mods[i];
+    const shelf_state *st = shelf_engine_state(e);
+    for (size_t i = 0; i < st->n; i++) {
+        const shelf_loaded *l = &st->mods[i];
         if (l->active && strcmp(l->sn, m->mf.sn) == 0 && strcmp(l->file, m->mf.path) == 0)
             return l;
     }
@@ -742,8 +741,9 @@ typedef struct avail_ctx {
 /* The loaded record whose modulefile is (sn, file), or NULL. */
 static const shelf_loaded *loaded_file(const shelf_engine *e, const char *sn, const char *file)
 {
-    for (size_t i = 0; i < e->st.n; i++) {
-        const shelf_loaded *l = &e->st.mods[i];
+    const shelf_state *st = shelf_engine_state(e);
+    for (size_t i = 0; i < st->n; i++) {
+        const shelf_loaded *l = &st->mods[i];
         if (l->active && strcmp(l->sn, sn) == 0 && strcmp(l->file, file) == 0)
             return l;
     }
@@ -1973,8 +1973,9 @@ int cli_is_loaded(shelf_engine *e, const cli_opts *o, char **args, int nargs)
      * active module ("gcc/12" does not designate a loaded gcc/12.3.0). */
     for (int i = 0; i < nargs; i++) {
         int found = 0;
-        for (size_t k = 0; k < e->st.n && !found; k++) {
-            const shelf_loaded *m = &e->st.mods[k];
+        const shelf_state *st = shelf_engine_state(e);
+        for (size_t k = 0; k < st->n && !found; k++) {
+            const shelf_loaded *m = &st->mods[k];
             found = m->active && (strcmp(m->sn, args[i]) == 0 ||
                                   strcmp(m->fullname, args[i]) == 0);
         }

@@ -183,15 +183,14 @@ static void print_version(FILE *out)
 static int run_read(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
                     const shelf_eval_limits *limits)
 {
-    shelf_engine e;
+    shelf_engine *e;
     shelf_error err = {0};
-    int rc = shelf_engine_open(&e, environ, o->shell, &err);
-    e.limits = *limits;
+    int rc = shelf_engine_new(environ, o->shell, limits, &e, &err);
     int status;
     if (rc < 0) {
         status = cli_fail(o, &err);
     } else {
-        status = cmd->read(&e, o, args, nargs);
+        status = cmd->read(e, o, args, nargs);
         if (status != 0 && !o->json) {
             shelf_buf out;
             shelf_buf_init(&out);
@@ -201,7 +200,7 @@ static int run_read(const cli_command *cmd, const cli_opts *o, char **args, int 
         }
     }
     shelf_error_clear(&err);
-    shelf_engine_close(&e);
+    shelf_engine_free(e);
     return status;
 }
 

@@ -9,9 +9,7 @@
 #include <unistd.h>
 
 #include "api-internal.h"
-#include "collection.h"
-#include "export.h"
-#include "json.h"
+#include "shelf.h"
 
 /* ---- actions: load, unload, swap, purge, reload, restore -------------------------- */
 

@@ -23,10 +23,7 @@
 #include <strings.h>
 
 #include "api-internal.h"
-#include "catalog.h"
-#include "json.h"
-#include "shelf-internal.h"
-#include "state.h"
+#include "shelf.h"
 
 /* JSON lists at most this many chains per module. */
 #define MAX_CHAINS_SHOWN 32
@@ -59,7 +56,7 @@ static int cmp_order(const void *a, const void *b, void *ud)
     return c;
 }
 
-int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
+static int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
                       shelf_index_check check, const shelf_eval_limits *limits,
                       api_catalog **out, shelf_error *err)
 {
@@ -73,17 +70,15 @@ int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
                              .what = SHELF_IX_META | SHELF_IX_WHATIS | SHELF_IX_HELP |
                                      SHELF_IX_OPENS,
                              .env = env, .check = check};
-    shelf_engine e;
-    int rc = shelf_engine_open(&e, (char **)env, SHELF_SH_BASH, err);
-    if (limits)
-        e.limits = *limits;
+    shelf_engine *e;
+    int rc = shelf_engine_new(env, SHELF_SH_BASH, limits, &e, err);
     if (rc == SHELF_ESTATE) { /* spider mode reads no table */
         shelf_error_clear(err);
         rc = SHELF_OK;
     }
     if (rc == 0)
-        rc = shelf_catalog_build(&e, &co, &ac->cat, err);
-    shelf_engine_close(&e);
+        rc = shelf_catalog_build(e, &co, &ac->cat, err);
+    shelf_engine_free(e);
     if (rc == 0 && !(ac->order = malloc((ac->cat.n ? ac->cat.n : 1) * sizeof *ac->order)))
         rc = shelf_oom(err);
     if (rc < 0) {
@@ -143,8 +138,9 @@ int api_view_init(api_view *v, const api_catalog *ac, shelf_engine *e, int show_
             v->on_mp[l] = 1;
     }
     shelf_strv_init(&v->loaded);
-    for (size_t i = 0; i < e->st.n; i++)
-        if (e->st.mods[i].active && shelf_strv_push(&v->loaded, e->st.mods[i].fullname) < 0) {
+    const shelf_state *st = shelf_engine_state(e);
+    for (size_t i = 0; i < st->n; i++)
+        if (st->mods[i].active && shelf_strv_push(&v->loaded, st->mods[i].fullname) < 0) {
             api_view_free(v);
             return SHELF_ENOMEM;
         }

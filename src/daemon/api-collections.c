@@ -10,8 +10,7 @@
 #include <unistd.h>
 
 #include "api-internal.h"
-#include "collection.h"
-#include "json.h"
+#include "shelf.h"
 
 /* ---- collections -------------------------------------------------------------------- */
 
@@ -124,12 +123,11 @@ void api_save_collection(api_state *s, api_ctx *c, const char *name, api_respons
     }
     if (rc == 0) {
         pthread_mutex_lock(&c->lock);
-        shelf_engine e;
-        rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
-        e.limits = s->limits;
+        shelf_engine *e;
+        rc = shelf_engine_new(c->env.v, SHELF_SH_BASH, &s->limits, &e, &err);
         if (rc == 0)
-            rc = shelf_engine_snapshot(&e, &coll, &err);
-        shelf_engine_close(&e);
+            rc = shelf_engine_snapshot(e, &coll, &err);
+        shelf_engine_free(e);
         pthread_mutex_unlock(&c->lock);
     }
     if (rc == 0)
@@ -197,12 +195,13 @@ void api_get_preamble(api_ctx *c, const api_request *req, api_response *r)
         shelf_collection_free(&coll);
     } else {
         pthread_mutex_lock(&c->lock);
-        shelf_engine e;
-        rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
-        for (size_t i = 0; rc == 0 && i < e.st.n; i++)
-            if (e.st.mods[i].user_loaded && e.st.mods[i].active)
-                rc = shelf_strv_push(&mods, e.st.mods[i].fullname);
-        shelf_engine_close(&e);
+        shelf_engine *e;
+        rc = shelf_engine_new(c->env.v, SHELF_SH_BASH, NULL, &e, &err);
+        const shelf_state *st = rc == 0 ? shelf_engine_state(e) : NULL;
+        for (size_t i = 0; st && rc == 0 && i < st->n; i++)
+            if (st->mods[i].user_loaded && st->mods[i].active)
+                rc = shelf_strv_push(&mods, st->mods[i].fullname);
+        shelf_engine_free(e);
         pthread_mutex_unlock(&c->lock);
     }
     shelf_buf code;

@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "api-internal.h"
-#include "json.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 /* ---- contexts ------------------------------------------------------------------------ */
 
@@ -191,13 +190,13 @@ void api_publish_loaded(api_state *s, const char *client, const shelf_state *st)
  * with c locked. NULL with the error answered. */
 static cJSON *ctx_summary(api_ctx *c, api_response *r)
 {
-    shelf_engine e;
+    shelf_engine *e;
     shelf_error err = {0};
-    int rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
+    int rc = shelf_engine_new(c->env.v, SHELF_SH_BASH, NULL, &e, &err);
     cJSON *o = NULL;
     if (rc == 0 && (o = cJSON_CreateObject())) {
         shelf_json_add_str(o, "client", c->client);
-        if (!shelf_json_add(o, "loaded", api_loaded_json(&e.st)) ||
+        if (!shelf_json_add(o, "loaded", api_loaded_json(shelf_engine_state(e))) ||
             !shelf_json_add(o, "warnings", shelf_json_strv(&c->warnings))) {
             cJSON_Delete(o);
             o = NULL;
@@ -209,7 +208,7 @@ static cJSON *ctx_summary(api_ctx *c, api_response *r)
     } else {
         api_respond_shelf(r, &err);
     }
-    shelf_engine_close(&e);
+    shelf_engine_free(e);
     shelf_error_clear(&err);
     return o;
 }
@@ -291,9 +290,9 @@ void api_put_context(api_state *s, api_ctx *c, const api_request *req, api_respo
         shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
     shelf_strv_free(&given);
     if (rc == 0) { /* the posted environment's module table must be readable */
-        shelf_engine e;
-        rc = shelf_engine_open(&e, newenv.v, SHELF_SH_BASH, &err);
-        shelf_engine_close(&e);
+        shelf_engine *e;
+        rc = shelf_engine_new(newenv.v, SHELF_SH_BASH, NULL, &e, &err);
+        shelf_engine_free(e);
     }
     if (rc < 0) {
         if (rc == SHELF_ESTATE)

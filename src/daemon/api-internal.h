@@ -11,8 +11,6 @@
 #include <time.h>
 
 #include "api.h"
-#include "catalog.h"
-#include "engine.h"
 #include "shelf.h"
 
 /* Every module of the configured trees, at every level of their hierarchy,
@@ -20,16 +18,6 @@
  * Immutable once built: any number of threads read it without a lock. */
 typedef struct api_catalog api_catalog;
 
-/* Builds the catalog of trees[0..ntrees) (normalized absolute directories):
- * from each tree's index when it is fresh, else by walking the tree and
- * evaluating its modulefiles in spider mode (os.getenv answered from env, a
- * NULL-terminated "NAME=value" array; each evaluation within limits).
- * Reads nothing outside the trees and the directories their modules open.
- * Returns 0 and *out, or SHELF_ENOMEM (*out NULL, err set). An unreadable
- * tree is simply empty. */
-int api_catalog_build(char *const *trees, size_t ntrees, char *const *env,
-                      shelf_index_check check, const shelf_eval_limits *limits,
-                      api_catalog **out, shelf_error *err);
 void api_catalog_free(api_catalog *cat);
 
 /* 1 when dir (normalized) is a directory the context may have on

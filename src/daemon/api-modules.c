@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "api-internal.h"
-#include "json.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 /* ---- GET modules -------------------------------------------------------------------- */
 
@@ -125,12 +124,12 @@ void api_get_modules(api_state *s, api_ctx *c, const api_request *req, api_respo
     shelf_strv fv;
     shelf_strv_init(&fv);
     rc = shelf_strv_split(&fv, files ? files : "", ":", 0);
-    shelf_engine e;
+    shelf_engine *e;
     api_view view;
     memset(&view, 0, sizeof view);
-    int erc = shelf_engine_open(&e, env.v, SHELF_SH_BASH, &err);
+    int erc = shelf_engine_new(env.v, SHELF_SH_BASH, NULL, &e, &err);
     if (rc == 0 && erc == 0)
-        rc = api_view_init(&view, cr->cat, &e, hidden);
+        rc = api_view_init(&view, cr->cat, e, hidden);
     size_t len = 0;
     char *text = NULL;
     if (rc == 0 && erc == 0) {
@@ -138,7 +137,7 @@ void api_get_modules(api_state *s, api_ctx *c, const api_request *req, api_respo
         text = api_catalog_modules_json(&view, &lq, &len);
     }
     api_view_free(&view);
-    shelf_engine_close(&e);
+    shelf_engine_free(e);
     if (text) {
         lru_put(s, key.data, key.len, h, text, len);
         r->status = 200;
@@ -197,14 +196,12 @@ void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r)
     memset(&view, 0, sizeof view);
 
     pthread_mutex_lock(&c->lock);
-    shelf_engine e;
-    int rc = shelf_engine_open(&e, c->env.v, SHELF_SH_BASH, &err);
-    e.limits = s->limits;
-    const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&e) : NULL;
-    if (rc == 0 && (!mp || api_view_init(&view, cr->cat, &e, 1) < 0))
+    shelf_engine *e;
+    int rc = shelf_engine_new(c->env.v, SHELF_SH_BASH, &s->limits, &e, &err);
+    if (rc == 0 && api_view_init(&view, cr->cat, e, 1) < 0)
         rc = SHELF_ENOMEM;
     if (rc == 0) {
-        rc = shelf_resolve_with(e.resolver, mp, name, &mf, &err);
+        rc = shelf_engine_resolve(e, name, &mf, &err);
         found = loadable = rc == 0;
         if (rc == SHELF_ENOTFOUND) { /* elsewhere in the hierarchy? */
             const shelf_modfile *known = api_catalog_find(&view, name);
@@ -221,11 +218,12 @@ void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r)
             rc = SHELF_ENOMEM;
     }
     if (rc == 0)
-        rc = shelf_engine_show(&e, &mf, name, &sh, &err);
-    for (size_t i = 0; rc == 0 && i < e.st.n; i++)
-        loaded |= e.st.mods[i].file && strcmp(e.st.mods[i].file, mf.path) == 0;
+        rc = shelf_engine_show(e, &mf, name, &sh, &err);
+    const shelf_state *st = rc == 0 ? shelf_engine_state(e) : NULL;
+    for (size_t i = 0; st && i < st->n; i++)
+        loaded |= st->mods[i].file && strcmp(st->mods[i].file, mf.path) == 0;
     api_view_free(&view);
-    shelf_engine_close(&e);
+    shelf_engine_free(e);
     pthread_mutex_unlock(&c->lock);
 
     if (rc == 0 && (doc = cJSON_CreateObject())) {

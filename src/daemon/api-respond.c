@@ -10,9 +10,7 @@
 #include <string.h>
 
 #include "api-internal.h"
-#include "collection.h"
-#include "json.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 /* What a response says when even the error could not be allocated. */
 static char oom_body[] =

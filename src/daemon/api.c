@@ -25,8 +25,7 @@
 #include <string.h>
 
 #include "api-internal.h"
-#include "json.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 /* ---- health and version ----------------------------------------------------------- */
 

@@ -14,7 +14,6 @@
 #include <stddef.h>
 
 #include "events.h"
-#include "index.h"
 #include "shelf.h"
 
 typedef struct api_config {

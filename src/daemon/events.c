@@ -233,16 +233,6 @@ void events_unsubscribe(events_sub *s)
 }
 
 /* The number of subscribers (for the health figures and the tests). */
-size_t events_subscribers(events *bus)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&bus->lock);
-    for (events_sub *s = bus->subs; s; s = s->next)
-        n++;
-    pthread_mutex_unlock(&bus->lock);
-    return n;
-}
-
 static int copy_out(const char *text, size_t len, char **out, size_t *olen)
 {
     char *p = malloc(len + 1);

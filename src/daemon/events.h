@@ -24,8 +24,6 @@ void events_free(events *bus);
  * at shutdown so that event streams end and their threads can be joined.
  * Idempotent; events_free is still needed. */
 void events_close(events *bus);
-/* The number of current subscribers. */
-size_t events_subscribers(events *bus);
 
 /* Publishes event `name` ("tree", "index", "loaded", ...) with `json` (a
  * JSON object as text; copied). client: the context it concerns, or NULL

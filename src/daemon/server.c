@@ -39,8 +39,7 @@
 #include <microhttpd.h>
 
 #include "server.h"
-#include "json.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 #define CONNECTION_TIMEOUT_S 30
 #define CONNECTION_LIMIT 4096

@@ -36,9 +36,8 @@
 
 #include "api.h"
 #include "events.h"
-#include "index.h"
+#include "shelf.h"
 #include "server.h"
-#include "shelf-internal.h"
 
 extern char **environ;
 

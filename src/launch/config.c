@@ -25,10 +25,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "collection.h"
+#include "shelf.h"
 #include "launch.h"
-#include "sandbox.h"
-#include "shelf-internal.h"
 
 #define CONFIG_INSN_LIMIT 10000000
 #define CONFIG_MEM_LIMIT (64u * 1024 * 1024)
@@ -759,16 +757,10 @@ out:
     return rc;
 }
 
-void launch_kv_free(launch_kv *kv)
+static void launch_kv_free(launch_kv *kv)
 {
     shelf_strv_free(&kv->keys);
     shelf_strv_free(&kv->values);
-}
-
-const char *launch_kv_get(const launch_kv *kv, const char *key)
-{
-    long i = shelf_strv_find(&kv->keys, key);
-    return i < 0 ? NULL : kv->values.v[i];
 }
 
 static void volume_free(launch_volume *v)

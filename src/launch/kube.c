@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "launch.h"
-#include "json.h"
+#include "shelf.h"
 
 static void base_argv(const kube_opts *ko, shelf_strv *av)
 {

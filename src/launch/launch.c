@@ -20,10 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collection.h"
+#include "shelf.h"
 #include "launch.h"
-#include "shelf-internal.h"
-#include "json.h"
 
 /* ---- helpers shared by the launcher's files ------------------------------ */
 

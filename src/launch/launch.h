@@ -116,8 +116,6 @@ const launch_profile *launch_config_find(const launch_config *cfg, const char *n
 /* The site collection NAME's modules, or NULL. */
 const shelf_strv *launch_config_collection(const launch_config *cfg, const char *name);
 
-void launch_kv_free(launch_kv *kv);
-const char *launch_kv_get(const launch_kv *kv, const char *key);
 
 /* A Kubernetes quantity ("500m", "2", "4Gi", "1.5G") as a number of base
  * units (CPUs, bytes). 0 or -1 (not a quantity). */

@@ -41,8 +41,7 @@
 #include <uv.h>
 
 #include "launch.h"
-#include "shelf-internal.h"
-#include "json.h"
+#include "shelf.h"
 
 extern char **environ;
 

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "launch.h"
-#include "shelf-internal.h"
+#include "shelf.h"
 
 /* The container's entry point: sh -c SCRIPT shelf-start SERVER-ARGV...
  * It relies on the environment the launcher sets: SHELF_INIT (shelf's

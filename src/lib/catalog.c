@@ -23,7 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "catalog.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 
 
@@ -537,12 +537,9 @@ static int index_default(const shelf_catalog *cat, const unsigned char *listed,
 static int resolve_path(shelf_engine *e, const char *sn, char **path)
 {
     *path = NULL;
-    const shelf_strv *mp = shelf_engine_modulepath(e);
-    if (!mp)
-        return SHELF_ENOMEM;
     shelf_modfile mf;
     shelf_error err = {0};
-    int rc = shelf_resolve_with(e->resolver, mp, sn, &mf, &err);
+    int rc = shelf_engine_resolve(e, sn, &mf, &err);
     shelf_error_clear(&err);
     if (rc == SHELF_ENOMEM)
         return rc;

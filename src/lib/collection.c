@@ -25,9 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collection.h"
+#include "shelf.h"
 #include "shelf-internal.h"
-#include "json.h"
 
 void shelf_collection_init(shelf_collection *c)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine-internal.h"
 #include "shelf-internal.h"
 
 void shelf_result_init(shelf_result *r)

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 
 #include "emit-internal.h"
-#include "json.h"
+#include "shelf.h"
 
 int shelf_emit_json(const shelf_changes *changes, shelf_buf *out)
 {

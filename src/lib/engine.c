@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collection.h"
-#include "engine.h"
+#include "shelf.h"
+#include "engine-internal.h"
 #include "shelf-internal.h"
 
 #define MAX_DEPTH 64
@@ -100,7 +100,42 @@ void shelf_engine_close(shelf_engine *e)
     memset(e, 0, sizeof *e);
 }
 
-shelf_lua *shelf_engine_lua(shelf_engine *e)
+int shelf_engine_new(char *const *env, shelf_shell shell, const shelf_eval_limits *limits,
+                     shelf_engine **out, shelf_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return shelf_oom(err);
+    int rc = shelf_engine_open(*out, (char **)env, shell, err);
+    if (limits)
+        (*out)->limits = *limits;
+    if (rc == SHELF_ENOMEM) {
+        shelf_engine_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void shelf_engine_free(shelf_engine *e)
+{
+    if (!e)
+        return;
+    shelf_engine_close(e);
+    free(e);
+}
+
+const shelf_state *shelf_engine_state(const shelf_engine *e)
+{
+    return &e->st;
+}
+
+int shelf_engine_resolve(shelf_engine *e, const char *name, shelf_modfile *mf,
+                         shelf_error *err)
+{
+    return resolve(e, name, mf, err);
+}
+
+static shelf_lua *shelf_engine_lua(shelf_engine *e)
 {
     if (!e->lua)
         e->lua = shelf_lua_new(&e->limits);
@@ -144,7 +179,7 @@ static long index_of(shelf_engine *e, const shelf_loaded *m)
     return m ? (long)(m - e->st.mods) : -1;
 }
 
-int shelf_engine_is_loaded(shelf_engine *e, const char *name)
+static int shelf_engine_is_loaded(shelf_engine *e, const char *name)
 {
     shelf_loaded *m = shelf_state_find(&e->st, name);
     return m && m->active;

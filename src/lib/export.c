@@ -26,8 +26,7 @@
 #include <string.h>
 
 #include "emit-internal.h"
-#include "export.h"
-#include "json.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 
 static const struct {

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine-internal.h"
 #include "index-internal.h"
-#include "index.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 #include "tree-internal.h"
 

@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine-internal.h"
 #include "index-internal.h"
-#include "index.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 #include "tree-internal.h"
 
@@ -107,11 +107,6 @@ void shelf_index_close(shelf_index *ix)
 const char *shelf_index_file(const shelf_index *ix)
 {
     return ix->file;
-}
-
-const char *shelf_index_root(const shelf_index *ix)
-{
-    return ix->root;
 }
 
 const char *shelf_index_timestamp(const shelf_index *ix)

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 
 /* ---- quoting --------------------------------------------------------------- */
@@ -288,7 +288,7 @@ int shelf_json_add_str(cJSON *obj, const char *key, const char *s)
     return shelf_json_add(obj, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
 }
 
-int shelf_json_add_bool(cJSON *obj, const char *key, int b)
+static int shelf_json_add_bool(cJSON *obj, const char *key, int b)
 {
     return shelf_json_add(obj, key, cJSON_CreateBool(b));
 }

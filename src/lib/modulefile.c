@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 
 #include "modulefile.h"
-#include "sandbox.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 
 struct shelf_lua {
@@ -36,7 +36,7 @@ typedef struct mf_ctx {
     shelf_error *err;
 } mf_ctx;
 
-const char *shelf_mode_name(shelf_mode mode)
+static const char *shelf_mode_name(shelf_mode mode)
 {
     switch (mode) {
     case SHELF_MODE_LOAD: return "load";

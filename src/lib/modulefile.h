@@ -12,41 +12,6 @@
 
 #include "shelf.h"
 
-typedef enum shelf_mode {
-    SHELF_MODE_LOAD,
-    SHELF_MODE_UNLOAD,
-    SHELF_MODE_SHOW,
-    SHELF_MODE_HELP,
-    SHELF_MODE_WHATIS,
-    SHELF_MODE_SPIDER,
-    SHELF_MODE_REFRESH
-} shelf_mode;
-
-const char *shelf_mode_name(shelf_mode mode);
-
-typedef enum shelf_fn {
-    SHELF_FN_SETENV, SHELF_FN_UNSETENV, SHELF_FN_PUSHENV,
-    SHELF_FN_PREPEND_PATH, SHELF_FN_APPEND_PATH, SHELF_FN_REMOVE_PATH,
-    SHELF_FN_LOAD, SHELF_FN_TRY_LOAD, SHELF_FN_ALWAYS_LOAD,
-    SHELF_FN_DEPENDS_ON, SHELF_FN_PREREQ, SHELF_FN_PREREQ_ANY,
-    SHELF_FN_CONFLICT, SHELF_FN_UNLOAD, SHELF_FN_FAMILY,
-    SHELF_FN_SET_ALIAS, SHELF_FN_UNSET_ALIAS,
-    SHELF_FN_SET_SHELL_FUNCTION, SHELF_FN_UNSET_SHELL_FUNCTION,
-    SHELF_FN_WHATIS, SHELF_FN_HELP,
-    SHELF_FN_ADD_PROPERTY, SHELF_FN_REMOVE_PROPERTY,
-    SHELF_FN_MESSAGE, SHELF_FN_WARNING
-} shelf_fn;
-
-typedef struct shelf_mf_call {
-    shelf_fn fn;
-    const char *fname; /* the Lua name, for `show` */
-    shelf_strv args;   /* string arguments in order */
-    const char *delim; /* path functions: ":" unless given */
-    int priority;      /* path functions: 0 unless given */
-    int table_form;    /* called as f{...} */
-    int line;          /* line of the call in the modulefile */
-} shelf_mf_call;
-
 typedef struct shelf_mf_host {
     void *ud;
     /* Performs the call. Non-zero (a SHELF_E* code, with err set) aborts
@@ -93,8 +58,5 @@ int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
  * modulefile and .modulerc.lua sandboxes. */
 struct lua_State;
 int shelf_lua_path_join(struct lua_State *L);
-
-/* Appends `fname("arg1","arg2")` in Lmod's show format to out. */
-void shelf_mf_call_format(const shelf_mf_call *call, shelf_buf *out);
 
 #endif

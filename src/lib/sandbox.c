@@ -33,7 +33,7 @@
 #include <time.h>
 
 #include "pattern.h"
-#include "sandbox.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 
 #define HOOK_EVERY 1000

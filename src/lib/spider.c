@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "shelf-internal.h"
-#include "spider.h"
+#include "shelf.h"
 
 void shelf_spider_rec_init(shelf_spider_rec *r)
 {

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "shelf-internal.h"
-#include "json.h"
+#include "shelf.h"
 #include "state.h"
 
 #define TABLE_PREFIX "_SHELF_TABLE_"
@@ -100,15 +100,6 @@ int shelf_state_append(shelf_state *st, shelf_loaded *m)
     st->mods[st->n++] = *m;
     memset(m, 0, sizeof *m);
     return SHELF_OK;
-}
-
-void shelf_state_remove(shelf_state *st, size_t i)
-{
-    if (i >= st->n)
-        return;
-    shelf_loaded_free(&st->mods[i]);
-    memmove(st->mods + i, st->mods + i + 1, (st->n - i - 1) * sizeof *st->mods);
-    st->n--;
 }
 
 shelf_loaded *shelf_state_find_sn(shelf_state *st, const char *sn)

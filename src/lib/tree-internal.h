@@ -44,10 +44,6 @@ char *tree_rc_resolve(const tree_rc *rcs, size_t n, const char *name);
  * as by tree_rc_resolve (Lmod hides across all modulepath directories).
  * 0 or SHELF_ENOMEM. */
 int tree_hidden_list(const tree_rc *rcs, size_t n, shelf_strv *out);
-/* 0 when the module is hidden: a name or version starting with "." or
- * named (full name or file) in `hidden`; 1 when visible. */
-int tree_visible(const shelf_strv *hidden, const char *fullname,
-                 const char *path);
 
 /* A modulefile in a directory. */
 typedef struct tree_file {
@@ -84,9 +80,6 @@ void tree_dir_free(tree_dir *d);
 /* Reads the rc files (.modulerc.lua, .modulerc) of d, a MODULEPATH
  * directory, once, adding what they say to rc. */
 int tree_dir_markers(const char *mpath, tree_dir *d, tree_rc *rc);
-/* Reads d's markers and entries once (subdirectories are not entered). An
- * unreadable directory lists as empty. 0 or SHELF_ENOMEM. */
-int tree_dir_list(const char *mpath, tree_dir *d, tree_rc *rc);
 /* 1 if d holds a modulefile at any depth, 0 if not, SHELF_ENOMEM. Reads
  * only until the first modulefile is found. */
 int tree_dir_nonempty(const char *mpath, tree_dir *d, tree_rc *rc);
@@ -134,8 +127,6 @@ int tree_meta_entry(const char *mpath, const char *sn, const tree_file *f,
                     const shelf_strv *hidden, tree_entries *out);
 /* 1 if some part of wv is marked: the file was chosen through a marker. */
 int tree_wv_any_marked(const char *wv);
-/* 1 if the last part of wv is marked (Lmod's isMarked). */
-int tree_wv_marked(const char *wv);
 /* Lmod's find_highest: among es[idx[0..n)] that are visible or marked,
  * the greatest wv (the first one on ties). Returns an index into idx, or -1. */
 long tree_highest(const tree_entries *es, const size_t *idx, size_t n);

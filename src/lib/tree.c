@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "modulefile.h"
-#include "sandbox.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 #include "tree-internal.h"
 
@@ -222,7 +222,7 @@ int tree_hidden_list(const tree_rc *rcs, size_t n, shelf_strv *out)
     return SHELF_OK;
 }
 
-int tree_visible(const shelf_strv *hidden, const char *fullname,
+static int tree_visible(const shelf_strv *hidden, const char *fullname,
                  const char *path)
 {
     if (fullname[0] == '.' || strstr(fullname, "/."))
@@ -849,7 +849,7 @@ static int dir_cmp(const void *a, const void *b)
     return strcmp((*x)->name, (*y)->name);
 }
 
-int tree_dir_list(const char *mpath, tree_dir *d, tree_rc *rc)
+static int tree_dir_list(const char *mpath, tree_dir *d, tree_rc *rc)
 {
     if (d->listed)
         return SHELF_OK;
@@ -1242,7 +1242,7 @@ int tree_meta_entry(const char *mpath, const char *sn, const tree_file *f,
                        strdup(META_PV), !f->is_lua, hidden);
 }
 
-int tree_wv_marked(const char *wv)
+static int tree_wv_marked(const char *wv)
 {
     const char *last = strrchr(wv, '/');
     return (last ? last[1] : wv[0]) >= '^';

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "json.h"
+#include "shelf.h"
 
 extern char **environ;
 

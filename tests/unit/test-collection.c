@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "collection.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 
 static char *tmpdir(void)

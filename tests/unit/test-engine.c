@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "engine.h"
+#include "engine-internal.h"
 
 static char tmpl[] = "/tmp/shelf-engine-XXXXXX";
 static char *root;

@@ -15,7 +15,7 @@
 #include <sqlite3.h>
 
 #include "check.h"
-#include "index.h"
+#include "shelf.h"
 #include "shelf-internal.h"
 
 extern char **environ;

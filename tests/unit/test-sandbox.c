@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "sandbox.h"
+#include "shelf.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
