@@ -641,11 +641,10 @@ static const shelf_loaded *loaded_as(const shelf_engine *e, const shelf_cat_mod 
 /* The full name an alias leads to now, or NULL when it leads nowhere. */
 static char *alias_fullname(shelf_engine *e, const char *alias)
 {
-    const shelf_strv *mp = shelf_engine_modulepath(e);
     shelf_modfile mf;
     shelf_error err = {0};
     char *name = NULL;
-    if (mp && shelf_resolve(mp, alias, &mf, &err) == 0) {
+    if (shelf_engine_resolve(e, alias, &mf, &err) == 0) {
         name = mf.fullname;
         mf.fullname = NULL;
         shelf_modfile_free(&mf);

@@ -382,7 +382,7 @@ static int fill_walked(shelf_engine *e, shelf_catalog *cat, size_t l,
 {
     shelf_modlist ml;
     shelf_modlist_init(&ml);
-    int rc = shelf_tree_scan(cat->levels[l].path, &ml, err);
+    int rc = shelf_tree_scan(cat->levels[l].path, o->env, &ml, err);
     if (rc == 0 && cat->levels[l].on_modulepath)
         for (size_t a = 0; rc == 0 && a < ml.naliases; a++)
             rc = add_alias(cat, ml.aliases[a].name, ml.aliases[a].target);
@@ -390,7 +390,7 @@ static int fill_walked(shelf_engine *e, shelf_catalog *cat, size_t l,
      * the spider evaluation, which costs more. */
     unsigned char *dflt = rc == 0 ? calloc(ml.n ? ml.n : 1, 1) : NULL;
     if (rc == 0 && (!dflt || (o->evaluate &&
-                              shelf_level_defaults(cat->levels[l].path, &ml, dflt) < 0)))
+                              shelf_level_defaults(cat->levels[l].path, o->env, &ml, dflt) < 0)))
         rc = SHELF_ENOMEM;
     if (rc == 0)
         rc = reserve(cat, ml.n);

@@ -78,7 +78,7 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
     if (refresh_modulepath(e) < 0)
         goto oom;
     e->start_modulepath = strdup(e->modulepath_text);
-    e->resolver = shelf_resolver_new();
+    e->resolver = shelf_resolver_new(environ_);
     if (!e->start_modulepath || !e->resolver)
         goto oom;
     return shelf_state_load(&e->st, &e->env, err);
@@ -950,7 +950,7 @@ int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
     char *sn = NULL;
     if (!b) {
         b = a;
-        sn = shelf_user_sn(shelf_engine_modulepath(e), a);
+        sn = shelf_user_sn(e->resolver, shelf_engine_modulepath(e), a);
         if (!sn)
             return shelf_oom(err);
         a = sn;

@@ -197,6 +197,7 @@ static int record_rc_names(builder *b, long level, const char *mpath)
 {
     tree_rc rc;
     tree_rc_init(&rc);
+    rc.env = b->o->env;
     tree_dir *root = tree_dir_new(mpath, "");
     int r = root ? tree_dir_load(mpath, root, &rc) : SHELF_ENOMEM;
     const shelf_strv *lists[] = {&rc.alias_name, &rc.alias_target, &rc.sym_name,
@@ -392,7 +393,7 @@ static int build_level(builder *b, long level)
     shelf_modlist ml;
     shelf_modlist_init(&ml);
     if (rc == 0)
-        rc = shelf_tree_scan(mpath, &ml, b->err);
+        rc = shelf_tree_scan(mpath, b->o->env, &ml, b->err);
     b->total += ml.n;
     b->st->modules += ml.n;
     for (size_t a = 0; rc == 0 && a < ml.naliases; a++) {
@@ -406,7 +407,7 @@ static int build_level(builder *b, long level)
     /* What each short name resolves to with this level alone on MODULEPATH:
      * readers take the default from here instead of resolving every name. */
     unsigned char *dflt = calloc(ml.n ? ml.n : 1, 1);
-    if (rc == 0 && (!dflt || shelf_level_defaults(mpath, &ml, dflt) < 0))
+    if (rc == 0 && (!dflt || shelf_level_defaults(mpath, b->o->env, &ml, dflt) < 0))
         rc = SHELF_ENOMEM;
     for (size_t i = 0; rc == 0 && i < ml.n; i++) {
         const shelf_modfile *mf = &ml.items[i];

@@ -77,11 +77,15 @@ typedef struct rcache_entry {
 struct shelf_resolver {
     rcache_entry *v;
     size_t n, cap;
+    char *const *env; /* what os.getenv() of .modulerc.lua sees */
 };
 
-shelf_resolver *shelf_resolver_new(void)
+shelf_resolver *shelf_resolver_new(char *const *env)
 {
-    return calloc(1, sizeof(shelf_resolver));
+    shelf_resolver *c = calloc(1, sizeof *c);
+    if (c)
+        c->env = env;
+    return c;
 }
 
 void shelf_resolver_free(shelf_resolver *c)
@@ -176,6 +180,7 @@ static int cache_slot(shelf_resolver *c, const char *mpath, size_t *slot)
     rcache_entry *ce = &c->v[c->n];
     memset(ce, 0, sizeof *ce);
     tree_rc_init(&ce->rc);
+    ce->rc.env = c->env;
     if (!(ce->mpath = strdup(mpath)))
         return SHELF_ENOMEM;
     int r = open_root(mpath, &ce->root, &ce->rc);
@@ -685,11 +690,11 @@ int shelf_resolve_with(shelf_resolver *cache, const shelf_strv *modulepath,
     return SHELF_OK;
 }
 
-char *shelf_user_sn(const shelf_strv *modulepath, const char *user)
+char *shelf_user_sn(shelf_resolver *cache, const shelf_strv *modulepath, const char *user)
 {
     shelf_modfile mf;
     shelf_error err = {0};
-    int r = shelf_resolve(modulepath, user, &mf, &err);
+    int r = shelf_resolve_with(cache, modulepath, user, &mf, &err);
     shelf_error_clear(&err);
     if (r == SHELF_OK) {
         char *sn = strdup(mf.sn);
@@ -721,11 +726,12 @@ char *shelf_user_sn(const shelf_strv *modulepath, const char *user)
     return normalize(user);
 }
 
-int shelf_level_defaults(const char *mpath, const shelf_modlist *ml, unsigned char *out)
+int shelf_level_defaults(const char *mpath, char *const *env, const shelf_modlist *ml,
+                         unsigned char *out)
 {
     shelf_strv mp;
     shelf_strv_init(&mp);
-    shelf_resolver *cache = shelf_resolver_new();
+    shelf_resolver *cache = shelf_resolver_new(env);
     int rc = cache && shelf_strv_push(&mp, mpath) == 0 ? SHELF_OK : SHELF_ENOMEM;
     char *dflt = NULL;
     const char *dflt_sn = NULL;

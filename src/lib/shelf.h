@@ -270,9 +270,12 @@ void shelf_modlist_free(shelf_modlist *ml);
  * .*.swp, non-Lua files without a #%Module header (Tcl files are listed with
  * is_tcl), dangling symlinks, directories without any modulefile. An
  * unreadable subdirectory is skipped; an unreadable or missing `mpath`
- * itself appends nothing and returns 0. Returns 0 or SHELF_ENOMEM (then
- * `out` holds what was appended so far; the caller frees it). */
-int shelf_tree_scan(const char *mpath, shelf_modlist *out, shelf_error *err);
+ * itself appends nothing and returns 0. The os.getenv() of .modulerc.lua
+ * files answers from env ("NAME=value" strings; NULL: nothing is set).
+ * Returns 0 or SHELF_ENOMEM (then `out` holds what was appended so far;
+ * the caller frees it). */
+int shelf_tree_scan(const char *mpath, char *const *env, shelf_modlist *out,
+                    shelf_error *err);
 
 /* Resolves `user` (what the person typed: "gcc", "gcc/12", "gcc/12.3.0",
  * "fftw/3.3/mpi", an alias, a hidden "h/.1.0") against the MODULEPATH
@@ -289,16 +292,20 @@ int shelf_tree_scan(const char *mpath, shelf_modlist *out, shelf_error *err);
  * path of the name (no walk of the tree). On success fills *out (caller
  * frees with shelf_modfile_free) and returns 0; SHELF_ENOTFOUND (with a
  * message naming `user`) when nothing matches; SHELF_EIO for a dangling
- * symlink named explicitly; SHELF_ENOMEM. *out is untouched on failure. */
+ * symlink named explicitly; SHELF_ENOMEM. *out is untouched on failure.
+ * The .modulerc.lua files read see no environment (os.getenv() is nil):
+ * shelf_resolve_with() with a resolver made on one gives them that. */
 int shelf_resolve(const shelf_strv *modulepath, const char *user,
                   shelf_modfile *out, shelf_error *err);
 
 /* A cache of what shelf_resolve_with() has read of the MODULEPATH
  * directories (their markers and the directories looked at), for a series
  * of resolutions against a tree that does not change meanwhile, e.g. one
- * command. NULL on OOM. */
+ * command; the .modulerc.lua files it reads see env in os.getenv()
+ * ("NAME=value" strings that outlive the cache; NULL: nothing). NULL on
+ * OOM. */
 typedef struct shelf_resolver shelf_resolver;
-shelf_resolver *shelf_resolver_new(void);
+shelf_resolver *shelf_resolver_new(char *const *env);
 void shelf_resolver_free(shelf_resolver *cache);
 /* shelf_resolve() reading through `cache` (NULL: no cache). */
 int shelf_resolve_with(shelf_resolver *cache, const shelf_strv *modulepath,
@@ -307,15 +314,18 @@ int shelf_resolve_with(shelf_resolver *cache, const shelf_strv *modulepath,
 /* For each modulefile of ml (shelf_tree_scan of mpath, short names
  * together), out[i] = 1 when it is what its short name alone resolves to
  * with mpath alone on MODULEPATH (the "level default" the index records
- * and the catalog uses), else 0. 0 or SHELF_ENOMEM. */
-int shelf_level_defaults(const char *mpath, const shelf_modlist *ml, unsigned char *out);
+ * and the catalog uses), else 0; env as for shelf_resolver_new. 0 or
+ * SHELF_ENOMEM. */
+int shelf_level_defaults(const char *mpath, char *const *env, const shelf_modlist *ml,
+                         unsigned char *out);
 
 /* The short name that `user` designates: the short name of the module it
  * resolves to, else the longest "/"-prefix of it that names an existing
  * directory in some MODULEPATH dir, else `user` itself (trimmed, without
  * trailing "/" or ".lua"). Used to match loaded modules that may no longer
- * be available. Returns a new string or NULL on OOM. */
-char *shelf_user_sn(const shelf_strv *modulepath, const char *user);
+ * be available; resolved through cache (NULL: none). Returns a new string
+ * or NULL on OOM. */
+char *shelf_user_sn(shelf_resolver *cache, const shelf_strv *modulepath, const char *user);
 
 /* ---- utilities (util.c, fs.c, opts.c) -------------------------------------- */
 

@@ -28,6 +28,8 @@ typedef struct tree_rc {
     shelf_strv sym_name, sym_target;     /* module_version("gcc/12.3.0", "12"):
                                             "gcc/12" -> "gcc/12.3.0" */
     shelf_strv hidden;                   /* hide_version / hide_modulefile */
+    char *const *env; /* what os.getenv() of .modulerc.lua sees (not owned;
+                         NULL: nothing) */
 } tree_rc;
 
 void tree_rc_init(tree_rc *rc);

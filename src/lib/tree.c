@@ -246,6 +246,7 @@ typedef struct rc_calls {
     rc_call *v;
     size_t n, cap;
     int oom;
+    char *const *env; /* what os.getenv() sees */
 } rc_calls;
 
 static void calls_free(rc_calls *c)
@@ -385,7 +386,9 @@ static int rc_lua_index(lua_State *L)
 
 static int rc_lua_getenv(lua_State *L)
 {
-    const char *v = getenv(luaL_checkstring(L, 1));
+    const char *name = luaL_checkstring(L, 1);
+    const rc_calls *calls = shelf_sandbox_ud(L);
+    const char *v = shelf_environ_get(calls->env, name);
     if (v)
         lua_pushstring(L, v);
     else
@@ -634,7 +637,7 @@ static int rc_file(const char *path, int is_lua, const char *rel, tree_rc *rc,
         shelf_buf_free(&text);
         return r == SHELF_ENOMEM ? r : SHELF_OK;
     }
-    rc_calls calls = {0};
+    rc_calls calls = {.env = rc->env};
     r = is_lua ? rc_read_lua(path, text.data, text.len, &calls)
                : rc_read_tcl(text.data, &calls);
     shelf_buf_free(&text);
@@ -1439,12 +1442,14 @@ static int scan_finish(scan_ctx *s, shelf_modlist *out)
     return r;
 }
 
-int shelf_tree_scan(const char *mpath, shelf_modlist *out, shelf_error *err)
+int shelf_tree_scan(const char *mpath, char *const *env, shelf_modlist *out,
+                    shelf_error *err)
 {
     if (!is_readable_dir(mpath))
         return SHELF_OK;
     tree_rc rc;
     tree_rc_init(&rc);
+    rc.env = env;
     scan_ctx s = {.mpath = mpath, .rc = &rc};
     tree_dir *root = tree_dir_new(mpath, "");
     int r = root ? tree_dir_load(mpath, root, &rc) : SHELF_ENOMEM;

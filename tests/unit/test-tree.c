@@ -99,13 +99,14 @@ static void modulepath(shelf_strv *mp, const char *dirs)
 
 /* The scan of one directory as "fullname[flags] ..." with flags
  * H hidden, D default, M marked default, T Tcl. */
-static char *scan_str(const char *dir)
+/* The scan of dir with the environment env, as "fullname[flags] ...". */
+static char *scan_env_str(const char *dir, char *const *env)
 {
     char *p = path_of(dir);
     shelf_modlist ml;
     shelf_modlist_init(&ml);
     shelf_error err = {0};
-    int r = shelf_tree_scan(p, &ml, &err);
+    int r = shelf_tree_scan(p, env, &ml, &err);
     CHECK_INT(r, 0);
     shelf_buf b;
     shelf_buf_init(&b);
@@ -136,6 +137,11 @@ static char *scan_str(const char *dir)
     shelf_error_clear(&err);
     free(p);
     return shelf_buf_take(&b);
+}
+
+static char *scan_str(const char *dir)
+{
+    return scan_env_str(dir, environ);
 }
 
 #define CHECK_SCAN(dir, expected)                                          \
@@ -342,6 +348,28 @@ static void test_scan_rc_sandbox(void)
                      "d/1.0 d/2.0[D]");
 }
 
+/* os.getenv() in a .modulerc.lua answers from the environment the caller
+ * passes, not from the process's. */
+static void test_scan_rc_env(void)
+{
+    put("s8/e/1.0.lua", NULL);
+    put("s8/e/2.0.lua", NULL);
+    put("s8/e/.modulerc.lua",
+        "if os.getenv(\"SHELF_TEST_RC_PICK\") == \"old\" then\n"
+        "  module_version(\"e/1.0\", \"default\")\n"
+        "end\n");
+    unsetenv("SHELF_TEST_RC_PICK");
+    char *const env[] = {(char *)"SHELF_TEST_RC_PICK=old", NULL};
+    char *s = scan_env_str("s8", env);
+    CHECK_STR(s, "e/1.0[DM] e/2.0");
+    free(s);
+    setenv("SHELF_TEST_RC_PICK", "old", 1);
+    s = scan_env_str("s8", NULL);
+    CHECK_STR(s, "e/1.0 e/2.0[D]");
+    free(s);
+    unsetenv("SHELF_TEST_RC_PICK");
+}
+
 /* ---- resolve ---------------------------------------------------------------- */
 
 static void build_resolve_tree(void)
@@ -512,20 +540,20 @@ static void test_user_sn(void)
 {
     shelf_strv mp;
     modulepath(&mp, "r");
-    char *sn = shelf_user_sn(&mp, "gcc/12");
+    char *sn = shelf_user_sn(NULL, &mp, "gcc/12");
     CHECK_STR(sn, "gcc");
     free(sn);
-    sn = shelf_user_sn(&mp, "cat/b");
+    sn = shelf_user_sn(NULL, &mp, "cat/b");
     CHECK_STR(sn, "cat/b");
     free(sn);
-    sn = shelf_user_sn(&mp, "fftw/3.3/mpi");
+    sn = shelf_user_sn(NULL, &mp, "fftw/3.3/mpi");
     CHECK_STR(sn, "fftw");
     free(sn);
     /* no longer available: the longest existing directory */
-    sn = shelf_user_sn(&mp, "gcc/99.1");
+    sn = shelf_user_sn(NULL, &mp, "gcc/99.1");
     CHECK_STR(sn, "gcc");
     free(sn);
-    sn = shelf_user_sn(&mp, "gone/1.0");
+    sn = shelf_user_sn(NULL, &mp, "gone/1.0");
     CHECK_STR(sn, "gone/1.0");
     free(sn);
     shelf_strv_free(&mp);
@@ -563,6 +591,7 @@ static const struct check_test tests[] = {
     TEST(test_scan_layouts),
     TEST(test_scan_missing_and_unreadable),
     TEST(test_scan_rc_sandbox),
+    TEST(test_scan_rc_env),
     TEST(test_resolve_exact_default_partial),
     TEST(test_resolve_aliases_hidden_layouts),
     TEST(test_resolve_dangling_symlink),
