@@ -1,28 +1,18 @@
 /*
  * shelfd.c -- the shelfd daemon: options, the runtime directory, the pid
  * lock, the token file, daemonizing, and the libuv loop that owns the main
- * thread (signals, watching the module trees, re-indexing them).
+ * thread (signals, and the watch over the module trees: watch.c).
  *
  * HTTP is served by libmicrohttpd's own threads (server.c); the loop never
- * waits for them, nor for the trees: every look at a tree (listing its
- * package directories, checking its index, telling the API it changed) and
- * every index rebuild runs in libuv's thread pool, and their results come
- * back to the loop in the after-work callbacks. Per tree, at most one scan
- * and one rebuild run at a time; a request for another while one runs is
- * remembered and run after it.
- *
- * A change is seen by inotify (uv_fs_event on the tree's top directory and
- * its package directories, debounced) or, where inotify sees nothing (NFS),
- * by a poll of the same directories' mtimes every POLL_MS.
+ * waits for them, nor for the trees: every look at a tree and every index
+ * rebuild runs in libuv's thread pool (watch.c).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +26,12 @@
 
 #include "api.h"
 #include "events.h"
-#include "shelf.h"
 #include "server.h"
+#include "shelf.h"
+#include "watch.h"
 
 extern char **environ;
 
-#define DEBOUNCE_MS 300
-#define POLL_MS 5000
-#define STALE_REBUILD_MS 60000
-#define MAX_WATCHES 8192
 #define DEFAULT_MAX_BODY (1024 * 1024)
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -435,436 +422,16 @@ static char *token_write(const char *path)
     return tok;
 }
 
-/* ---- the trees ------------------------------------------------------------ */
-
-typedef struct daemon_state daemon_state;
-typedef struct tree tree;
-
-typedef struct watch {
-    uv_fs_event_t h;
-    tree *t;
-    char *path;
-    int seen;   /* listed by the last scan */
-    int active; /* uv_fs_event_start succeeded */
-} watch;
-
-/* A look at one tree, made in the thread pool. */
-typedef struct scan_job {
-    uv_work_t req;
-    tree *t;
-    int notify;         /* tell the API the tree changed, whatever is found */
-    int have_old;
-    uint64_t old_sig;
-    uint64_t started;   /* uv_now when queued */
-    /* results */
-    uint64_t sig;
-    char **subdirs;     /* package directories (absolute) */
-    size_t nsub;
-    char *index;        /* the tree's index file, or NULL */
-    char *stamp;        /* its timestamp file (timestamp mode), or NULL */
-    int index_stale;
-    int notified;
-} scan_job;
-
-typedef struct rebuild_job {
-    uv_work_t req;
-    tree *t;
-    char *index;
-    char *stamp;
-    int rc;
-    char *message;
-    size_t modules, evaluated;
-    double seconds;
-} rebuild_job;
-
-struct tree {
-    daemon_state *d;
-    char *dir;
-    watch **w;
-    size_t nw, wcap;
-    uv_timer_t debounce;
-    scan_job *scan;          /* in flight */
-    int scan_pending, scan_pending_notify;
-    uint64_t sig;
-    int have_sig;
-    char *index;
-    char *stamp;
-    uint64_t rebuilt_at;     /* uv_now of the last rebuild's end, or 0 */
-    rebuild_job *rebuild;    /* in flight */
-    int rebuild_pending;
-    int rebuild_failed;      /* not retried until the next change */
-};
-
-struct daemon_state {
+/* The daemon's parts, owned by main and reached from the signal handlers. */
+typedef struct daemon_state {
     uv_loop_t *loop;
-    options *o;
     api_state *api;
     events *bus;
     server *srv;
-    tree *trees;
-    size_t ntrees;
-    size_t nwatches;
-    int watch_capped;
-    uv_timer_t poll;
+    watcher *watch;
     uv_signal_t sigterm, sigint, sighup;
     int stopping;
-};
-
-static uint64_t stat_sig(uint64_t h, const struct stat *st)
-{
-    h = shelf_fnv1a(h, &st->st_mtim, sizeof st->st_mtim);
-    h = shelf_fnv1a(h, &st->st_ino, sizeof st->st_ino);
-    return shelf_fnv1a(h, &st->st_size, sizeof st->st_size);
-}
-
-static void scan_work(uv_work_t *req)
-{
-    scan_job *j = req->data;
-    const char *dir = j->t->dir;
-    uint64_t h = SHELF_FNV1A_INIT;
-    struct stat st;
-    if (stat(dir, &st) == 0)
-        h = stat_sig(h, &st);
-    DIR *dp = opendir(dir);
-    size_t cap = 0;
-    if (dp) {
-        struct dirent *e;
-        while ((e = readdir(dp))) {
-            /* Dot entries are hidden modules or the index's .shelf: the
-             * marker files among them change the tree's mtime anyway. */
-            if (e->d_name[0] == '.')
-                continue;
-            char *p = NULL;
-            if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
-                break;
-            if (stat(p, &st) < 0) {
-                free(p);
-                continue;
-            }
-            h = shelf_fnv1a(h, e->d_name, strlen(e->d_name) + 1);
-            h = stat_sig(h, &st);
-            if (!S_ISDIR(st.st_mode)) {
-                free(p);
-                continue;
-            }
-            if (SHELF_GROW(j->subdirs, cap, j->nsub + 1) < 0) {
-                free(p);
-                break;
-            }
-            j->subdirs[j->nsub++] = p;
-        }
-        closedir(dp);
-    }
-    j->sig = h;
-    shelf_strv places;
-    shelf_strv_init(&places);
-    if (shelf_index_locations(dir, environ, &places) == 0) {
-        for (size_t i = 0; i < places.n && !j->index; i++) {
-            shelf_index *ix = NULL;
-            shelf_error err = {0};
-            int rc = shelf_index_open(places.v[i], &ix, &err);
-            if (rc == 0) {
-                j->index = strdup(places.v[i]);
-                const char *stamp = shelf_index_timestamp(ix);
-                j->stamp = stamp ? strdup(stamp) : NULL;
-                j->index_stale = shelf_index_fresh(ix, SHELF_INDEX_CHECK_AUTO, NULL, 0, NULL, 0, NULL) <= 0;
-                shelf_index_close(ix);
-            } else if (rc != SHELF_ENOTFOUND && access(places.v[i], F_OK) == 0) {
-                /* There but unusable (another schema, corrupt): rebuilt. */
-                j->index = strdup(places.v[i]);
-                j->index_stale = 1;
-            }
-            shelf_error_clear(&err);
-        }
-    }
-    shelf_strv_free(&places);
-    if (j->notify || (j->have_old && j->old_sig != j->sig)) {
-        api_tree_changed(j->t->d->api, dir);
-        j->notified = 1;
-    }
-}
-
-static void scan_queue(tree *t, int notify);
-static void rebuild_queue(tree *t);
-
-static void on_fs_event(uv_fs_event_t *h, const char *filename, int events_, int status);
-
-/* Starts watching path for t unless the cap is reached. */
-static void watch_add(tree *t, const char *path)
-{
-    daemon_state *d = t->d;
-    if (d->nwatches >= MAX_WATCHES) {
-        if (!d->watch_capped)
-            server_log("watching %d directories, the most allowed: changes elsewhere are "
-                       "found by the poll every %d s", MAX_WATCHES, POLL_MS / 1000);
-        d->watch_capped = 1;
-        return;
-    }
-    watch *w = calloc(1, sizeof *w);
-    if (!w || SHELF_GROW(t->w, t->wcap, t->nw + 1) < 0 || !(w->path = strdup(path))) {
-        free(w);
-        return;
-    }
-    w->t = t;
-    w->seen = 1;
-    uv_fs_event_init(d->loop, &w->h);
-    w->h.data = w;
-    int rc = uv_fs_event_start(&w->h, on_fs_event, path, 0);
-    if (rc < 0) {
-        /* Kept in the list, inactive, so that it is not tried again. */
-        if (!d->watch_capped)
-            server_log("cannot watch %s: %s; the poll every %d s finds its changes", path,
-                       uv_strerror(rc), POLL_MS / 1000);
-        if (rc == UV_ENOSPC)
-            d->watch_capped = 1;
-    } else {
-        w->active = 1;
-        d->nwatches++;
-    }
-    t->w[t->nw++] = w;
-}
-
-static void watch_freed(uv_handle_t *h)
-{
-    watch *w = h->data;
-    free(w->path);
-    free(w);
-}
-
-static void watch_drop(tree *t, size_t i)
-{
-    watch *w = t->w[i];
-    if (w->active)
-        t->d->nwatches--;
-    uv_close((uv_handle_t *)&w->h, watch_freed);
-    t->w[i] = t->w[--t->nw];
-}
-
-static void on_debounce(uv_timer_t *timer)
-{
-    scan_queue(timer->data, 1);
-}
-
-static void on_fs_event(uv_fs_event_t *h, const char *filename, int events_, int status)
-{
-    (void)events_;
-    watch *w = h->data;
-    tree *t = w->t;
-    if (t->d->stopping)
-        return;
-    if (status < 0) {
-        server_log("watching %s: %s", w->path, uv_strerror(status));
-        return;
-    }
-    /* The index's own directory changes on every rebuild. */
-    if (filename && strcmp(w->path, t->dir) == 0 && strcmp(filename, ".shelf") == 0)
-        return;
-    uv_timer_start(&t->debounce, on_debounce, DEBOUNCE_MS, 0);
-}
-
-static void scan_done(uv_work_t *req, int status)
-{
-    scan_job *j = req->data;
-    tree *t = j->t;
-    daemon_state *d = t->d;
-    t->scan = NULL;
-    if (status == 0 && !d->stopping) {
-        if (j->notified)
-            server_log("tree %s changed", t->dir);
-        /* Watch the package directories listed, stop watching those gone. */
-        for (size_t i = 0; i < t->nw; i++)
-            t->w[i]->seen = strcmp(t->w[i]->path, t->dir) == 0;
-        for (size_t k = 0; k < j->nsub; k++) {
-            size_t i = 0;
-            while (i < t->nw && strcmp(t->w[i]->path, j->subdirs[k]) != 0)
-                i++;
-            if (i < t->nw)
-                t->w[i]->seen = 1;
-            else
-                watch_add(t, j->subdirs[k]);
-        }
-        for (size_t i = 0; i < t->nw;)
-            if (!t->w[i]->seen)
-                watch_drop(t, i);
-            else
-                i++;
-        t->sig = j->sig;
-        t->have_sig = 1;
-        free(t->index);
-        free(t->stamp);
-        t->index = j->index;
-        t->stamp = j->stamp;
-        j->index = j->stamp = NULL;
-        if (j->notified)
-            t->rebuild_failed = 0;
-        /* A stale index with no change seen here (a level elsewhere in the
-         * hierarchy changed) is rebuilt too, but at most once a minute: a
-         * tree that changes all the time is not re-indexed in a loop. */
-        int stale_due = j->index_stale && !t->rebuild && j->started >= t->rebuilt_at &&
-                        (!t->rebuilt_at || uv_now(d->loop) - t->rebuilt_at >= STALE_REBUILD_MS);
-        if (t->index && (j->notified || stale_due) && !t->rebuild_failed)
-            rebuild_queue(t);
-    }
-    for (size_t k = 0; k < j->nsub; k++)
-        free(j->subdirs[k]);
-    free(j->subdirs);
-    free(j->index);
-    free(j->stamp);
-    free(j);
-    if (t->scan_pending && !d->stopping) {
-        int notify = t->scan_pending_notify;
-        t->scan_pending = t->scan_pending_notify = 0;
-        scan_queue(t, notify);
-    }
-}
-
-static void scan_queue(tree *t, int notify)
-{
-    if (t->d->stopping)
-        return;
-    if (t->scan) {
-        t->scan_pending = 1;
-        t->scan_pending_notify |= notify;
-        return;
-    }
-    scan_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        server_log("out of memory: tree %s not scanned", t->dir);
-        return;
-    }
-    j->t = t;
-    j->notify = notify;
-    j->have_old = t->have_sig;
-    j->old_sig = t->sig;
-    j->started = uv_now(t->d->loop);
-    j->req.data = j;
-    if (uv_queue_work(t->d->loop, &j->req, scan_work, scan_done) < 0) {
-        free(j);
-        return;
-    }
-    t->scan = j;
-}
-
-static void rebuild_work(uv_work_t *req)
-{
-    rebuild_job *j = req->data;
-    shelf_index_opts o = {j->index, 0, NULL, NULL, j->stamp, environ, &j->t->d->o->limits};
-    shelf_index_stats st = {0};
-    shelf_error err = {0};
-    j->rc = shelf_index_build(j->t->dir, &o, &st, &err);
-    if (j->rc < 0) {
-        j->message = strdup(err.message ? err.message : "out of memory");
-    } else {
-        j->modules = st.modules;
-        j->evaluated = st.evaluated;
-        j->seconds = st.seconds;
-        /* The new file is in place: readers that open it now see it. */
-        api_index_rebuilt(j->t->d->api, j->t->dir);
-    }
-    free(st.output);
-    shelf_error_clear(&err);
-}
-
-static void rebuild_done(uv_work_t *req, int status)
-{
-    rebuild_job *j = req->data;
-    tree *t = j->t;
-    t->rebuild = NULL;
-    t->rebuilt_at = uv_now(t->d->loop);
-    if (status == 0) {
-        if (j->rc < 0) {
-            server_log("re-indexing %s failed: %s", t->dir, j->message ? j->message : "?");
-            t->rebuild_failed = 1;
-        } else {
-            server_log("re-indexed %s: %zu modulefiles, %zu evaluated, %.2f s -> %s", t->dir,
-                       j->modules, j->evaluated, j->seconds, j->index);
-        }
-    }
-    free(j->message);
-    free(j->index);
-    free(j->stamp);
-    free(j);
-    if (t->rebuild_pending && !t->d->stopping) {
-        t->rebuild_pending = 0;
-        rebuild_queue(t);
-    }
-}
-
-static void rebuild_queue(tree *t)
-{
-    if (t->d->stopping || !t->index)
-        return;
-    if (t->rebuild) {
-        t->rebuild_pending = 1;
-        return;
-    }
-    rebuild_job *j = calloc(1, sizeof *j);
-    if (!j || !(j->index = strdup(t->index)) || (t->stamp && !(j->stamp = strdup(t->stamp)))) {
-        if (j)
-            free(j->index);
-        free(j);
-        server_log("out of memory: %s not re-indexed", t->dir);
-        return;
-    }
-    j->t = t;
-    j->req.data = j;
-    if (uv_queue_work(t->d->loop, &j->req, rebuild_work, rebuild_done) < 0) {
-        free(j->stamp);
-        free(j->index);
-        free(j);
-        return;
-    }
-    t->rebuild = j;
-}
-
-static void on_poll(uv_timer_t *timer)
-{
-    daemon_state *d = timer->data;
-    for (size_t i = 0; i < d->ntrees; i++)
-        scan_queue(&d->trees[i], 0);
-}
-
-static void trees_start(daemon_state *d)
-{
-    d->trees = calloc(d->o->ntrees ? d->o->ntrees : 1, sizeof *d->trees);
-    if (!d->trees)
-        oom_exit();
-    d->ntrees = d->o->ntrees;
-    for (size_t i = 0; i < d->ntrees; i++) {
-        tree *t = &d->trees[i];
-        t->d = d;
-        t->dir = d->o->trees[i];
-        uv_timer_init(d->loop, &t->debounce);
-        t->debounce.data = t;
-        watch_add(t, t->dir);
-        scan_queue(t, 0);
-    }
-    uv_timer_init(d->loop, &d->poll);
-    d->poll.data = d;
-    uv_timer_start(&d->poll, on_poll, POLL_MS, POLL_MS);
-}
-
-static void trees_stop(daemon_state *d)
-{
-    for (size_t i = 0; i < d->ntrees; i++) {
-        tree *t = &d->trees[i];
-        while (t->nw)
-            watch_drop(t, t->nw - 1);
-        free(t->w);
-        t->w = NULL;
-        free(t->index);
-        free(t->stamp);
-        t->index = t->stamp = NULL;
-        uv_close((uv_handle_t *)&t->debounce, NULL);
-        /* Jobs not started yet are dropped; a running rebuild is waited
-         * for by uv_run, so that no half-written temp file is left. */
-        if (t->scan)
-            uv_cancel((uv_req_t *)&t->scan->req);
-        if (t->rebuild)
-            uv_cancel((uv_req_t *)&t->rebuild->req);
-    }
-    uv_close((uv_handle_t *)&d->poll, NULL);
-}
+} daemon_state;
 
 /* ---- signals and lifecycle --------------------------------------------- */
 
@@ -878,7 +445,8 @@ static void shutdown_begin(daemon_state *d, const char *why)
     events_close(d->bus);
     server_stop(d->srv);
     d->srv = NULL;
-    trees_stop(d);
+    if (d->watch)
+        watcher_stop(d->watch);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -894,8 +462,8 @@ static void on_signal(uv_signal_t *h, int signum)
             free(why);
         }
         server_log("SIGHUP: re-reading the trees");
-        for (size_t i = 0; i < d->ntrees; i++)
-            scan_queue(&d->trees[i], 1);
+        if (d->watch)
+            watcher_rescan(d->watch);
         return;
     }
     shutdown_begin(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -1038,7 +606,6 @@ int main(int argc, char **argv)
     uv_loop_t *loop = uv_default_loop();
     daemon_state d = {0};
     d.loop = loop;
-    d.o = &o;
     d.bus = events_new();
     shelf_error err = {0};
     api_config cfg = {(const char *const *)o.trees, o.ntrees, environ, d.bus,
@@ -1070,7 +637,9 @@ int main(int argc, char **argv)
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     uv_signal_start(&d.sigint, on_signal, SIGINT);
     uv_signal_start(&d.sighup, on_signal, SIGHUP);
-    trees_start(&d);
+    d.watch = watcher_start(loop, o.trees, o.ntrees, d.api, &o.limits);
+    if (!d.watch)
+        oom_exit();
 
     if (o.listen)
         server_log("serving %s (token in %s), %zu trees, pid %ld", url, o.token_file, o.ntrees,
@@ -1114,7 +683,7 @@ int main(int argc, char **argv)
     free(token);
     free(url);
     free(listen_host);
-    free(d.trees);
+    watcher_free(d.watch);
     for (size_t i = 0; i < o.ntrees; i++)
         free(o.trees[i]);
     free(o.trees);
