@@ -277,15 +277,24 @@ int shelf_lua_path_join(lua_State *L)
     return 1;
 }
 
-static int f_stat_kind(lua_State *L)
+/* isDir(path) and isFile(path), as Lmod's: a directory, a regular file. */
+static int stat_kind(lua_State *L, int want_dir)
 {
-    const char *kind = lua_tostring(L, lua_upvalueindex(1));
     const char *path = luaL_optstring(L, 1, "");
     struct stat st;
-    int ok = stat(path, &st) == 0 &&
-             (kind[0] == 'd' ? S_ISDIR(st.st_mode) : !S_ISDIR(st.st_mode));
+    int ok = stat(path, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
     lua_pushboolean(L, ok);
     return 1;
+}
+
+int shelf_lua_is_dir(lua_State *L)
+{
+    return stat_kind(L, 1);
+}
+
+int shelf_lua_is_file(lua_State *L)
+{
+    return stat_kind(L, 0);
 }
 
 static int f_lmod_version(lua_State *L)
@@ -327,8 +336,6 @@ static int install_api(lua_State *L)
         lua_pushcclosure(L, api_call, 1);
         lua_setfield(L, 1, API[i].name);
     }
-    lua_pushcfunction(L, api_lmod_error);
-    lua_setfield(L, 1, "LmodError");
     set_closure(L, "myModuleName", q_name, "sn");
     set_closure(L, "myModuleVersion", q_name, "version");
     set_closure(L, "myModuleFullName", q_name, "full");
@@ -337,18 +344,12 @@ static int install_api(lua_State *L)
     set_closure(L, "mode", q_name, "mode");
     set_closure(L, "myShellName", q_name, "shell");
     set_closure(L, "myShellType", q_name, "shelltype");
-    set_closure(L, "isDir", f_stat_kind, "d");
-    set_closure(L, "isFile", f_stat_kind, "f");
-    lua_pushcfunction(L, q_isloaded);
-    lua_setfield(L, 1, "isloaded");
-    lua_pushcfunction(L, q_isavail);
-    lua_setfield(L, 1, "isAvail");
-    lua_pushcfunction(L, shelf_lua_path_join);
-    lua_setfield(L, 1, "pathJoin");
-    lua_pushcfunction(L, f_lmod_version);
-    lua_setfield(L, 1, "LmodVersion");
-    lua_pushcfunction(L, f_false);
-    lua_setfield(L, 1, "userInGroup");
+    static const luaL_Reg funcs[] = {
+        {"LmodError", api_lmod_error}, {"isDir", shelf_lua_is_dir},
+        {"isFile", shelf_lua_is_file}, {"isloaded", q_isloaded}, {"isAvail", q_isavail},
+        {"pathJoin", shelf_lua_path_join}, {"LmodVersion", f_lmod_version},
+        {"userInGroup", f_false}, {NULL, NULL}};
+    luaL_setfuncs(L, funcs, 0);
     return 0;
 }
 

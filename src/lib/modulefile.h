@@ -58,5 +58,9 @@ int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
  * modulefile and .modulerc.lua sandboxes. */
 struct lua_State;
 int shelf_lua_path_join(struct lua_State *L);
+/* isDir(path) and isFile(path) (a directory; a regular file), as Lmod's:
+ * shared by the modulefile and .modulerc.lua sandboxes. */
+int shelf_lua_is_dir(struct lua_State *L);
+int shelf_lua_is_file(struct lua_State *L);
 
 #endif

@@ -396,20 +396,6 @@ static int rc_lua_getenv(lua_State *L)
     return 1;
 }
 
-static int rc_lua_isdir(lua_State *L)
-{
-    struct stat st;
-    const char *p = luaL_checkstring(L, 1);
-    lua_pushboolean(L, stat(p, &st) == 0 && S_ISDIR(st.st_mode));
-    return 1;
-}
-
-static int rc_lua_isfile(lua_State *L)
-{
-    lua_pushboolean(L, is_regular(luaL_checkstring(L, 1)));
-    return 1;
-}
-
 /* Adds the .modulerc.lua functions to the sandbox's template (argument 1). */
 static int rc_install(lua_State *L)
 {
@@ -430,12 +416,11 @@ static int rc_install(lua_State *L)
         lua_pushcclosure(L, rc_lua_call, 1);
         lua_setfield(L, 1, api[i].name);
     }
-    lua_pushcfunction(L, shelf_lua_path_join);
-    lua_setfield(L, 1, "pathJoin");
-    lua_pushcfunction(L, rc_lua_isdir);
-    lua_setfield(L, 1, "isDir");
-    lua_pushcfunction(L, rc_lua_isfile);
-    lua_setfield(L, 1, "isFile");
+    static const luaL_Reg funcs[] = {{"pathJoin", shelf_lua_path_join},
+                                     {"isDir", shelf_lua_is_dir},
+                                     {"isFile", shelf_lua_is_file},
+                                     {NULL, NULL}};
+    luaL_setfuncs(L, funcs, 0);
     lua_newtable(L); /* unknown functions do nothing */
     lua_pushcfunction(L, rc_lua_index);
     lua_setfield(L, -2, "__index");
