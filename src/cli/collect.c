@@ -147,24 +147,9 @@ int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 
 static int describe_json(FILE *f, const shelf_collection *c, const shelf_drift *d, size_t nd)
 {
-    char *text = shelf_collection_to_json(c);
-    cJSON *root = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
-    free(text);
-    cJSON *a = root ? cJSON_AddArrayToObject(root, "drift") : NULL;
-    int ok = a != NULL;
-    for (size_t i = 0; ok && i < nd; i++) {
-        cJSON *o = cJSON_CreateObject();
-        ok = o && cJSON_AddItemToArray(a, o);
-        if (!ok) {
-            cJSON_Delete(o);
-            break;
-        }
-        ok = cJSON_AddStringToObject(o, "module", c->mods[d[i].mod].fullname) &&
-             cJSON_AddStringToObject(o, "kind", shelf_drift_word(d[i].kind)) &&
-             cJSON_AddStringToObject(o, "message", d[i].detail);
-    }
-    char *out = ok ? shelf_json_text(root, 1) : NULL;
-    cJSON_Delete(root);
+    cJSON *doc = shelf_json_collection(c, d, nd);
+    char *out = shelf_json_text(doc, 1);
+    cJSON_Delete(doc);
     if (!out)
         return SHELF_ENOMEM;
     fprintf(f, "%s\n", out);
@@ -246,12 +231,7 @@ int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     if (!name)
         return 1;
     shelf_error err = {0};
-    char *dir = NULL;
-    int rc = shelf_collection_dir(environ, &dir, &err);
-    if (rc == 0)
-        rc = shelf_collection_delete(dir, name, &err);
-    free(dir);
-    if (rc < 0)
+    if (shelf_collection_delete_named(environ, name, &err) < 0)
         return failed(o, &err);
     if (!o->quiet)
         fprintf(o->out, "Deleted collection \"%s\"\n", name);

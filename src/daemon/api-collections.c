@@ -78,32 +78,15 @@ void api_describe_collection(const char *name, api_response *r)
     int rc = shelf_collection_read_named(environ, name, &coll, &err);
     if (rc == 0)
         rc = shelf_collection_check(&coll, &d, &nd, &err);
-    char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
-    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
-    cJSON *drift = doc ? cJSON_AddArrayToObject(doc, "drift") : NULL;
-    if (rc == 0 && !drift)
+    cJSON *doc = rc == 0 ? shelf_json_collection(&coll, d, nd) : NULL;
+    if (rc == 0 && !doc)
         rc = SHELF_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < nd; i++) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(drift, o)) {
-            cJSON_Delete(o);
-            rc = SHELF_ENOMEM;
-            break;
-        }
-        shelf_json_add_str(o, "kind", shelf_drift_word(d[i].kind));
-        shelf_json_add_str(o, "module", coll.mods[d[i].mod].fullname);
-        shelf_json_add_str(o, "file", coll.mods[d[i].mod].file);
-        shelf_json_add_str(o, "detail", d[i].detail);
-    }
-    if (rc == 0)
-        cJSON_AddBoolToObject(doc, "drifted", nd > 0);
     if (rc == SHELF_ENOMEM)
-        api_respond_oom(r), cJSON_Delete(doc);
+        api_respond_oom(r);
     else if (rc < 0)
-        api_respond_shelf(r, &err), cJSON_Delete(doc);
+        api_respond_shelf(r, &err);
     else
         api_respond(r, 200, doc);
-    free(text);
     shelf_drifts_free(d, nd);
     shelf_collection_free(&coll);
     shelf_error_clear(&err);
@@ -154,12 +137,7 @@ void api_save_collection(api_state *s, api_ctx *c, const char *name, api_respons
 void api_delete_collection(const char *name, api_response *r)
 {
     shelf_error err = {0};
-    char *dir = NULL;
-    int rc = shelf_collection_dir(environ, &dir, &err);
-    if (rc == 0)
-        rc = shelf_collection_delete(dir, name, &err);
-    free(dir);
-    if (rc < 0) {
+    if (shelf_collection_delete_named(environ, name, &err) < 0) {
         api_respond_shelf(r, &err);
     } else {
         cJSON *doc = cJSON_CreateObject();

@@ -489,6 +489,16 @@ int shelf_collection_delete(const char *dir, const char *name, shelf_error *err)
     return rc;
 }
 
+int shelf_collection_delete_named(char *const *env, const char *name, shelf_error *err)
+{
+    char *dir = NULL;
+    int rc = shelf_collection_dir(env, &dir, err);
+    if (rc == 0)
+        rc = shelf_collection_delete(dir, name, err);
+    free(dir);
+    return rc;
+}
+
 /* ---- checking ------------------------------------------------------------------ */
 
 const char *shelf_drift_word(shelf_drift_kind k)

@@ -453,6 +453,33 @@ cJSON *shelf_json_modfile(const shelf_modfile *mf, const shelf_spider_rec *rec, 
     return NULL;
 }
 
+cJSON *shelf_json_collection(const shelf_collection *c, const shelf_drift *d, size_t nd)
+{
+    char *text = shelf_collection_to_json(c);
+    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
+    free(text);
+    cJSON *drift = doc ? cJSON_AddArrayToObject(doc, "drift") : NULL;
+    int ok = drift != NULL;
+    for (size_t i = 0; ok && i < nd; i++) {
+        cJSON *o = cJSON_CreateObject();
+        ok = o && cJSON_AddItemToArray(drift, o);
+        if (!ok) {
+            cJSON_Delete(o);
+            break;
+        }
+        ok = shelf_json_add_str(o, "kind", shelf_drift_word(d[i].kind)) &&
+             shelf_json_add_str(o, "module", c->mods[d[i].mod].fullname) &&
+             shelf_json_add_str(o, "file", c->mods[d[i].mod].file) &&
+             shelf_json_add_str(o, "detail", d[i].detail);
+    }
+    if (ok)
+        ok = shelf_json_add_bool(doc, "drifted", nd > 0);
+    if (ok)
+        return doc;
+    cJSON_Delete(doc);
+    return NULL;
+}
+
 cJSON *shelf_json_error(const char *code, const char *message, const char *module,
                         const char *file, int line)
 {

@@ -704,6 +704,9 @@ int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_err
 int shelf_collection_names(const char *dir, shelf_strv *out, shelf_error *err);
 /* Deletes DIR/NAME.json. 0, SHELF_ENOTFOUND or SHELF_EIO. */
 int shelf_collection_delete(const char *dir, const char *name, shelf_error *err);
+/* shelf_collection_delete() in the user's directory (shelf_collection_dir
+ * of env); its errors too. */
+int shelf_collection_delete_named(char *const *env, const char *name, shelf_error *err);
 
 /* The JSON form of c (what the file holds, also `describe --json`).
  * Malloc'd, NULL on OOM. */
@@ -1430,6 +1433,10 @@ cJSON *shelf_json_loaded(const shelf_loaded *m);
  * "properties"} (rec NULL: no spider fields). */
 cJSON *shelf_json_modfile(const shelf_modfile *mf, const shelf_spider_rec *rec, int dflt,
                           int loaded);
+/* A collection as its file holds it, with what drifted (d[0..nd), from
+ * shelf_collection_check): "drift": [{"kind", "module", "file",
+ * "detail"}], "drifted": true or false. */
+cJSON *shelf_json_collection(const shelf_collection *c, const shelf_drift *d, size_t nd);
 /* {"error": {"code", "message", "module", "file", "line"}} (nulls for
  * what is not known; line null when 0). */
 cJSON *shelf_json_error(const char *code, const char *message, const char *module,
