@@ -463,6 +463,22 @@ static int catalog_opts(shelf_engine *e, int follow, int evaluate, shelf_index_f
     return SHELF_OK;
 }
 
+/* Opens the catalog of e's MODULEPATH and every level it leads to (spider
+ * and keyword), and, when `stream`, sees whether one fresh index covers it
+ * all (*six, else NULL). 0 or an error (err set). */
+static int open_followed(shelf_engine *e, shelf_index_filter filter, char **args, int nargs,
+                         unsigned what, int stream, shelf_catalog_opts *co, shelf_catalog *cat,
+                         shelf_index **six, shelf_error *err)
+{
+    *six = NULL;
+    int rc = catalog_opts(e, 1, 1, filter, args, (size_t)nargs, what, co, err);
+    if (rc == 0)
+        rc = shelf_catalog_open(co, cat, err);
+    if (rc == 0 && stream)
+        rc = shelf_catalog_stream(cat, six, err);
+    return rc;
+}
+
 /* ---- JSON --------------------------------------------------------------- */
 
 /* One catalog entry as a JSON object, with the module lists that unlock
@@ -1637,13 +1653,10 @@ int cli_spider(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     /* spider NAME needs only the short names some full name matching NAME
      * has (all their versions, for the level-1 and level-2 reports). */
     shelf_catalog_opts co;
-    int rc = catalog_opts(e, 1, 1, nargs ? SHELF_IXF_NAMES : SHELF_IXF_ALL, args, (size_t)nargs,
-                          SHELF_IX_META | (nargs ? SHELF_IX_HELP : 0), &co, &err);
-    if (rc == 0)
-        rc = shelf_catalog_open(&co, &cat, &err);
-    shelf_index *six = NULL;
-    if (rc == 0 && nargs == 0 && !o->json)
-        rc = shelf_catalog_stream(&cat, &six, &err);
+    shelf_index *six;
+    int rc = open_followed(e, nargs ? SHELF_IXF_NAMES : SHELF_IXF_ALL, args, nargs,
+                           SHELF_IX_META | (nargs ? SHELF_IX_HELP : 0), nargs == 0 && !o->json,
+                           &co, &cat, &six, &err);
     if (six) {
         /* The list of everything, straight from the index in its order. */
         size_t width = term_width();
@@ -1743,13 +1756,9 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     int status = 0;
     idxv ix = {NULL, 0};
     shelf_catalog_opts co;
-    int rc = catalog_opts(e, 1, 1, SHELF_IXF_KEYWORDS, args, (size_t)nargs,
-                          SHELF_IX_META | SHELF_IX_WHATIS, &co, &err);
-    if (rc == 0)
-        rc = shelf_catalog_open(&co, &cat, &err);
-    shelf_index *six = NULL;
-    if (rc == 0 && !o->json)
-        rc = shelf_catalog_stream(&cat, &six, &err);
+    shelf_index *six;
+    int rc = open_followed(e, SHELF_IXF_KEYWORDS, args, nargs, SHELF_IX_META | SHELF_IX_WHATIS,
+                           !o->json, &co, &cat, &six, &err);
     if (six) {
         /* The matches straight from the index, in spider's order. */
         size_t width = term_width();

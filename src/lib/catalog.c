@@ -90,15 +90,9 @@ static long add_level(shelf_catalog *cat, const char *path, int on_modulepath)
     char *p = shelf_dir_norm(path);
     if (!p)
         return SHELF_ENOMEM;
-    if (cat->nlevels == cat->levelcap) {
-        size_t nc = cat->levelcap ? cat->levelcap * 2 : 8;
-        shelf_cat_level *nl = realloc(cat->levels, nc * sizeof *nl);
-        if (!nl) {
-            free(p);
-            return SHELF_ENOMEM;
-        }
-        cat->levels = nl;
-        cat->levelcap = nc;
+    if (SHELF_GROW(cat->levels, cat->levelcap, cat->nlevels + 1) < 0) {
+        free(p);
+        return SHELF_ENOMEM;
     }
     shelf_cat_level *l = &cat->levels[cat->nlevels++];
     memset(l, 0, sizeof *l);
@@ -121,14 +115,8 @@ static int add_edge(shelf_catalog *cat, size_t from, const char *fullname, const
         return SHELF_OK;
     if (to < 0)
         return SHELF_ENOMEM;
-    if (cat->nedges == cat->edgecap) {
-        size_t nc = cat->edgecap ? cat->edgecap * 2 : 16;
-        shelf_cat_edge *ne = realloc(cat->edges, nc * sizeof *ne);
-        if (!ne)
-            return SHELF_ENOMEM;
-        cat->edges = ne;
-        cat->edgecap = nc;
-    }
+    if (SHELF_GROW(cat->edges, cat->edgecap, cat->nedges + 1) < 0)
+        return SHELF_ENOMEM;
     char *f = strdup(fullname);
     if (!f)
         return SHELF_ENOMEM;
@@ -138,17 +126,7 @@ static int add_edge(shelf_catalog *cat, size_t from, const char *fullname, const
 
 static int reserve(shelf_catalog *cat, size_t more)
 {
-    if (cat->n + more <= cat->cap)
-        return SHELF_OK;
-    size_t nc = cat->cap ? cat->cap : 64;
-    while (nc < cat->n + more)
-        nc *= 2;
-    shelf_cat_mod *nm = realloc(cat->mods, nc * sizeof *nm);
-    if (!nm)
-        return SHELF_ENOMEM;
-    cat->mods = nm;
-    cat->cap = nc;
-    return SHELF_OK;
+    return SHELF_GROW(cat->mods, cat->cap, cat->n + more);
 }
 
 static int add_alias(shelf_catalog *cat, const char *name, const char *target)
@@ -247,12 +225,10 @@ static int open_indexes(const shelf_catalog_opts *o, shelf_catalog *cat)
         }
         shelf_strv_free(&places);
         if (found) {
-            shelf_index **v = realloc(cat->ixs, (cat->nix + 1) * sizeof *v);
-            if (!v) {
+            if (SHELF_GROW(cat->ixs, cat->ixcap, cat->nix + 1) < 0) {
                 shelf_index_close(found);
                 oom_out = 1;
             } else {
-                cat->ixs = v;
                 cat->ixs[cat->nix++] = found;
             }
         } else if (problem && o->hint) {
@@ -764,11 +740,15 @@ int shelf_index_row_keyword_match(const shelf_index_row *r, char *const *words, 
 
 /* ---- levels reached through a single index --------------------------------- */
 
+typedef struct reach_edge_t {
+    long from, to; /* to = -1: out of the index */
+} reach_edge_t;
+
 typedef struct reach {
     long *v;
     size_t n, cap;
     shelf_index *ix;
-    long *from, *to; /* the edges between levels (to = -1: out of the index) */
+    reach_edge_t *edges; /* between levels */
     size_t nedges, edgecap;
 } reach;
 
@@ -777,14 +757,8 @@ static int reach_add(reach *s, long l)
     for (size_t i = 0; i < s->n; i++)
         if (s->v[i] == l)
             return 0;
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 16;
-        long *nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv)
-            return SHELF_ENOMEM;
-        s->v = nv;
-        s->cap = nc;
-    }
+    if (SHELF_GROW(s->v, s->cap, s->n + 1) < 0)
+        return SHELF_ENOMEM;
     s->v[s->n++] = l;
     return 1;
 }
@@ -795,19 +769,9 @@ static int reach_edge(void *ud, long level, const char *opened)
     long to = shelf_index_level(s->ix, opened);
     if (to == -2)
         return SHELF_EIO;
-    if (s->nedges == s->edgecap) {
-        size_t nc = s->edgecap ? s->edgecap * 2 : 16;
-        long *nf = realloc(s->from, nc * sizeof *nf);
-        if (nf)
-            s->from = nf;
-        long *nt = nf ? realloc(s->to, nc * sizeof *nt) : NULL;
-        if (!nt)
-            return SHELF_ENOMEM;
-        s->to = nt;
-        s->edgecap = nc;
-    }
-    s->from[s->nedges] = level;
-    s->to[s->nedges++] = to < 0 ? -1 : to;
+    if (SHELF_GROW(s->edges, s->edgecap, s->nedges + 1) < 0)
+        return SHELF_ENOMEM;
+    s->edges[s->nedges++] = (reach_edge_t){level, to < 0 ? -1 : to};
     return SHELF_OK;
 }
 
@@ -828,15 +792,14 @@ int shelf_catalog_reach(const shelf_catalog *cat, shelf_index *ix, long **levels
     int whole = 1;
     for (size_t i = 0; rc == 0 && whole && i < s.n; i++) /* s grows while walked */
         for (size_t k = 0; rc == 0 && whole && k < s.nedges; k++) {
-            if (s.from[k] != s.v[i])
+            if (s.edges[k].from != s.v[i])
                 continue;
-            if (s.to[k] < 0)
+            if (s.edges[k].to < 0)
                 whole = 0;
-            else if (reach_add(&s, s.to[k]) < 0)
+            else if (reach_add(&s, s.edges[k].to) < 0)
                 rc = SHELF_ENOMEM;
         }
-    free(s.from);
-    free(s.to);
+    free(s.edges);
     if (rc < 0 || !whole) {
         free(s.v);
         if (rc == SHELF_ENOMEM)

@@ -637,11 +637,9 @@ void shelf_show_free(shelf_show *s)
 
 static int show_dep(shelf_show *s, const shelf_mf_call *c)
 {
-    shelf_show_dep *v = realloc(s->deps, (s->ndeps + 1) * sizeof *v);
-    if (!v)
+    if (SHELF_GROW(s->deps, s->depcap, s->ndeps + 1) < 0)
         return SHELF_ENOMEM;
-    s->deps = v;
-    shelf_show_dep *d = &v[s->ndeps];
+    shelf_show_dep *d = &s->deps[s->ndeps];
     shelf_strv_init(&d->modules);
     if (!(d->function = strdup(c->fname)))
         return SHELF_ENOMEM;

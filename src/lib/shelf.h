@@ -884,7 +884,7 @@ typedef struct shelf_show {
                              modulefile (not evaluated) the file's lines */
     shelf_spider_rec rec; /* what the calls tell */
     shelf_show_dep *deps; /* the calls that load or need other modules */
-    size_t ndeps;
+    size_t ndeps, depcap;
     shelf_strv conflicts; /* the arguments of conflict() */
 } shelf_show;
 
@@ -1228,7 +1228,7 @@ typedef struct shelf_catalog {
     size_t nedges, edgecap;
     shelf_strv alias_names, alias_targets; /* module_alias() of the listed levels */
     shelf_index **ixs;                     /* open, fresh indexes */
-    size_t nix;
+    size_t nix, ixcap;
     int sn_complete; /* every module of each short name listed is in mods */
 } shelf_catalog;
 
