@@ -1,0 +1,7 @@
+local here = myFileName():gsub("/[^/]*$", "")
+setenv("PROBE_FILE_FILE", tostring(isFile(myFileName())))
+setenv("PROBE_FILE_DIR", tostring(isFile(here)))
+setenv("PROBE_FILE_DEVICE", tostring(isFile("/dev/null")))
+setenv("PROBE_FILE_MISSING", tostring(isFile(here .. "/no-such-file")))
+setenv("PROBE_DIR_DIR", tostring(isDir(here)))
+setenv("PROBE_DIR_FILE", tostring(isDir(myFileName())))
