@@ -61,20 +61,36 @@ static size_t utf8_seq(const unsigned char *p)
     return n;
 }
 
+/* 1 for the ASCII bytes written as they are (no escape needed). */
+static int plain_ascii(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 void shelf_json_quote(shelf_buf *b, const char *s)
 {
     shelf_buf_addc(b, '"');
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_seq(p);
-        if (n == 0) {
+        /* A run of bytes that go out as they are, in one append. */
+        const unsigned char *run = p;
+        for (;;) {
+            if (plain_ascii(*p)) {
+                p++;
+                continue;
+            }
+            size_t n = *p >= 0x80 ? utf8_seq(p) : 0;
+            if (n == 0)
+                break;
+            p += n;
+        }
+        if (p > run)
+            shelf_buf_add(b, (const char *)run, (size_t)(p - run));
+        if (!*p)
+            break;
+        if (*p >= 0x80) { /* not part of valid UTF-8 */
             shelf_buf_addf(b, "\\udc%02x", *p);
             p++;
-            continue;
-        }
-        if (n > 1) {
-            shelf_buf_add(b, (const char *)p, n);
-            p += n;
             continue;
         }
         switch (*p) {
@@ -85,11 +101,7 @@ void shelf_json_quote(shelf_buf *b, const char *s)
         case '\n': shelf_buf_adds(b, "\\n"); break;
         case '\r': shelf_buf_adds(b, "\\r"); break;
         case '\t': shelf_buf_adds(b, "\\t"); break;
-        default:
-            if (*p < 0x20)
-                shelf_buf_addf(b, "\\u%04x", *p);
-            else
-                shelf_buf_addc(b, (char)*p);
+        default: shelf_buf_addf(b, "\\u%04x", *p); break;
         }
         p++;
     }

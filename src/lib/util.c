@@ -148,7 +148,7 @@ static int buf_grow(shelf_buf *b, size_t extra)
 
 void shelf_buf_add(shelf_buf *b, const char *s, size_t n)
 {
-    if (buf_grow(b, n) < 0)
+    if ((b->oom || b->cap - b->len <= n || !b->data) && buf_grow(b, n) < 0)
         return;
     if (n)
         memcpy(b->data + b->len, s, n);
@@ -163,7 +163,10 @@ void shelf_buf_adds(shelf_buf *b, const char *s)
 
 void shelf_buf_addc(shelf_buf *b, char c)
 {
-    shelf_buf_add(b, &c, 1);
+    if ((b->oom || b->cap - b->len <= 1 || !b->data) && buf_grow(b, 1) < 0)
+        return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
 }
 
 void shelf_buf_vaddf(shelf_buf *b, const char *fmt, va_list ap)
