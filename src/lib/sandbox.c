@@ -6,7 +6,9 @@
  * what the state holds while an evaluation runs), the template environment
  * (in the registry under TEMPLATE_KEY) and a stack of frames, one per
  * running evaluation, linked through the C stack (sb->frame is the
- * innermost). The state's extra space points back at the sandbox.
+ * innermost). The state's extra space points back at the sandbox. An
+ * evaluation's environment is a table of its own whose metatable reads
+ * the template through and copies a library on first use (push_env).
  *
  * Invariants:
  *  - sb->insns only grows: it counts the instructions (count hook, every
@@ -452,13 +454,11 @@ static int build_template(lua_State *L)
     lua_pushcclosure(L, sb_setmetatable, 1);
     lua_setfield(L, t, "setmetatable");
 
-    static const char *const copied[] = {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME,
-                                         LUA_UTF8LIBNAME, NULL};
-    for (int i = 0; copied[i]; i++) {
-        lua_getglobal(L, copied[i]);
-        copy_table(L, -1);
-        lua_setfield(L, t, copied[i]);
-        lua_pop(L, 1);
+    static const char *const libraries[] = {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME,
+                                            LUA_UTF8LIBNAME, NULL};
+    for (int i = 0; libraries[i]; i++) { /* no sandboxed code reaches the state's own */
+        lua_getglobal(L, libraries[i]);
+        lua_setfield(L, t, libraries[i]);
     }
     lua_getfield(L, t, LUA_STRLIBNAME);
     shelf_pattern_open(L, -1, &sb->budget);
@@ -491,35 +491,185 @@ static int build_template(lua_State *L)
     return 0;
 }
 
-/* Pushes a fresh environment: the template with each table in it copied,
- * _G and require, and a copy of the template's metatable if it has one. */
-static void push_env(lua_State *L)
+/* An evaluation's environment starts empty and sees the template through
+ * its metatable: what the file reads is looked up there when the file has
+ * not yet set it, and a table of the template (a library) is copied for
+ * this evaluation the first time it is wanted, so that nothing one
+ * evaluation changes in it is seen by a later one, and an evaluation pays
+ * only for the libraries it uses. The closures below share as upvalues:
+ * 1 the template, 2 the set of names the environment holds or held (a
+ * library once copied, a name once set: from then on the environment's
+ * own entry decides, so `os = nil` holds), 3 the
+ * copies made (library name -> copy), 4 the evaluation's string
+ * metatable, whose __index is the copy of string once it is made. */
+enum { UP_TEMPLATE = 1, UP_SEEN, UP_COPIES, UP_STRMT, UP_COUNT = UP_STRMT };
+
+static int string_index(lua_State *L);
+
+/* Pushes this evaluation's copy of the template's table under the key at
+ * idx (the template's value is on top of the stack and is replaced). */
+static void lib_copy(lua_State *L, int key)
 {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &TEMPLATE_KEY);
-    int t = lua_gettop(L);
-    lua_createtable(L, 0, 64);
-    int e = t + 1;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -1) == LUA_TTABLE) {
-            copy_table(L, -1);
-            lua_replace(L, -2);
-        }
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, e);
+    lua_pushvalue(L, key);
+    if (lua_rawget(L, lua_upvalueindex(UP_COPIES)) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return;
     }
+    lua_pop(L, 1);
+    copy_table(L, -1);
+    lua_remove(L, -2);
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, lua_upvalueindex(UP_COPIES));
+    if (lua_type(L, key) == LUA_TSTRING && strcmp(lua_tostring(L, key), LUA_STRLIBNAME) == 0) {
+        lua_getfield(L, lua_upvalueindex(UP_STRMT), "__index");
+        int unchanged = lua_tocfunction(L, -1) == string_index;
+        lua_pop(L, 1);
+        if (unchanged) { /* not replaced by the file */
+            lua_pushvalue(L, -1);
+            lua_setfield(L, lua_upvalueindex(UP_STRMT), "__index");
+        }
+    }
+}
+
+/* Pushes what the template gives for the key at idx. A library is
+ * copied, and its key marked seen: the caller puts the copy in the
+ * environment. Other values are read through until the file sets them. */
+static void from_template(lua_State *L, int key)
+{
+    lua_pushvalue(L, key);
+    if (lua_rawget(L, lua_upvalueindex(UP_TEMPLATE)) != LUA_TTABLE)
+        return;
+    lib_copy(L, key);
+    lua_pushvalue(L, key);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, lua_upvalueindex(UP_SEEN));
+}
+
+/* __index (1 the environment, 2 the name). */
+static int env_index(lua_State *L)
+{
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(UP_SEEN)) != LUA_TNIL) {
+        lua_pushnil(L); /* read or set before, and no longer there */
+        return 1;
+    }
+    lua_pop(L, 1);
+    from_template(L, 2);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);
+        return 1;
+    }
+    if (!lua_isnil(L, -1) || !lua_getmetatable(L, lua_upvalueindex(UP_TEMPLATE)))
+        return 1;
+    lua_getfield(L, -1, "__index"); /* the template's own fallback */
+    if (lua_isfunction(L, -1)) {
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, 2);
+        lua_call(L, 2, 1);
+    } else if (lua_istable(L, -1)) {
+        lua_pushvalue(L, 2);
+        lua_gettable(L, -2);
+    }
+    return 1;
+}
+
+/* __newindex (1 the environment, 2 the name, 3 the value). */
+static int env_newindex(lua_State *L)
+{
+    lua_pushvalue(L, 2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, lua_upvalueindex(UP_SEEN));
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* __pairs (1 the environment): brings in every name of the template the
+ * file has not yet read or set, then iterates as next does. */
+static int env_pairs(lua_State *L)
+{
+    lua_settop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(UP_TEMPLATE))) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, lua_upvalueindex(UP_SEEN)) == LUA_TNIL) {
+            lua_pop(L, 1);
+            int key = lua_gettop(L);
+            from_template(L, key);
+            lua_pushvalue(L, key);
+            lua_pushboolean(L, 1);
+            lua_rawset(L, lua_upvalueindex(UP_SEEN));
+            lua_pushvalue(L, key);
+            lua_insert(L, -2);
+            lua_rawset(L, 1);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_getglobal(L, "next");
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* __index of the evaluation's string metatable until its copy of string
+ * is made: makes it and looks the name up there. */
+static int string_index(lua_State *L)
+{
+    lua_pushstring(L, LUA_STRLIBNAME);
+    int key = lua_gettop(L);
+    lua_pushvalue(L, key);
+    if (lua_rawget(L, lua_upvalueindex(UP_TEMPLATE)) != LUA_TTABLE)
+        return 0;
+    lib_copy(L, key);
+    lua_pushvalue(L, 2);
+    lua_gettable(L, -2);
+    return 1;
+}
+
+/* Pushes a fresh environment for an evaluation whose string metatable is
+ * at strmt, with _G and require of its own. Its metatable is protected
+ * (getmetatable(_G) is false), so the template behind it cannot be
+ * reached and changed. */
+static void push_env(lua_State *L, int strmt)
+{
+    strmt = lua_absindex(L, strmt);
+    lua_createtable(L, 0, 8);
+    int e = lua_gettop(L);
     lua_pushvalue(L, e);
     lua_setfield(L, e, "_G");
     lua_pushvalue(L, e);
     lua_pushcclosure(L, sb_require, 1);
     lua_setfield(L, e, "require");
-    if (lua_getmetatable(L, t)) {
-        copy_table(L, -1);
-        lua_setmetatable(L, e);
-        lua_pop(L, 1);
+
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &TEMPLATE_KEY); /* the upvalues */
+    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 4);
+    lua_pushvalue(L, strmt);
+    int up = e + 1;
+    static const struct {
+        const char *name;
+        lua_CFunction fn;
+    } meta[] = {{"__index", env_index}, {"__newindex", env_newindex}, {"__pairs", env_pairs}};
+    lua_createtable(L, 0, 4);
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
+        for (int u = 0; u < UP_COUNT; u++)
+            lua_pushvalue(L, up + u);
+        lua_pushcclosure(L, meta[i].fn, UP_COUNT);
+        lua_setfield(L, -2, meta[i].name);
     }
-    lua_remove(L, t);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, e);
+    for (int u = 0; u < UP_COUNT; u++)
+        lua_pushvalue(L, up + u);
+    lua_pushcclosure(L, string_index, UP_COUNT);
+    lua_setfield(L, strmt, "__index");
+    lua_settop(L, e);
 }
 
 /* Message handler of the evaluation: remembers where the error was. */
@@ -544,19 +694,17 @@ static int protected_eval(lua_State *L)
     if (!lua_getmetatable(L, 1)) /* 2: the stock one */
         lua_pushnil(L);
     lua_pushcfunction(L, msgh); /* 3 */
-    push_env(L);                /* 4 */
-    lua_createtable(L, 0, 1);   /* 5: this evaluation's string metatable */
-    lua_getfield(L, 4, LUA_STRLIBNAME);
-    lua_setfield(L, 5, "__index");
+    lua_createtable(L, 0, 1);   /* 4: this evaluation's string metatable */
+    push_env(L, 4);             /* 5 */
     const char *name = lua_pushfstring(L, "@%s", run->file); /* 6 */
     int rc = luaL_loadbufferx(L, run->text ? run->text : "", run->len, name, "t");
     if (rc != LUA_OK) {
         f->status = rc == LUA_ERRMEM ? SHELF_SANDBOX_MEMORY : SHELF_SANDBOX_SYNTAX;
         return 1;
     }
-    lua_pushvalue(L, 4);
-    lua_setupvalue(L, -2, 1);
     lua_pushvalue(L, 5);
+    lua_setupvalue(L, -2, 1);
+    lua_pushvalue(L, 4);
     lua_setmetatable(L, 1);
     rc = lua_pcall(L, 0, run->nresults, 3);
     lua_pushvalue(L, 2);

@@ -462,9 +462,13 @@ char *shelf_random_hex(size_t nbytes);
  *
  * A sandbox is a Lua state whose memory is capped, plus a template of the
  * globals sandboxed code may see. Each evaluation runs one text file in a
- * fresh environment copied from the template, with its own copies of the
- * library tables (string, table, math, utf8, os) and its own string
- * metatable, so nothing one file changes is seen by the next; it runs
+ * fresh environment of its own that sees the template through a protected
+ * metatable (getmetatable(_G) is false); it gets its own copy of a
+ * library table (string, table, math, utf8, os) the first time it uses
+ * it, and its own string metatable, so nothing one file changes is seen
+ * by the next, and a file pays only for the libraries it uses. The
+ * environment behaves as a table of globals (setting, removing, pairs),
+ * except that rawget and next see only what the file has used; it runs
  * under an instruction budget and a wall-clock deadline that Lua code,
  * the pattern matcher (pattern.h) and the library loops that the count
  * hook does not see (string.rep, table.insert, remove, move, sort) all
@@ -492,7 +496,8 @@ typedef struct shelf_sandbox shelf_sandbox;
  * shelf.h). install, when not NULL, is called once in protected mode with
  * the template environment table as its argument 1, to add the caller's
  * globals (its C functions find their evaluation with shelf_sandbox_ud;
- * a table it adds is copied afresh for each evaluation, one level deep).
+ * a table it adds is copied for each evaluation that uses it, one level
+ * deep).
  * NULL when out of memory or when install raised an error. */
 shelf_sandbox *shelf_sandbox_new(const shelf_eval_limits *limits,
                                  int (*install)(struct lua_State *L));

@@ -16,8 +16,7 @@
  * holding what the sandbox gives every evaluation plus module_version,
  * module_alias, hide_version, hide_modulefile, isDir, isFile, pathJoin
  * and os.getenv; unknown globals are no-op functions. A file that fails
- * is ignored. The
- * Tcl files are parsed, not run: module-version, module-alias,
+ * is ignored. The Tcl files are parsed, not run: module-version, module-alias,
  * hide-version, hide-modulefile, and `set ModulesVersion`.
  */
 #include "config.h"

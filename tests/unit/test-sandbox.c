@@ -354,6 +354,32 @@ static void test_each_evaluation_sees_fresh_libraries(void)
     shelf_sandbox_free(sb);
 }
 
+/* The environment is a table of the evaluation's own: what the file sets,
+ * removes or iterates behaves as in a plain table of globals. */
+static void test_globals_behave_as_a_table(void)
+{
+    shelf_sandbox *sb = make(0, 0, 0);
+    expect(sb, "local up = string.upper\nos = nil\nstring = nil\nabort = nil\n"
+               "local a = tostring(os) .. tostring(string) .. tostring(abort)\n"
+               "os = 1\nos = nil\nmath.floor = nil\nmath = nil\n"
+               "return a .. tostring(os) .. tostring(math) .. ('x'):upper() .. up('y')",
+           SHELF_SANDBOX_OK, "nilnilnilnilnilXY");
+    expect(sb, "local seen = {}\nfor k, v in pairs(_G) do seen[k] = type(v) end\n"
+               "return seen.string .. seen.table .. seen.os .. seen.pairs .. seen.abort ..\n"
+               "  tostring(seen.io) .. tostring(getmetatable(_G)) .. tostring(_G._G == _G)",
+           SHELF_SANDBOX_OK, "tabletabletablefunctionfunctionnilfalsetrue");
+    expect(sb, "x = 1\n_G.y = 2\nstring.mine = function() return 'M' end\n"
+               "local r = rawget(_G, 'x') .. y .. ('a'):mine()\nx = nil\n"
+               "return r .. tostring(x)", SHELF_SANDBOX_OK, "12Mnil");
+    /* nothing of the last one is left */
+    expect(sb, "return tostring(x) .. tostring(y) .. tostring(string.mine) .. math.floor(2.5) ..\n"
+               "  type(os.time) .. type(abort)", SHELF_SANDBOX_OK, "nilnilnil2functionfunction");
+    /* a string metatable the file replaces stays replaced when string is first used */
+    expect(sb, "getmetatable('').__index = {up = function() return 'U' end}\n"
+               "local s = string.upper('a')\nreturn s .. ('b'):up()", SHELF_SANDBOX_OK, "AU");
+    shelf_sandbox_free(sb);
+}
+
 static void test_nested_evaluation_keeps_the_outer_budget(void)
 {
     shelf_sandbox *sb = make(0, 1000000, 0);
@@ -459,6 +485,7 @@ static const struct check_test tests[] = {
     TEST(test_memory_budget_passes_pcall),
     TEST(test_abort_passes_pcall),
     TEST(test_each_evaluation_sees_fresh_libraries),
+    TEST(test_globals_behave_as_a_table),
     TEST(test_nested_evaluation_keeps_the_outer_budget),
     TEST(test_nothing_runs_after_its_evaluation),
     TEST(test_refuses_what_is_not_there),
