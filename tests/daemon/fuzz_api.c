@@ -65,7 +65,8 @@ static void setup(void)
     free(tmpl); /* home pointed into it */
     bus = events_new();
     const char *trees[] = {tree};
-    api_config cfg = {trees, 1, env, bus, SHELF_INDEX_CHECK_AUTO};
+    api_config cfg = {.trees = trees, .ntrees = 1, .default_env = env, .bus = bus,
+                      .index_check = SHELF_INDEX_CHECK_AUTO}; /* default budgets */
     shelf_error err = {0};
     state = api_new(&cfg, &err);
     if (!state) {
