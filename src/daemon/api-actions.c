@@ -131,13 +131,7 @@ void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req
     }
     pthread_mutex_unlock(&c->lock);
 
-    if (rc == SHELF_ENOMEM)
-        api_respond_oom(r);
-    else if (rc < 0)
-        api_respond_shelf(r, &err);
-    else
-        api_respond(r, 200, doc), doc = NULL;
-    cJSON_Delete(doc);
+    api_respond_result(r, rc, &err, 200, doc);
     shelf_error_clear(&err);
     shelf_result_free(&res);
     shelf_strv_free(&newenv);

@@ -58,12 +58,7 @@ void api_list_collections(api_response *r)
         shelf_collection_free(&coll);
         shelf_error_clear(&e2);
     }
-    if (rc == SHELF_ENOMEM)
-        api_respond_oom(r), cJSON_Delete(doc);
-    else if (rc < 0)
-        api_respond_shelf(r, &err), cJSON_Delete(doc);
-    else
-        api_respond(r, 200, doc);
+    api_respond_result(r, rc, &err, 200, doc);
     shelf_error_clear(&err);
     shelf_strv_free(&names);
     free(dir);
@@ -78,15 +73,7 @@ void api_describe_collection(const char *name, api_response *r)
     int rc = shelf_collection_read_named(environ, name, &coll, &err);
     if (rc == 0)
         rc = shelf_collection_check(&coll, &d, &nd, &err);
-    cJSON *doc = rc == 0 ? shelf_json_collection(&coll, d, nd) : NULL;
-    if (rc == 0 && !doc)
-        rc = SHELF_ENOMEM;
-    if (rc == SHELF_ENOMEM)
-        api_respond_oom(r);
-    else if (rc < 0)
-        api_respond_shelf(r, &err);
-    else
-        api_respond(r, 200, doc);
+    api_respond_result(r, rc, &err, 200, rc == 0 ? shelf_json_collection(&coll, d, nd) : NULL);
     shelf_drifts_free(d, nd);
     shelf_collection_free(&coll);
     shelf_error_clear(&err);
@@ -118,16 +105,7 @@ void api_save_collection(api_state *s, api_ctx *c, const char *name, api_respons
     if (rc == 0)
         rc = shelf_collection_write(dir, &coll, &err);
     char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
-    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
-    if (rc == 0 && !doc)
-        rc = SHELF_ENOMEM;
-    if (rc == SHELF_ENOMEM)
-        api_respond_oom(r);
-    else if (rc < 0)
-        api_respond_shelf(r, &err);
-    else
-        api_respond(r, 201, doc), doc = NULL;
-    cJSON_Delete(doc);
+    api_respond_result(r, rc, &err, 201, text ? shelf_json_parse(text, strlen(text), NULL) : NULL);
     free(text);
     free(dir);
     shelf_collection_free(&coll);

@@ -132,6 +132,11 @@ void api_respond_errorf(api_response *r, int status, const char *code, const cha
     __attribute__((format(printf, 4, 5)));
 /* A libshelf error as HTTP: its status and code word (the error map). */
 void api_respond_shelf(api_response *r, const shelf_error *err);
+/* The answer of work that returned rc (0 or a SHELF_E* code, err saying
+ * why): doc with status when rc is 0 and doc was made (NULL: out of
+ * memory), else the error. doc is deleted here either way. */
+void api_respond_result(api_response *r, int rc, const shelf_error *err, int status,
+                        cJSON *doc);
 /* A query parameter's value, or NULL; a flag is set when present and not "0". */
 const char *api_query(const api_request *req, const char *key);
 int api_query_flag(const api_request *req, const char *key);

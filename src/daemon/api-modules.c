@@ -262,12 +262,9 @@ void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r)
     if (rc == SHELF_ENOTFOUND && !found)
         api_respond_error(r, 404, "not_found", name, NULL, 0,
                       err.message ? err.message : "no such module");
-    else if (rc == SHELF_ENOMEM)
-        api_respond_oom(r);
-    else if (rc < 0)
-        api_respond_shelf(r, &err);
     else
-        api_respond(r, 200, doc);
+        api_respond_result(r, rc, &err, 200, doc), doc = NULL;
+    cJSON_Delete(doc);
     cJSON_Delete(requires);
     shelf_show_free(&sh);
     shelf_modfile_free(&mf);

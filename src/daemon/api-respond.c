@@ -81,6 +81,20 @@ void api_respond_shelf(api_response *r, const shelf_error *err)
                   err->file, err->line, err->message ? err->message : shelf_strerror(err->code));
 }
 
+void api_respond_result(api_response *r, int rc, const shelf_error *err, int status,
+                        cJSON *doc)
+{
+    if (rc == 0 && doc) {
+        api_respond(r, status, doc);
+        return;
+    }
+    cJSON_Delete(doc);
+    if (rc == 0 || rc == SHELF_ENOMEM)
+        api_respond_oom(r);
+    else
+        api_respond_shelf(r, err);
+}
+
 void api_response_free(api_response *resp)
 {
     if (resp->body != oom_body)
