@@ -212,10 +212,46 @@ static int escaped_byte(const char *p, unsigned *byte)
     return 1;
 }
 
+/* cJSON's parse of buf[0, n) as one whole document (white space after it
+ * allowed); nul: buf[n] is a NUL that cJSON is given too, as cJSON_Parse
+ * does (it then places an error at the end there); *end: where cJSON
+ * stopped. */
+static cJSON *parse_whole(const char *buf, size_t n, int nul, const char **end)
+{
+    *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(buf, n + (nul ? 1 : 0), end, 0);
+    if (doc && *end)
+        while ((size_t)(*end - buf) < n && strchr(" \t\r\n", **end))
+            (*end)++;
+    if (doc && *end && (size_t)(*end - buf) != n) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
+static void place_error(const char *text, size_t off, int bad, shelf_json_where *where)
+{
+    where->offset = off;
+    where->line = 1;
+    for (size_t i = 0; i < off; i++)
+        where->line += text[i] == '\n';
+    where->code = bad ? SHELF_EUSAGE : SHELF_EPARSE;
+}
+
 cJSON *shelf_json_parse(const char *text, size_t len, shelf_json_where *where)
 {
     if (where)
         *where = (shelf_json_where){0, 1, SHELF_OK};
+    if (!memchr(text, '\\', len) && !memchr(text, '\0', len)) {
+        /* Nothing to decode (most documents): cJSON reads the text itself.
+         * A document that fails is read again below, which places the
+         * error as cJSON_Parse does. */
+        const char *end;
+        cJSON *doc = parse_whole(text, len, 0, &end);
+        if (doc)
+            return doc;
+    }
     /* The copy cJSON reads: \udcXX escapes become their byte; at[i] is
      * the offset in text of the copy's byte i (to place an error). */
     char *copy = malloc(len + 1);
@@ -260,26 +296,14 @@ cJSON *shelf_json_parse(const char *text, size_t len, shelf_json_where *where)
     copy[n] = '\0';
     cJSON *doc = NULL;
     const char *end = NULL;
-    if (!bad) {
-        doc = cJSON_ParseWithLengthOpts(copy, n + 1, &end, 0); /* the NUL too, as cJSON_Parse */
-        if (doc && end)
-            while ((size_t)(end - copy) < n && strchr(" \t\r\n", *end))
-                end++;
-        if (doc && end && (size_t)(end - copy) != n) {
-            cJSON_Delete(doc);
-            doc = NULL;
-        }
-    }
-    if (!doc && where) {
-        size_t off = bad ? (size_t)(bad - text)
-                     : end && end >= copy && (size_t)(end - copy) <= n ? at[end - copy]
-                                                                     : 0;
-        where->offset = off;
-        where->line = 1;
-        for (size_t i = 0; i < off; i++)
-            where->line += text[i] == '\n';
-        where->code = bad ? SHELF_EUSAGE : SHELF_EPARSE;
-    }
+    if (!bad)
+        doc = parse_whole(copy, n, 1, &end);
+    if (!doc && where)
+        place_error(text,
+                    bad ? (size_t)(bad - text)
+                    : end && end >= copy && (size_t)(end - copy) <= n ? at[end - copy]
+                                                                    : 0,
+                    bad != NULL, where);
     free(copy);
     free(at);
     return doc;

@@ -139,7 +139,10 @@ static int buf_grow(shelf_buf *b, size_t extra)
 {
     if (b->oom)
         return -1;
-    if (extra >= SIZE_MAX - b->len - 1 || SHELF_GROW(b->data, b->cap, b->len + extra + 1) < 0) {
+    size_t need = b->len + extra + 1;
+    if (b->cap == 0 && need < 64)
+        need = 64; /* most strings built here fit: one allocation */
+    if (extra >= SIZE_MAX - b->len - 1 || SHELF_GROW(b->data, b->cap, need) < 0) {
         b->oom = 1;
         return -1;
     }
