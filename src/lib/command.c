@@ -142,9 +142,9 @@ int shelf_run(char *const *env, const shelf_request *q, shelf_result *out, shelf
         shelf_oom(err);
     if (rc == 0)
         rc = shelf_engine_finish(&e, &out->changes, err);
-    if (rc == 0 && shelf_state_copy(&out->after, &e.st) < 0)
-        rc = shelf_oom(err);
-    if (rc == 0) {
+    if (rc == 0) { /* the engine is done with both: moved, not copied */
+        out->after = e.st;
+        shelf_state_init(&e.st);
         out->messages = e.messages;
         shelf_strv_init(&e.messages);
         out->warned = e.warned;
