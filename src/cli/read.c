@@ -475,7 +475,7 @@ static int open_followed(shelf_engine *e, shelf_index_filter filter, char **args
     if (rc == 0)
         rc = shelf_catalog_open(co, cat, err);
     if (rc == 0 && stream)
-        rc = shelf_catalog_stream(cat, six, err);
+        rc = shelf_catalog_stream(cat, 0, six, err); /* spider, keyword: no rc needed */
     return rc;
 }
 
@@ -988,7 +988,7 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
      * directory: nothing of the whole tree is held. */
     shelf_index *six = NULL;
     if (rc == 0)
-        rc = shelf_catalog_stream(&cat, &six, &err);
+        rc = shelf_catalog_stream(&cat, 1, &six, &err);
     if (rc == 0 && !six)
         rc = shelf_catalog_fill(e, &co, &cat, &err);
     if (rc == 0 && !six && need_dflt && shelf_catalog_defaults(e, &cat, NULL, o->show_hidden,

@@ -303,7 +303,7 @@ static int fill_rc(shelf_catalog *cat, size_t l, shelf_error *err)
     return rc;
 }
 
-int shelf_catalog_stream(shelf_catalog *cat, shelf_index **out, shelf_error *err)
+int shelf_catalog_stream(shelf_catalog *cat, int with_rc, shelf_index **out, shelf_error *err)
 {
     *out = NULL;
     if (cat->nix != 1 || cat->nlevels == 0)
@@ -316,7 +316,7 @@ int shelf_catalog_stream(shelf_catalog *cat, shelf_index **out, shelf_error *err
     for (size_t d = 0; d < cat->nlevels; d++) {
         cat->levels[d].ix = ix;
         cat->levels[d].ixlevel = shelf_index_level(ix, cat->levels[d].path);
-        if (rc == 0 && cat->levels[d].on_modulepath)
+        if (rc == 0 && with_rc && cat->levels[d].on_modulepath)
             rc = fill_rc(cat, d, err);
     }
     if (rc < 0) {

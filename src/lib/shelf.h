@@ -1274,11 +1274,12 @@ void shelf_catalog_free(shelf_catalog *cat); /* then cat is empty again */
 int shelf_catalog_open(const shelf_catalog_opts *o, shelf_catalog *cat, shelf_error *err);
 
 /* When one and the same fresh index covers every level of cat, sets *ix to
- * it (and each level's ix), having read the listed levels' aliases and rc
- * names: callers may then stream rows from it instead of filling the
- * catalog. Else *ix is NULL. Right after shelf_catalog_open. 0, SHELF_EIO
- * or SHELF_ENOMEM (err set). */
-int shelf_catalog_stream(shelf_catalog *cat, shelf_index **ix, shelf_error *err);
+ * it (and each level's ix), having read, with with_rc, the listed levels'
+ * aliases and rc names (what avail shows and its defaults need): callers
+ * may then stream rows from it instead of filling the catalog. Else *ix
+ * is NULL. Right after shelf_catalog_open. 0, SHELF_EIO or SHELF_ENOMEM
+ * (err set). */
+int shelf_catalog_stream(shelf_catalog *cat, int with_rc, shelf_index **ix, shelf_error *err);
 /* Forgets what shelf_catalog_stream set and read, before shelf_catalog_fill. */
 void shelf_catalog_unstream(shelf_catalog *cat);
 
