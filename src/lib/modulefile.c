@@ -366,7 +366,9 @@ static int same_limits(const shelf_eval_limits *a, const shelf_eval_limits *b)
  * building one is much of what a small command costs. An interpreter
  * carries nothing from one command to the next but garbage: each
  * evaluation has an environment of its own, and its template cannot be
- * reached (sandbox.h). */
+ * reached (sandbox.h). The pool is not emptied at exit: the pointers
+ * stay in it (leak checkers count that memory as reachable), and closing
+ * each state would only slow every command down at its end. */
 #define POOL_MAX 8
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static shelf_lua *pool[POOL_MAX];
@@ -422,15 +424,6 @@ void shelf_lua_free(shelf_lua *lua)
         lua_destroy(out);
 }
 
-/* At exit the pooled interpreters are freed, so that leak checkers see
- * nothing left. */
-__attribute__((destructor)) static void pool_drain(void)
-{
-    pthread_mutex_lock(&pool_lock);
-    while (pool_n > 0)
-        lua_destroy(pool[--pool_n]);
-    pthread_mutex_unlock(&pool_lock);
-}
 
 /* "path:12: message" -> line 12 and a pointer to "message". */
 static const char *strip_location(const char *msg, const char *file, int *line)

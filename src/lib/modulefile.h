@@ -38,8 +38,8 @@ typedef struct shelf_lua shelf_lua;
 /* A Lua interpreter for one command, whose evaluations each get the
  * budgets of limits (NULL: the defaults, see shelf.h). NULL on OOM.
  * shelf_lua_free gives it back for a later command of the process, which
- * shelf_lua_new then hands out again (thread-safe; a few are kept, freed
- * at exit). */
+ * shelf_lua_new then hands out again (thread-safe; a few are kept, until
+ * the process exits). */
 shelf_lua *shelf_lua_new(const shelf_eval_limits *limits);
 void shelf_lua_free(shelf_lua *lua);
 

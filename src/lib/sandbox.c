@@ -436,7 +436,7 @@ static int build_template(lua_State *L)
         luaL_requiref(L, lib->name, lib->func, 1);
         lua_pop(L, 1);
     }
-    lua_createtable(L, 0, 32);
+    lua_createtable(L, 0, 128); /* room for the caller's globals too */
     int t = lua_gettop(L);
     static const char *const base[] = {
         "assert", "error", "ipairs", "next", "pairs", "select", "tonumber", "tostring",
@@ -748,9 +748,11 @@ shelf_sandbox *shelf_sandbox_new(const shelf_eval_limits *limits, lua_CFunction 
     }
     *(shelf_sandbox **)lua_getextraspace(sb->L) = sb;
     sb->install = install;
+    lua_gc(sb->L, LUA_GCSTOP); /* all that is built now stays */
     lua_pushcfunction(sb->L, build_template);
     lua_pushlightuserdata(sb->L, sb);
     int rc = lua_pcall(sb->L, 1, 0, 0);
+    lua_gc(sb->L, LUA_GCRESTART);
     sb->install = NULL;
     if (rc != LUA_OK) {
         shelf_sandbox_free(sb);
