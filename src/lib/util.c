@@ -174,17 +174,26 @@ void shelf_buf_addc(shelf_buf *b, char c)
 
 void shelf_buf_vaddf(shelf_buf *b, const char *fmt, va_list ap)
 {
+    if (buf_grow(b, 0) < 0)
+        return;
+    /* Formatted into the room there is; only what does not fit is
+     * formatted again, after growing. */
+    size_t room = b->cap - b->len;
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(b->data + b->len, room, fmt, ap2);
     va_end(ap2);
+    if (n >= 0 && (size_t)n >= room) {
+        if (buf_grow(b, (size_t)n) < 0)
+            n = -1;
+        else
+            vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     if (n < 0) {
+        b->data[b->len] = '\0';
         b->oom = 1;
         return;
     }
-    if (buf_grow(b, (size_t)n) < 0)
-        return;
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
 }
 

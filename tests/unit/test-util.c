@@ -36,6 +36,30 @@ static void test_buf_grows_past_initial_capacity(void)
     shelf_buf_free(&b);
 }
 
+/* Formatting fills the room there is and grows for what does not fit:
+ * every length around the capacity comes out whole. */
+static void test_buf_formats_across_its_capacity(void)
+{
+    char want[400];
+    for (size_t pre = 0; pre < 140; pre += 7) {
+        for (int w = 0; w < 200; w += 3) {
+            shelf_buf b;
+            shelf_buf_init(&b);
+            memset(want, 'p', pre);
+            want[pre] = '\0';
+            shelf_buf_adds(&b, want);
+            shelf_buf_addf(&b, "<%*d>", w, w);
+            snprintf(want + pre, sizeof want - pre, "<%*d>", w, w);
+            if (strcmp(b.data, want) != 0 || b.len != strlen(want)) {
+                printf("# pre %zu width %d: %zu bytes \"%s\"\n", pre, w, b.len, b.data);
+                CHECK(0);
+            }
+            CHECK_INT(shelf_buf_ok(&b), 0);
+            shelf_buf_free(&b);
+        }
+    }
+}
+
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
 {
@@ -284,6 +308,7 @@ out:
 static const struct check_test tests[] = {
     TEST(test_buf_appends_and_formats),
     TEST(test_buf_grows_past_initial_capacity),
+    TEST(test_buf_formats_across_its_capacity),
     TEST(test_buf_take_empty_gives_empty_string),
     TEST(test_vfmt_makes_a_new_string),
     TEST(test_strv_split_join_find_remove),
