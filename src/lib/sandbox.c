@@ -124,7 +124,17 @@ static int parse_count(const char *s, unsigned long long max, unsigned long long
 int shelf_eval_limits_from_env(shelf_eval_limits *out, char *const *env, shelf_error *err)
 {
     shelf_eval_limits l = {0};
-    const char *v = shelf_environ_get(env, "SHELF_EVAL_SECONDS");
+    /* One pass over the environment, which every command reads this way. */
+    static const char *const names[] = {"SECONDS=", "INSTRUCTIONS=", "MEMORY_MB="};
+    const char *found[3] = {NULL, NULL, NULL};
+    for (char *const *p = env; p && *p; p++) {
+        if (strncmp(*p, "SHELF_EVAL_", 11) != 0)
+            continue;
+        for (int i = 0; i < 3; i++)
+            if (!found[i] && strncmp(*p + 11, names[i], strlen(names[i])) == 0)
+                found[i] = *p + 11 + strlen(names[i]);
+    }
+    const char *v = found[0];
     if (v && *v) {
         char *end;
         errno = 0;
@@ -137,14 +147,14 @@ int shelf_eval_limits_from_env(shelf_eval_limits *out, char *const *env, shelf_e
         }
         l.seconds = d;
     }
-    v = shelf_environ_get(env, "SHELF_EVAL_INSTRUCTIONS");
+    v = found[1];
     if (v && *v && parse_count(v, ~0ULL, &l.instructions) < 0) {
         shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
                         "SHELF_EVAL_INSTRUCTIONS must be a whole number above 0 "
                         "(such as 1000000000), not \"%s\"", v);
         return SHELF_EUSAGE;
     }
-    v = shelf_environ_get(env, "SHELF_EVAL_MEMORY_MB");
+    v = found[2];
     unsigned long long mb = 0;
     if (v && *v && parse_count(v, SIZE_MAX >> 20, &mb) < 0) {
         shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
