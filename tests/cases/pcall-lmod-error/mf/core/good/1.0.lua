@@ -1,0 +1,1 @@
+setenv("GOOD", "1")

@@ -1,0 +1,2 @@
+setenv("BROKEN_SET", "1")
+LmodError("broken on purpose")

@@ -1,0 +1,3 @@
+setenv("OUTER_BEFORE", "1")
+local ok = pcall(load, "broken")
+setenv("OUTER_AFTER", tostring(ok))
