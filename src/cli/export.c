@@ -232,12 +232,12 @@ static int environment_without_modules(shelf_shell sh, const shelf_eval_limits *
     }
     shelf_request q = {.op = SHELF_OP_PURGE, .shell = sh, .force = 1, .limits = limits};
     shelf_result res;
+    shelf_result_init(&res);
     if (rc == 0)
         rc = shelf_run(environ, &q, &res, err);
     if (rc == 0 && shelf_export_apply(environ, &res.changes, env0) < 0)
         rc = shelf_oom(err);
-    if (rc == 0)
-        shelf_result_free(&res);
+    shelf_result_free(&res);
     return rc;
 }
 
