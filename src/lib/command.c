@@ -126,10 +126,8 @@ int shelf_run(char *const *env, const shelf_request *q, shelf_result *out, shelf
 {
     shelf_result_init(out);
     shelf_engine e;
-    int rc = shelf_engine_open(&e, (char **)env, q->shell, err);
+    int rc = shelf_engine_open(&e, env, q->shell, q->limits, err);
     e.force = q->force;
-    if (q->limits)
-        e.limits = *q->limits;
     if (rc == SHELF_ESTATE && q->recover) {
         shelf_error_clear(err);
         rc = shelf_engine_forget_table(&e, err);

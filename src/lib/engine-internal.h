@@ -36,11 +36,12 @@ struct shelf_engine {
     struct engine_frame *frame; /* the module being evaluated */
 };
 
-/* Reads the module table from `environ_` (which must outlive e). Returns 0,
- * SHELF_ESTATE (corrupt table: err says how to recover; e is usable with an
- * empty table) or SHELF_ENOMEM; e must be closed in every case. */
-int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
-                      shelf_error *err);
+/* Reads the module table from env (which must outlive e); each evaluation
+ * gets the budgets of limits (NULL: the defaults). Returns 0, SHELF_ESTATE
+ * (corrupt table: err says how to recover; e is usable with an empty
+ * table) or SHELF_ENOMEM; e must be closed in every case. */
+int shelf_engine_open(shelf_engine *e, char *const *env, shelf_shell shell,
+                      const shelf_eval_limits *limits, shelf_error *err);
 /* Recovery from a corrupt table (`module --force purge`): drops the table
  * variables, LOADEDMODULES and _LMFILES_, and says that the settings made by
  * the modules loaded before remain. 0 or SHELF_ENOMEM. */

@@ -66,11 +66,13 @@ const shelf_strv *shelf_engine_modulepath(shelf_engine *e)
     return &e->modulepath;
 }
 
-int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
-                      shelf_error *err)
+int shelf_engine_open(shelf_engine *e, char *const *env, shelf_shell shell,
+                      const shelf_eval_limits *limits, shelf_error *err)
 {
     memset(e, 0, sizeof *e);
-    shelf_env_init(&e->env, environ_);
+    if (limits)
+        e->limits = *limits;
+    shelf_env_init(&e->env, (char **)env); /* read, never written through */
     shelf_state_init(&e->st);
     shelf_strv_init(&e->messages);
     shelf_strv_init(&e->modulepath);
@@ -78,7 +80,7 @@ int shelf_engine_open(shelf_engine *e, char **environ_, shelf_shell shell,
     if (refresh_modulepath(e) < 0)
         goto oom;
     e->start_modulepath = strdup(e->modulepath_text);
-    e->resolver = shelf_resolver_new(environ_);
+    e->resolver = shelf_resolver_new(env);
     if (!e->start_modulepath || !e->resolver)
         goto oom;
     return shelf_state_load(&e->st, &e->env, err);
@@ -106,9 +108,7 @@ int shelf_engine_new(char *const *env, shelf_shell shell, const shelf_eval_limit
     *out = calloc(1, sizeof **out);
     if (!*out)
         return shelf_oom(err);
-    int rc = shelf_engine_open(*out, (char **)env, shell, err);
-    if (limits)
-        (*out)->limits = *limits;
+    int rc = shelf_engine_open(*out, env, shell, limits, err);
     if (rc == SHELF_ENOMEM) {
         shelf_engine_free(*out);
         *out = NULL;
@@ -1118,10 +1118,9 @@ int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err
     /* The base MODULEPATH: what a forced purge of the same environment
      * leaves (the user's own `module use` directories stay). */
     shelf_engine tmp;
-    int rc = shelf_engine_open(&tmp, e->env.base, e->shell, err);
+    int rc = shelf_engine_open(&tmp, e->env.base, e->shell, &e->limits, err);
     if (rc == 0) {
         tmp.force = 1;
-        tmp.limits = e->limits;
         rc = shelf_engine_purge(&tmp, err);
     }
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&tmp) : NULL;

@@ -673,10 +673,8 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
         b.started = ix_mtime_ns(&ss); /* a clock behind the file system's */
     open_previous(&b, output);
     static char *const no_env[] = {NULL};
-    rc = shelf_engine_open(&b.eng, (char **)(o->env ? o->env : no_env), SHELF_SH_BASH, err);
+    rc = shelf_engine_open(&b.eng, o->env ? o->env : no_env, SHELF_SH_BASH, o->limits, err);
     b.eng_open = 1;
-    if (o->limits)
-        b.eng.limits = *o->limits;
     if (rc == SHELF_ESTATE) { /* spider mode reads no module table */
         shelf_error_clear(err);
         rc = SHELF_OK;

@@ -89,7 +89,7 @@ static int run(enum op op, shelf_error *err, shelf_strv *messages, ...)
         names[n++] = (char *)s;
     va_end(ap);
     shelf_engine e;
-    int rc = shelf_engine_open(&e, environ_v.v, SHELF_SH_BASH, err);
+    int rc = shelf_engine_open(&e, environ_v.v, SHELF_SH_BASH, NULL, err);
     if (rc == 0) {
         switch (op) {
         case LOAD: rc = shelf_engine_load(&e, names, (size_t)n, 0, err); break;
@@ -272,7 +272,7 @@ static void test_corrupt_state_is_refused(void)
     shelf_strv_push(&environ_v, "_SHELF_TABLE_SZ=3");
     shelf_engine e;
     shelf_error err = {0};
-    CHECK_INT(shelf_engine_open(&e, environ_v.v, SHELF_SH_BASH, &err), SHELF_ESTATE);
+    CHECK_INT(shelf_engine_open(&e, environ_v.v, SHELF_SH_BASH, NULL, &err), SHELF_ESTATE);
     CHECK(err.message && strstr(err.message, "_SHELF_TABLE_001 is missing"));
     shelf_engine_close(&e);
     shelf_error_clear(&err);
