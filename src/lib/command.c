@@ -39,15 +39,11 @@ void shelf_result_free(shelf_result *r)
     shelf_result_init(r);
 }
 
-
 /* `reset`: every module unloaded, sticky ones too (as Lmod), then the
  * system's default modules loaded. */
 static int reset(shelf_engine *e, const char *system_default, shelf_error *err)
 {
-    int force = e->force;
-    e->force = 1;
-    int rc = shelf_engine_purge(e, err);
-    e->force = force;
+    int rc = shelf_engine_purge_all(e, err);
     if (rc < 0 || !system_default || !*system_default)
         return rc;
     shelf_strv mods;

@@ -61,6 +61,9 @@ int shelf_engine_unload(shelf_engine *e, char *const *names, size_t n,
 int shelf_engine_swap(shelf_engine *e, const char *a, const char *b,
                       shelf_error *err);
 int shelf_engine_purge(shelf_engine *e, shelf_error *err);
+/* Purges sticky modules too, whatever e->force says (restore and reset, as
+ * Lmod's). */
+int shelf_engine_purge_all(shelf_engine *e, shelf_error *err);
 int shelf_engine_reload(shelf_engine *e, shelf_error *err);
 /* Re-defines the aliases and shell functions of the loaded modules. */
 int shelf_engine_refresh(shelf_engine *e, shelf_error *err);

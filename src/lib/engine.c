@@ -202,34 +202,33 @@ static int host_is_loaded(void *ud, const char *name)
     return spidering(e) ? 0 : shelf_engine_is_loaded(e, name);
 }
 
+/* 1 if name resolves on the modulepath mp (NULL: out of memory, no). */
+static int resolves(shelf_engine *e, const shelf_strv *mp, const char *name)
+{
+    shelf_modfile mf;
+    shelf_error err = {0};
+    int ok = mp && shelf_resolve_with(e->resolver, mp, name, &mf, &err) == 0;
+    if (ok)
+        shelf_modfile_free(&mf);
+    shelf_error_clear(&err);
+    return ok;
+}
+
 static int host_is_avail(void *ud, const char *name)
 {
     shelf_engine *e = ud;
     if (!spidering(e))
         return shelf_engine_is_avail(e, name);
-    shelf_strv level;
+    shelf_strv level; /* a fresh login sees the modulefile's own directory */
     shelf_strv_init(&level);
-    shelf_modfile mf;
-    shelf_error err = {0};
-    int ok = shelf_strv_push(&level, e->frame->level) == 0 &&
-             shelf_resolve_with(e->resolver, &level, name, &mf, &err) == 0;
-    if (ok)
-        shelf_modfile_free(&mf);
-    shelf_error_clear(&err);
+    int ok = shelf_strv_push(&level, e->frame->level) == 0 && resolves(e, &level, name);
     shelf_strv_free(&level);
     return ok;
 }
 
 int shelf_engine_is_avail(shelf_engine *e, const char *name)
 {
-    shelf_modfile mf;
-    shelf_error err = {0};
-    const shelf_strv *mp = shelf_engine_modulepath(e);
-    int ok = mp && shelf_resolve_with(e->resolver, mp, name, &mf, &err) == 0;
-    if (ok)
-        shelf_modfile_free(&mf);
-    shelf_error_clear(&err);
-    return ok;
+    return resolves(e, shelf_engine_modulepath(e), name);
 }
 
 static const char *host_getenv(void *ud, const char *name)
@@ -994,6 +993,15 @@ int shelf_engine_purge(shelf_engine *e, shelf_error *err)
     return SHELF_OK;
 }
 
+int shelf_engine_purge_all(shelf_engine *e, shelf_error *err)
+{
+    int force = e->force;
+    e->force = 1;
+    int rc = shelf_engine_purge(e, err);
+    e->force = force;
+    return rc;
+}
+
 int shelf_engine_reload(shelf_engine *e, shelf_error *err)
 {
     /* Unload everything, then load the same files again in the same order. */
@@ -1119,10 +1127,8 @@ int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err
      * leaves (the user's own `module use` directories stay). */
     shelf_engine tmp;
     int rc = shelf_engine_open(&tmp, e->env.base, e->shell, &e->limits, err);
-    if (rc == 0) {
-        tmp.force = 1;
-        rc = shelf_engine_purge(&tmp, err);
-    }
+    if (rc == 0)
+        rc = shelf_engine_purge_all(&tmp, err);
     const shelf_strv *mp = rc == 0 ? shelf_engine_modulepath(&tmp) : NULL;
     if (rc == 0 && !mp)
         rc = shelf_oom(err);
@@ -1212,10 +1218,7 @@ int shelf_engine_restore(shelf_engine *e, const shelf_collection *c, int allow_c
         goto out;
     }
     /* Everything goes, sticky modules too (Lmod does the same). */
-    int force = e->force;
-    e->force = 1;
-    rc = shelf_engine_purge(e, err);
-    e->force = force;
+    rc = shelf_engine_purge_all(e, err);
     if (rc < 0)
         goto out;
     char *mp = shelf_strv_join(&c->modulepath, ":");
