@@ -78,17 +78,22 @@ static int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, i
     return SHELF_OK;
 }
 
+void cli_print_failure(shelf_shell shell)
+{
+    shelf_buf b;
+    shelf_buf_init(&b);
+    shelf_emit_failure(shell, &b);
+    if (b.len)
+        fwrite(b.data, 1, b.len, stdout);
+    shelf_buf_free(&b);
+}
+
 /* Prints the failure: the error on stderr, the shell's failure idiom on
  * stdout. Returns the exit status, 1. */
 int cli_fail(const cli_opts *o, const shelf_error *err)
 {
     cli_print_error(stderr, err);
-    shelf_buf b;
-    shelf_buf_init(&b);
-    shelf_emit_failure(o->shell, &b);
-    if (b.len)
-        fwrite(b.data, 1, b.len, stdout);
-    shelf_buf_free(&b);
+    cli_print_failure(o->shell);
     return 1;
 }
 
@@ -123,9 +128,7 @@ int cli_change_run(const cli_command *cmd, const cli_opts *o, char **args, int n
         cli_follow(&res, o);
         if (res.warned) {
             /* As Lmod: the changes stand, but the command reports failure. */
-            shelf_buf_reset(&out);
-            shelf_emit_failure(o->shell, &out);
-            fwrite(out.data ? out.data : "", 1, out.len, stdout);
+            cli_print_failure(o->shell);
             status = 1;
         }
     } else {

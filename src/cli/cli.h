@@ -85,6 +85,9 @@ int cli_change_run(const cli_command *cmd, const cli_opts *o, char **args, int n
 /* The failure of a command: the error on stderr, the shell's failure idiom
  * on stdout. Returns 1. */
 int cli_fail(const cli_opts *o, const shelf_error *err);
+/* The shell's failure idiom alone, on stdout (the command's message, if
+ * any, is already out). */
+void cli_print_failure(shelf_shell shell);
 
 /* Collections (collect.c). save, savelist, describe and disable are read
  * commands (exit status; they change no environment). restore is a

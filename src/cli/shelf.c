@@ -191,13 +191,8 @@ static int run_read(const cli_command *cmd, const cli_opts *o, char **args, int 
         status = cli_fail(o, &err);
     } else {
         status = cmd->read(e, o, args, nargs);
-        if (status != 0 && !o->json) {
-            shelf_buf out;
-            shelf_buf_init(&out);
-            shelf_emit_failure(o->shell, &out);
-            fwrite(out.data ? out.data : "", 1, out.len, stdout);
-            shelf_buf_free(&out);
-        }
+        if (status != 0 && !o->json)
+            cli_print_failure(o->shell);
     }
     shelf_error_clear(&err);
     shelf_engine_free(e);
