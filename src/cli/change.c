@@ -28,17 +28,15 @@ static void cli_change_init(cli_change *c)
 static void cli_change_free(cli_change *c)
 {
     shelf_collection_free(&c->collection);
-    free(c->note);
     cli_change_init(c);
 }
 
 /* The default request of a changing command: cmd's operation, the words as
  * arguments, the checks of their number. 0 or SHELF_EUSAGE (err says how to
  * call it). */
-static int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
-                       cli_change *c, shelf_error *err)
+static int cli_prepare(const cli_command *cmd, char **args, int nargs, cli_change *c,
+                       shelf_error *err)
 {
-    (void)o;
     shelf_request *q = &c->q;
     q->op = cmd->op;
     q->args = args;
@@ -54,13 +52,6 @@ static int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, i
             return SHELF_EUSAGE;
         }
         break;
-    case SHELF_OP_SWAP:
-        if (nargs < 1 || nargs > 2) {
-            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
-                            "swap: use `module swap OLD NEW` or `module swap NEW`");
-            return SHELF_EUSAGE;
-        }
-        break;
     case SHELF_OP_USE:
     case SHELF_OP_UNUSE:
         if (nargs == 0) {
@@ -68,9 +59,6 @@ static int cli_prepare(const cli_command *cmd, const cli_opts *o, char **args, i
                             "%s: name at least one directory", name);
             return SHELF_EUSAGE;
         }
-        break;
-    case SHELF_OP_RESET:
-        q->system_default = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
         break;
     default:
         break;
@@ -107,13 +95,14 @@ int cli_change_run(const cli_command *cmd, const cli_opts *o, char **args, int n
     shelf_result_init(&res);
     shelf_buf out;
     shelf_buf_init(&out);
-    int rc = (cmd->prepare ? cmd->prepare : cli_prepare)(cmd, o, args, nargs, &c, &err);
+    int rc = (cmd->prepare ? cmd->prepare : cli_prepare)(cmd, args, nargs, &c, &err);
     c.q.shell = o->shell;
     c.q.force = o->force;
     c.q.recover = o->force && c.q.op == SHELF_OP_PURGE; /* out of a corrupt table */
     c.q.append = o->append;
     c.q.allow_changes = o->allow_changes;
     c.q.limits = limits;
+    c.q.system_default = getenv("SHELF_SYSTEM_DEFAULT_MODULES"); /* read by a reset */
     if (rc == 0)
         rc = shelf_run(environ, &c.q, &res, &err);
     if (rc == 0)

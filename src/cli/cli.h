@@ -59,12 +59,12 @@ enum {
 typedef struct cli_change {
     shelf_request q;
     shelf_collection collection; /* restore: the collection read */
-    char *note;                  /* printed after success, unless -q */
+    const char *note;            /* printed after success, unless -q */
 } cli_change;
 
 struct cli_command;
-typedef int (*cli_prepare_fn)(const struct cli_command *cmd, const cli_opts *o, char **args,
-                              int nargs, cli_change *c, shelf_error *err);
+typedef int (*cli_prepare_fn)(const struct cli_command *cmd, char **args, int nargs,
+                              cli_change *c, shelf_error *err);
 
 /* One subcommand: git's commands[] row. */
 typedef struct cli_command {
@@ -98,8 +98,8 @@ int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs);
 int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs);
-int cli_prepare_restore(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
-                        cli_change *c, shelf_error *err);
+int cli_prepare_restore(const cli_command *cmd, char **args, int nargs, cli_change *c,
+                        shelf_error *err);
 
 /* `shelf export ARGS...` (export.c): argv holds the words after "export".
  * Prints a script that recreates the current environment's modules, or a

@@ -238,11 +238,10 @@ int cli_disable(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     return 0;
 }
 
-int cli_prepare_restore(const cli_command *cmd, const cli_opts *o, char **args, int nargs,
-                        cli_change *c, shelf_error *err)
+int cli_prepare_restore(const cli_command *cmd, char **args, int nargs, cli_change *c,
+                        shelf_error *err)
 {
     (void)cmd;
-    (void)o;
     if (nargs > 1) {
         shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
                         "restore: name at most one collection (see `module restore --help`)");
@@ -255,12 +254,11 @@ int cli_prepare_restore(const cli_command *cmd, const cli_opts *o, char **args, 
         shelf_error_clear(err);
         const char *dflt = getenv("SHELF_SYSTEM_DEFAULT_MODULES");
         c->q.op = SHELF_OP_RESET;
-        c->q.system_default = dflt;
-        c->note = strdup(dflt && *dflt ? "No collection \"default\": restored the system default "
-                                         "modules (SHELF_SYSTEM_DEFAULT_MODULES)"
-                                       : "No collection \"default\": restored the system default "
-                                         "modules (none are set)");
-        return c->note ? SHELF_OK : shelf_oom(err);
+        c->note = dflt && *dflt ? "No collection \"default\": restored the system default "
+                                  "modules (SHELF_SYSTEM_DEFAULT_MODULES)"
+                                : "No collection \"default\": restored the system default "
+                                  "modules (none are set)";
+        return SHELF_OK;
     }
     if (rc < 0)
         return rc;

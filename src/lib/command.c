@@ -78,6 +78,22 @@ static int ml(shelf_engine *e, char *const *words, size_t n, shelf_error *err)
     return rc;
 }
 
+/* What a request must hold, checked before anything is read. 0 or
+ * SHELF_EUSAGE. */
+static int check_request(const shelf_request *q, shelf_error *err)
+{
+    if (q->op == SHELF_OP_SWAP && (q->nargs < 1 || q->nargs > 2)) {
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
+                        "swap: use `module swap OLD NEW` or `module swap NEW`");
+        return SHELF_EUSAGE;
+    }
+    if (q->op == SHELF_OP_RESTORE && !q->collection) {
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "restore needs a collection");
+        return SHELF_EUSAGE;
+    }
+    return SHELF_OK;
+}
+
 static int carry_out(shelf_engine *e, const shelf_request *q, shelf_error *err)
 {
     switch (q->op) {
@@ -87,11 +103,6 @@ static int carry_out(shelf_engine *e, const shelf_request *q, shelf_error *err)
     case SHELF_OP_UNLOAD:
         return shelf_engine_unload(e, q->args, q->nargs, err);
     case SHELF_OP_SWAP:
-        if (q->nargs < 1 || q->nargs > 2) {
-            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0,
-                            "swap takes the new module, or the old and the new one");
-            return SHELF_EUSAGE;
-        }
         return shelf_engine_swap(e, q->args[0], q->nargs == 2 ? q->args[1] : NULL, err);
     case SHELF_OP_PURGE:
         return shelf_engine_purge(e, err);
@@ -106,10 +117,6 @@ static int carry_out(shelf_engine *e, const shelf_request *q, shelf_error *err)
     case SHELF_OP_RESET:
         return reset(e, q->system_default, err);
     case SHELF_OP_RESTORE:
-        if (!q->collection) {
-            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "restore needs a collection");
-            return SHELF_EUSAGE;
-        }
         return shelf_engine_restore(e, q->collection, q->allow_changes, err);
     case SHELF_OP_ML:
         return ml(e, q->args, q->nargs, err);
@@ -121,6 +128,8 @@ static int carry_out(shelf_engine *e, const shelf_request *q, shelf_error *err)
 int shelf_run(char *const *env, const shelf_request *q, shelf_result *out, shelf_error *err)
 {
     shelf_result_init(out);
+    if (check_request(q, err) < 0)
+        return SHELF_EUSAGE;
     shelf_engine e;
     int rc = shelf_engine_open(&e, env, q->shell, q->limits, err);
     e.force = q->force;
