@@ -18,7 +18,6 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,7 +28,6 @@
 
 struct shelf_lua {
     shelf_sandbox *sb;
-    shelf_eval_limits limits; /* as asked for (zeros: the defaults) */
 };
 
 typedef struct mf_ctx {
@@ -355,53 +353,12 @@ static int install_api(lua_State *L)
     return 0;
 }
 
-static int same_limits(const shelf_eval_limits *a, const shelf_eval_limits *b)
-{
-    return a->seconds == b->seconds && a->instructions == b->instructions &&
-           a->memory == b->memory;
-}
-
-/* Interpreters that ended commands gave back, for the next commands of the
- * process (shelfd runs a command per request, on the connection's thread):
- * building one is much of what a small command costs. An interpreter
- * carries nothing from one command to the next but garbage: each
- * evaluation has an environment of its own, and its template cannot be
- * reached (sandbox.h). The pool is not emptied at exit: the pointers
- * stay in it (leak checkers count that memory as reachable), and closing
- * each state would only slow every command down at its end. */
-#define POOL_MAX 8
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static shelf_lua *pool[POOL_MAX];
-static size_t pool_n;
-
-static void lua_destroy(shelf_lua *lua)
-{
-    shelf_sandbox_free(lua->sb);
-    free(lua);
-}
-
 shelf_lua *shelf_lua_new(const shelf_eval_limits *limits)
 {
-    static const shelf_eval_limits defaults;
-    if (!limits)
-        limits = &defaults;
-    shelf_lua *lua = NULL;
-    pthread_mutex_lock(&pool_lock);
-    for (size_t i = pool_n; i-- > 0;) {
-        if (same_limits(&pool[i]->limits, limits)) {
-            lua = pool[i];
-            pool[i] = pool[--pool_n];
-            break;
-        }
-    }
-    pthread_mutex_unlock(&pool_lock);
-    if (lua)
-        return lua;
-    lua = calloc(1, sizeof *lua);
+    shelf_lua *lua = calloc(1, sizeof *lua);
     if (!lua)
         return NULL;
-    lua->limits = *limits;
-    lua->sb = shelf_sandbox_new(limits, install_api);
+    lua->sb = shelf_sandbox_take(limits, install_api);
     if (!lua->sb) {
         free(lua);
         return NULL;
@@ -413,17 +370,9 @@ void shelf_lua_free(shelf_lua *lua)
 {
     if (!lua)
         return;
-    pthread_mutex_lock(&pool_lock);
-    shelf_lua *out = lua;
-    if (pool_n < POOL_MAX) {
-        pool[pool_n++] = lua;
-        out = NULL;
-    }
-    pthread_mutex_unlock(&pool_lock);
-    if (out)
-        lua_destroy(out);
+    shelf_sandbox_give(lua->sb);
+    free(lua);
 }
-
 
 /* "path:12: message" -> line 12 and a pointer to "message". */
 static const char *strip_location(const char *msg, const char *file, int *line)

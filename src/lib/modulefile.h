@@ -37,9 +37,8 @@ typedef struct shelf_lua shelf_lua;
 
 /* A Lua interpreter for one command, whose evaluations each get the
  * budgets of limits (NULL: the defaults, see shelf.h). NULL on OOM.
- * shelf_lua_free gives it back for a later command of the process, which
- * shelf_lua_new then hands out again (thread-safe; a few are kept, until
- * the process exits). */
+ * Its sandbox comes from and goes back to the sandbox pool
+ * (shelf_sandbox_take, shelf_sandbox_give). */
 shelf_lua *shelf_lua_new(const shelf_eval_limits *limits);
 void shelf_lua_free(shelf_lua *lua);
 

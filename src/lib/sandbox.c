@@ -28,6 +28,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ struct shelf_sandbox {
     unsigned long long insns;
     sb_frame *frame;           /* innermost running evaluation, or NULL */
     lua_CFunction install;     /* the caller's globals, while building */
+    lua_CFunction made_with;   /* the install it was built with (the pool's key) */
     shelf_pattern_budget budget;
 };
 
@@ -758,6 +760,7 @@ shelf_sandbox *shelf_sandbox_new(const shelf_eval_limits *limits, lua_CFunction 
     }
     *(shelf_sandbox **)lua_getextraspace(sb->L) = sb;
     sb->install = install;
+    sb->made_with = install;
     lua_gc(sb->L, LUA_GCSTOP); /* all that is built now stays */
     lua_pushcfunction(sb->L, build_template);
     lua_pushlightuserdata(sb->L, sb);
@@ -778,6 +781,61 @@ void shelf_sandbox_free(shelf_sandbox *sb)
         return;
     lua_close(sb->L);
     free(sb);
+}
+
+/* Sandboxes given back, for later commands and files of the process:
+ * building one (the libraries, the template) costs ten runs of a small
+ * file in it, and shelfd runs a command per request, on the connection's
+ * thread. A sandbox carries nothing from one evaluation to the next but
+ * garbage: each has an environment of its own, and the template cannot
+ * be reached. The pool is not emptied at exit: the pointers stay in it
+ * (leak checkers count that memory as reachable), and closing each state
+ * would only slow every command down at its end. */
+#define POOL_MAX 8
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static shelf_sandbox *pool[POOL_MAX];
+static size_t pool_n;
+
+static int same_limits(const shelf_eval_limits *a, const shelf_eval_limits *b)
+{
+    return a->seconds == b->seconds && a->instructions == b->instructions &&
+           a->memory == b->memory;
+}
+
+shelf_sandbox *shelf_sandbox_take(const shelf_eval_limits *limits, lua_CFunction install)
+{
+    shelf_eval_limits want;
+    fill_limits(&want, limits);
+    shelf_sandbox *sb = NULL;
+    pthread_mutex_lock(&pool_lock);
+    for (size_t i = pool_n; i-- > 0;) {
+        if (pool[i]->made_with == install && same_limits(&pool[i]->limits, &want)) {
+            sb = pool[i];
+            pool[i] = pool[--pool_n];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return sb ? sb : shelf_sandbox_new(limits, install);
+}
+
+void shelf_sandbox_give(shelf_sandbox *sb)
+{
+    if (!sb)
+        return;
+    if (sb->frame) { /* given back from inside an evaluation: never reused */
+        shelf_sandbox_free(sb);
+        return;
+    }
+    lua_settop(sb->L, 0); /* what the last evaluation left */
+    pthread_mutex_lock(&pool_lock);
+    shelf_sandbox *out = sb;
+    if (pool_n < POOL_MAX) {
+        pool[pool_n++] = sb;
+        out = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    shelf_sandbox_free(out);
 }
 
 lua_State *shelf_sandbox_lua(shelf_sandbox *sb)

@@ -502,6 +502,13 @@ typedef struct shelf_sandbox shelf_sandbox;
 shelf_sandbox *shelf_sandbox_new(const shelf_eval_limits *limits,
                                  int (*install)(struct lua_State *L));
 void shelf_sandbox_free(shelf_sandbox *sb);
+/* A sandbox made with these limits and install, given back earlier in the
+ * process, else a new one (as shelf_sandbox_new). shelf_sandbox_give hands
+ * one back for that (thread-safe; a few are kept, until the process
+ * exits, the rest freed). */
+shelf_sandbox *shelf_sandbox_take(const shelf_eval_limits *limits,
+                                  int (*install)(struct lua_State *L));
+void shelf_sandbox_give(shelf_sandbox *sb);
 struct lua_State *shelf_sandbox_lua(shelf_sandbox *sb);
 
 typedef enum shelf_sandbox_status {

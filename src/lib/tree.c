@@ -12,12 +12,13 @@
  * version is the default). Every marker file's aliases, symbolic versions
  * and hidden names are gathered into the tree_rc of its modulepath dir.
  *
- * .modulerc.lua runs in a throwaway sandbox (sandbox.h) with small budgets,
- * holding what the sandbox gives every evaluation plus module_version,
- * module_alias, hide_version, hide_modulefile, isDir, isFile, pathJoin
- * and os.getenv; unknown globals are no-op functions. A file that fails
- * is ignored. The Tcl files are parsed, not run: module-version, module-alias,
- * hide-version, hide-modulefile, and `set ModulesVersion`.
+ * .modulerc.lua runs in a pooled sandbox (the Lua sandbox of shelf.h)
+ * with small budgets, holding what the sandbox gives every evaluation plus
+ * module_version, module_alias, hide_version, hide_modulefile, isDir,
+ * isFile, pathJoin and os.getenv; unknown globals are no-op functions. A
+ * file that fails is ignored. The Tcl files are parsed, not run:
+ * module-version, module-alias, hide-version, hide-modulefile, and `set
+ * ModulesVersion`.
  */
 #include "config.h"
 
@@ -433,12 +434,12 @@ static int rc_read_lua(const char *path, const char *text, size_t len,
                        rc_calls *calls)
 {
     static const shelf_eval_limits limits = {0, RC_INSN_LIMIT, RC_MEM_LIMIT};
-    shelf_sandbox *sb = shelf_sandbox_new(&limits, rc_install);
+    shelf_sandbox *sb = shelf_sandbox_take(&limits, rc_install);
     if (!sb)
         return SHELF_ENOMEM;
     shelf_sandbox_run run = {path, text, len, calls, 0, 0};
     int st = shelf_sandbox_eval(sb, &run);
-    shelf_sandbox_free(sb);
+    shelf_sandbox_give(sb);
     if (st == SHELF_SANDBOX_NOMEM || calls->oom)
         return SHELF_ENOMEM;
     if (st != SHELF_SANDBOX_OK)
