@@ -56,16 +56,6 @@ static mf_ctx *get_ctx(lua_State *L)
     return shelf_sandbox_ud(L);
 }
 
-static int call_line(lua_State *L)
-{
-    lua_Debug ar;
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-            return ar.currentline;
-    }
-    return 0;
-}
-
 /* ---- the API functions ---------------------------------------------------- */
 
 struct api_entry {
@@ -111,14 +101,16 @@ static int is_path_fn(shelf_fn fn)
            fn == SHELF_FN_REMOVE_PATH;
 }
 
-/* Converts the value at idx to a string argument; 0 if it is not one. */
-static int push_arg(lua_State *L, int idx, shelf_mf_call *call)
+/* Makes the value at idx a string in place (a number is converted); 0
+ * when it is neither. It may raise (the conversion allocates in the
+ * capped state): done for every argument before anything is held outside
+ * Lua, so that no raise leaves a C allocation behind. */
+static int as_arg(lua_State *L, int idx)
 {
     int t = lua_type(L, idx);
     if (t != LUA_TSTRING && t != LUA_TNUMBER)
         return 0;
-    if (shelf_strv_push(&call->args, lua_tostring(L, idx)) < 0)
-        return luaL_error(L, "out of memory");
+    lua_tostring(L, idx);
     return 1;
 }
 
@@ -132,16 +124,21 @@ static int api_call(lua_State *L)
     call.fname = api->name;
     call.delim = ":";
     shelf_strv_init(&call.args);
-    int nargs = lua_gettop(L);
+    /* First everything that may raise, leaving the arguments as strings
+     * at stack positions first..first+n-1; then the copies. */
+    int nargs = lua_gettop(L), first = 1, n = 0;
     if (nargs == 1 && lua_istable(L, 1)) {
         call.table_form = 1;
-        lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
-        for (lua_Integer i = 1; i <= n; i++) {
+        first = 2;
+        lua_Integer len = (lua_Integer)lua_rawlen(L, 1);
+        for (lua_Integer i = 1; i <= len; i++) {
+            luaL_checkstack(L, 3, "too many arguments");
             lua_rawgeti(L, 1, i);
-            int ok = push_arg(L, -1, &call);
-            lua_pop(L, 1);
-            if (!ok)
+            if (!as_arg(L, -1)) {
+                lua_pop(L, 1);
                 break;
+            }
+            n++;
         }
         if (lua_getfield(L, 1, "delim") == LUA_TSTRING)
             call.delim = lua_tostring(L, -1); /* stays on the stack: alive */
@@ -153,24 +150,27 @@ static int api_call(lua_State *L)
                 call.delim = lua_tostring(L, i);
                 break;
             }
-            if (!push_arg(L, i, &call)) {
-                if (lua_isnoneornil(L, i) && (int)call.args.n < api->min_args) {
-                    shelf_strv_free(&call.args);
+            if (!as_arg(L, i)) {
+                if (lua_isnoneornil(L, i) && n < api->min_args)
                     return luaL_error(L, "%s: argument %d is nil (a string is expected)",
                                       api->name, i);
-                }
                 break; /* trailing options such as setenv's force flag */
             }
+            n++;
         }
     }
-    if ((int)call.args.n < api->min_args) {
-        shelf_strv_free(&call.args);
+    if (n < api->min_args)
         return luaL_error(L, "%s needs at least %d string argument%s", api->name,
                           api->min_args, api->min_args == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        if (shelf_strv_push(&call.args, lua_tostring(L, first + i)) < 0) {
+            shelf_strv_free(&call.args);
+            return luaL_error(L, "out of memory");
+        }
     }
     if (call.delim[0] == '\0')
         call.delim = ":";
-    call.line = call_line(L);
+    call.line = shelf_sandbox_line(L);
     int rc = ctx->host->call(ctx->host->ud, &call, ctx->err);
     shelf_strv_free(&call.args);
     if (rc != 0) {
@@ -194,7 +194,7 @@ static int api_lmod_error(lua_State *L)
     }
     luaL_pushresult(&b);
     shelf_error_set(ctx->err, SHELF_ELMODERROR, ctx->info->fullname,
-                    ctx->info->file, call_line(L), "%s", lua_tostring(L, -1));
+                    ctx->info->file, shelf_sandbox_line(L), "%s", lua_tostring(L, -1));
     return shelf_sandbox_abort(L);
 }
 
@@ -405,7 +405,10 @@ int shelf_mf_eval(shelf_lua *lua, const shelf_mf_info *info,
     int st = shelf_sandbox_eval(lua->sb, &run);
     shelf_buf_free(&text);
     lua_State *L = shelf_sandbox_lua(lua->sb);
-    const char *msg = st == SHELF_SANDBOX_NOMEM ? NULL : lua_tostring(L, -1);
+    /* The message is on the stack unless the evaluation succeeded (it
+     * keeps no results) or there was no memory for it. */
+    const char *msg =
+        st == SHELF_SANDBOX_OK || st == SHELF_SANDBOX_NOMEM ? NULL : lua_tostring(L, -1);
     int line = run.line;
     switch (st) {
     case SHELF_SANDBOX_OK:

@@ -87,8 +87,7 @@ static int is_budget(int status)
            status == SHELF_SANDBOX_MEMORY;
 }
 
-/* The line of the innermost Lua function running, or 0. */
-static int current_line(lua_State *L)
+int shelf_sandbox_line(lua_State *L)
 {
     lua_Debug ar;
     for (int level = 0; lua_getstack(L, level, &ar); level++)
@@ -211,7 +210,7 @@ static void check_budget(lua_State *L)
         return;
     if (!f->abort) {
         f->abort = over;
-        f->abort_line = current_line(L);
+        f->abort_line = shelf_sandbox_line(L);
     }
     push_budget_text(L, sb, over);
     lua_error(L);
@@ -254,7 +253,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (sb->frame && nsize > old && sb->used + (nsize - old) > sb->limits.memory) {
-        sb->refused_line = current_line(sb->L); /* reads the stack, allocates nothing */
+        sb->refused_line = shelf_sandbox_line(sb->L); /* reads the stack, allocates nothing */
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -689,7 +688,7 @@ static int msgh(lua_State *L)
 {
     sb_frame *f = sandbox_of(L)->frame;
     if (f && !f->err_line)
-        f->err_line = current_line(L);
+        f->err_line = shelf_sandbox_line(L);
     return 1;
 }
 
@@ -881,7 +880,7 @@ int shelf_sandbox_eval(shelf_sandbox *sb, shelf_sandbox_run *run)
         ((f.status == SHELF_SANDBOX_INSTRUCTIONS && sb->insns >= outer->insn_stop) ||
          (f.status == SHELF_SANDBOX_TIME && now_ns() >= outer->deadline))) {
         outer->abort = f.status;
-        outer->abort_line = current_line(L);
+        outer->abort_line = shelf_sandbox_line(L);
     }
     return f.status;
 }
@@ -896,7 +895,7 @@ int shelf_sandbox_abort(lua_State *L)
     sb_frame *f = running_frame(L);
     if (!f->abort) {
         f->abort = SHELF_SANDBOX_ABORTED;
-        f->abort_line = current_line(L);
+        f->abort_line = shelf_sandbox_line(L);
     }
     lua_pushliteral(L, "the evaluation was stopped");
     return lua_error(L);

@@ -547,6 +547,9 @@ int shelf_sandbox_eval(shelf_sandbox *sb, shelf_sandbox_run *run);
 /* The ud of the evaluation running in L. Raises a Lua error when none is
  * running (a function called from outside any evaluation). */
 void *shelf_sandbox_ud(struct lua_State *L);
+/* The line of the innermost Lua function running in L, or 0. Allocates
+ * nothing. */
+int shelf_sandbox_line(struct lua_State *L);
 
 /* Ends the running evaluation with SHELF_SANDBOX_ABORTED, past every pcall
  * (the caller has recorded why). Never returns; raises a plain error when

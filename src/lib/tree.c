@@ -354,13 +354,14 @@ static int rc_lua_call(lua_State *L)
         return 0;
     if (kind != CALL_VERSION)
         top = want;
+    for (int i = 1; i <= top; i++) { /* what may raise, before anything is held */
+        if (lua_type(L, i) != LUA_TSTRING && lua_type(L, i) != LUA_TNUMBER)
+            return 0;
+        lua_tostring(L, i);
+    }
     shelf_strv args;
     shelf_strv_init(&args);
     for (int i = 1; i <= top; i++) {
-        if (lua_type(L, i) != LUA_TSTRING && lua_type(L, i) != LUA_TNUMBER) {
-            shelf_strv_free(&args);
-            return 0;
-        }
         if (shelf_strv_push(&args, lua_tostring(L, i)) < 0) {
             shelf_strv_free(&args);
             calls->oom = 1;

@@ -191,6 +191,22 @@ static void test_budgets_aborts_and_fresh_libraries(void)
     shelf_lua_free(lua);
 }
 
+/* An argument table whose options raise (its __index fails) stops the
+ * call before anything reaches the host, and leaves no copy of the
+ * arguments behind (leak checkers see it under ASan and valgrind). */
+static void test_raising_arguments_leave_nothing(void)
+{
+    shelf_error err = {0};
+    CHECK_INT(eval("local t = setmetatable({'A', 'B', 3}, {__index = function() error('x') end})\n"
+                   "local caught = 0\n"
+                   "for i = 1, 100 do if not pcall(setenv, t) then caught = caught + 1 end end\n"
+                   "setenv('CAUGHT', caught)\n",
+                   SHELF_MODE_LOAD, &err), 0);
+    CHECK_INT(calls.n, 1);
+    CHECK(calls.n == 1 && strstr(calls.v[0], "setenv(\"CAUGHT\",\"100\")"));
+    shelf_error_clear(&err);
+}
+
 static const struct check_test tests[] = {
     TEST(test_calls_reach_host_with_lines_and_options),
     TEST(test_queries_answer_identity_and_host),
@@ -198,6 +214,7 @@ static const struct check_test tests[] = {
     TEST(test_errors_carry_the_line),
     TEST(test_interpreter_reused_and_missing_file),
     TEST(test_budgets_aborts_and_fresh_libraries),
+    TEST(test_raising_arguments_leave_nothing),
 };
 
 int main(void)
