@@ -54,6 +54,7 @@ typedef struct sb_frame {
 
 struct shelf_sandbox {
     lua_State *L;
+    void *state_block;         /* the allocation L lies inside (see sb_alloc) */
     shelf_eval_limits limits;  /* defaults filled in */
     size_t used;               /* bytes the state holds */
     int real_oom;              /* malloc failed during the current evaluation */
@@ -261,6 +262,11 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->real_oom = 1;
         return NULL;
     }
+    /* lua_newstate's first allocation holds the state; L points inside it.
+     * Kept so that a pooled sandbox's memory is reachable from its start
+     * for leak checkers, not "possibly lost". */
+    if (!sb->L && !sb->state_block)
+        sb->state_block = p;
     sb->used = sb->used - old + nsize;
     return p;
 }
