@@ -111,10 +111,8 @@ static int add_edge(shelf_catalog *cat, size_t from, const char *fullname, const
                     int follow)
 {
     long to = follow ? add_level(cat, path, 0) : shelf_catalog_level(cat, path);
-    if (to == -1)
-        return SHELF_OK;
-    if (to < 0)
-        return SHELF_ENOMEM;
+    if (to < 0) /* without following, -1 is a level out of the catalog; else out of memory */
+        return to == -1 && !follow ? SHELF_OK : SHELF_ENOMEM;
     if (SHELF_GROW(cat->edges, cat->edgecap, cat->nedges + 1) < 0)
         return SHELF_ENOMEM;
     char *f = strdup(fullname);
@@ -292,12 +290,16 @@ static int fill_alias(void *ud, const char *name, const char *target)
     return add_alias(f->cat, name, target);
 }
 
-/* The aliases and rc names of listed level l from its index. */
+/* The rc names of level l from its index, and its aliases when it is on
+ * MODULEPATH. Every level's rc names are read: a level reached by
+ * following may be listed later (shelfd's view of a context), and its rc
+ * names then decide whether the index's defaults hold. */
 static int fill_rc(shelf_catalog *cat, size_t l, shelf_error *err)
 {
     shelf_cat_level *lv = &cat->levels[l];
     fill_ctx f = {cat, l, 0};
-    int rc = shelf_index_aliases(lv->ix, lv->ixlevel, fill_alias, &f, err);
+    int rc = lv->on_modulepath ? shelf_index_aliases(lv->ix, lv->ixlevel, fill_alias, &f, err)
+                               : SHELF_OK;
     if (rc == 0)
         rc = shelf_index_rc_names(lv->ix, lv->ixlevel, &cat->levels[l].rc_names, err);
     return rc;
@@ -344,7 +346,7 @@ static int fill_indexed(shelf_catalog *cat, size_t l, const shelf_catalog_opts *
     shelf_index *ix = lv->ix;
     long level = lv->ixlevel;
     fill_ctx f = {cat, l, o->follow};
-    int rc = lv->on_modulepath ? fill_rc(cat, l, err) : SHELF_OK;
+    int rc = fill_rc(cat, l, err);
     if (rc == 0)
         rc = shelf_index_query(ix, level, o->filter, o->words, o->nwords, o->what, fill_mod,
                                &f, err);

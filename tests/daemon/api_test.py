@@ -223,6 +223,7 @@ def run(mode, binary, shelf, srcdir, tmp):
         log = api.stop()
     ok(api.proc.returncode == 0, "the server exits cleanly", log[-3000:])
     defaults_across_trees(kind, binary, shelf, tmp)
+    defaults_from_a_reached_level(kind, binary, shelf, tmp)
     if mode == "--daemon" or shutil.which("strace"):
         confinement(kind, binary, tree, env, tmp, outside)
 
@@ -261,6 +262,49 @@ def defaults_across_trees(kind, binary, shelf, tmp):
         r = api.request("POST", V + "load", "two", {"modules": ["foo"]})
         ok(r.status == 200 and loaded_names(r) == ["foo/" + want],
            "two trees: POST load foo loads that default", r)
+    finally:
+        api.stop()
+
+
+def defaults_from_a_reached_level(kind, binary, shelf, tmp):
+    """An indexed tree where loading gcc opens a level whose .modulerc.lua
+    hides foo/2.0: once gcc is loaded, the daemon's default of
+    foo is foo/1.0 too, as `module load foo` says."""
+    V = "/api/v1/"
+    top = os.path.join(tmp, "reached")
+    core, comp = os.path.join(top, "Core"), os.path.join(top, "Compiler", "gcc", "12")
+    for v in ("1.0", "2.0"):
+        os.makedirs(os.path.join(core, "foo"), exist_ok=True)
+        with open(os.path.join(core, "foo", v + ".lua"), "w") as f:
+            f.write('whatis("Description: foo %s")\nsetenv("FOO_VERSION", "%s")\n' % (v, v))
+    os.makedirs(os.path.join(core, "gcc"))
+    with open(os.path.join(core, "gcc", "12.lua"), "w") as f:
+        f.write('whatis("Description: gcc")\nprepend_path("MODULEPATH", "%s")\n' % comp)
+    os.makedirs(comp)
+    with open(os.path.join(comp, ".modulerc.lua"), "w") as f:
+        f.write('hide_version("foo/2.0")\n')
+    runtime = os.path.join(top, "run")
+    os.makedirs(runtime, mode=0o700)
+    env = {"HOME": top, "PATH": "/usr/bin:/bin", "MODULEPATH": core,
+           "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": os.path.join(top, "cache"),
+           "XDG_CONFIG_HOME": os.path.join(top, "cfg"), "LANG": "C"}
+    p = cli(shelf, env, "index", "--quiet", core)
+    ok(p.returncode == 0, "reached level: the tree is indexed", p.stderr)
+    p = subprocess.run(["bash", "-c", 'eval "$("$0" bash load gcc)" && "$0" json load foo', shelf],
+                       env=env, capture_output=True, text=True)
+    ok(p.returncode == 0 and json.loads(p.stdout)["env"]["FOO_VERSION"] == "1.0",
+       "reached level: after gcc, module load foo loads foo/1.0", p.stdout + p.stderr)
+    api = kind(binary, core, env, trees=[os.path.join(top, "Compiler")])
+    try:
+        r = api.request("POST", V + "load", "reach", {"modules": ["gcc"]})
+        ok(r.status == 200, "reached level: POST load gcc", r)
+        r = api.request("GET", V + "modules?all=1", "reach")
+        foo = [m for m in (r.json or {}).get("modules", []) if m["name"] == "foo"]
+        ok(foo and foo[0]["default_fullname"] == "foo/1.0",
+           "reached level: GET modules calls foo/1.0 the default", r)
+        r = api.request("POST", V + "load", "reach", {"modules": ["foo"]})
+        ok(r.status == 200 and "foo/1.0" in loaded_names(r),
+           "reached level: POST load foo loads foo/1.0", r)
     finally:
         api.stop()
 
