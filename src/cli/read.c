@@ -1779,6 +1779,8 @@ int cli_keyword(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     if (rc == 0 && !(ix.v = calloc(cat.n + 1, sizeof *ix.v)))
         rc = shelf_oom(&err);
     if (rc < 0) {
+        if (err.code == SHELF_OK) /* a row callback ran out of memory */
+            shelf_oom(&err);
         cli_print_error(o->out, &err);
         status = 1;
         goto done;
