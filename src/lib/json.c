@@ -192,10 +192,10 @@ char *shelf_json_text(const cJSON *item, int pretty)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-/* 1 if p (4 characters) are hex digits for a value 0xdc80..0xdcff. */
-static int escaped_byte(const char *p, unsigned *byte)
+/* 1 if p (4 characters) are hex digits; *v their value. */
+static int hex4(const char *p, unsigned *v)
 {
-    unsigned v = 0;
+    *v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p[i];
         int d = c >= '0' && c <= '9'   ? c - '0'
@@ -204,12 +204,28 @@ static int escaped_byte(const char *p, unsigned *byte)
                                        : -1;
         if (d < 0)
             return 0;
-        v = v * 16 + (unsigned)d;
+        *v = *v * 16 + (unsigned)d;
     }
-    if (v < 0xdc80 || v > 0xdcff)
+    return 1;
+}
+
+/* 1 if p (4 characters) are hex digits for a value 0xdc80..0xdcff. */
+static int escaped_byte(const char *p, unsigned *byte)
+{
+    unsigned v;
+    if (!hex4(p, &v) || v < 0xdc80 || v > 0xdcff)
         return 0;
     *byte = v & 0xff;
     return 1;
+}
+
+/* 1 if p (12 characters) is a surrogate pair, \uD8xx\uDCxx: a character
+ * above U+FFFF as json.dumps writes it, for cJSON to read as it is. */
+static int surrogate_pair(const char *p)
+{
+    unsigned hi, lo;
+    return p[0] == '\\' && p[1] == 'u' && hex4(p + 2, &hi) && hi >= 0xd800 && hi <= 0xdbff &&
+           p[6] == '\\' && p[7] == 'u' && hex4(p + 8, &lo) && lo >= 0xdc00 && lo <= 0xdfff;
 }
 
 /* cJSON's parse of buf[0, n) as one whole document (white space after it
@@ -243,8 +259,9 @@ cJSON *shelf_json_parse(const char *text, size_t len, shelf_json_where *where)
 {
     if (where)
         *where = (shelf_json_where){0, 1, SHELF_OK};
-    if (!memchr(text, '\\', len) && !memchr(text, '\0', len)) {
-        /* Nothing to decode (most documents): cJSON reads the text itself.
+    if (!memmem(text, len, "\\u", 2) && !memchr(text, '\0', len)) {
+        /* Nothing to decode (no \u escape: most documents): cJSON reads
+         * the text itself.
          * A document that fails is read again below, which places the
          * error as cJSON_Parse does. */
         const char *end;
@@ -270,6 +287,14 @@ cJSON *shelf_json_parse(const char *text, size_t len, shelf_json_where *where)
         char c = text[i];
         if (in_string && c == '\\' && i + 1 < len) {
             unsigned byte;
+            if (i + 12 <= len && surrogate_pair(text + i)) {
+                for (int k = 0; k < 12; k++) {
+                    at[n] = i + (size_t)k;
+                    copy[n++] = text[i + (size_t)k];
+                }
+                i += 11;
+                continue;
+            }
             if (text[i + 1] == 'u' && i + 6 <= len && escaped_byte(text + i + 2, &byte)) {
                 at[n] = i;
                 copy[n++] = (char)byte;

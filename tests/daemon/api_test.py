@@ -460,6 +460,14 @@ def endpoints(api, shelf, env, tree, top, outside, mode):
     r = api.request("GET", V + "context", "c")
     ok(r.status == 200 and r.json["env"]["MODULEPATH"] == tree and r.json["env"]["MYVAR"] == "x y",
        "GET context returns the posted environment", r)
+    # json.dumps writes a character above U+FFFF as a surrogate pair, whose
+    # second half may look like a \udcXX byte escape (U+1F4BB: \ud83d\udcbb)
+    r = api.request("PUT", V + "context", "e",
+                    {"env": {"MODULEPATH": tree, "HOME": env["HOME"], "PS1": "\U0001f4bb laptop"}})
+    ok(r.status == 200, "PUT context with a character above U+FFFF", r)
+    r = api.request("GET", V + "context", "e")
+    ok(r.status == 200 and r.json["env"].get("PS1") == "\U0001f4bb laptop",
+       "GET context gives that character back", r)
     r = api.request("PUT", V + "context", "c", {"env": {"A": 1}})
     is_(r.status, 400, "PUT context with a non-string value: 400")
     r = api.request("PUT", V + "context", "c", {"noenv": {}})

@@ -266,6 +266,47 @@ static void test_json(void)
     shelf_changes_free(&c);
 }
 
+/* shelf_json_parse reads back what the quoter writes, and what Python's
+ * json.dumps writes: \udcXX as the byte, a surrogate pair as its
+ * character (the pair's second half may look like \udcXX: it stays one
+ * character), other escapes as JSON has them; errors are placed. */
+static void test_json_parse(void)
+{
+    static const char text[] =
+        "[\"\\ud83d\\udca9 \\ud83d\\ude00\", \"caf\\udce9\", \"a\\\"b\\\\c\\n\", \"\\u00e9\"]";
+    shelf_json_where at;
+    cJSON *doc = shelf_json_parse(text, strlen(text), &at);
+    CHECK(doc != NULL);
+    if (doc) {
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(doc, 0)),
+                  "\xf0\x9f\x92\xa9 \xf0\x9f\x98\x80");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(doc, 1)), "caf\xe9");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(doc, 2)), "a\"b\\c\n");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(doc, 3)), "\xc3\xa9");
+        cJSON_Delete(doc);
+    }
+    /* the quoter's output comes back byte for byte */
+    static const char *const values[] = {"caf\xe9", "\xf0\x9f\x92\xbb laptop", "\xff\xfe",
+                                         "tab\there \"q\" \\", "plain"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        shelf_buf b;
+        shelf_buf_init(&b);
+        shelf_json_quote(&b, values[i]);
+        cJSON *v = shelf_json_parse(b.data, b.len, NULL);
+        CHECK(v && cJSON_IsString(v) && strcmp(cJSON_GetStringValue(v), values[i]) == 0);
+        cJSON_Delete(v);
+        shelf_buf_free(&b);
+    }
+    static const char nul[] = "{\"a\": \"x\\u0000y\"}";
+    CHECK(shelf_json_parse(nul, strlen(nul), &at) == NULL);
+    CHECK_INT(at.code, SHELF_EUSAGE);
+    CHECK_INT(at.offset, 8);
+    static const char trailing[] = "{\"a\": 1}\n  x";
+    CHECK(shelf_json_parse(trailing, strlen(trailing), &at) == NULL);
+    CHECK_INT(at.code, SHELF_EPARSE);
+    CHECK_INT(at.line, 2);
+}
+
 static void test_failure_idiom(void)
 {
     struct { shelf_shell sh; const char *want; } cases[] = {
@@ -303,6 +344,6 @@ static void test_appends(void)
 static const struct check_test tests[] = {
     TEST(test_shell_names), TEST(test_invalid_names), TEST(test_sh),
     TEST(test_csh),         TEST(test_fish),          TEST(test_python),
-    TEST(test_json),        TEST(test_failure_idiom), TEST(test_appends),
+    TEST(test_json),        TEST(test_json_parse),    TEST(test_failure_idiom), TEST(test_appends),
 };
 CHECK_MAIN(tests)
