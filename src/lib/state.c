@@ -285,8 +285,11 @@ int shelf_state_load(shelf_state *st, shelf_env *env, shelf_error *err)
                             TABLE_PREFIX "%03ld is missing%s", missing, recover);
         return missing ? SHELF_ESTATE : SHELF_ENOMEM;
     }
-    cJSON *root = shelf_json_parse(text, strlen(text), NULL);
+    shelf_json_where at;
+    cJSON *root = shelf_json_parse(text, strlen(text), &at);
     free(text);
+    if (!root && at.code == SHELF_ENOMEM) /* not a corrupt table */
+        return SHELF_ENOMEM;
     const cJSON *mods = root ? cJSON_GetObjectItemCaseSensitive(root, "mods") : NULL, *jm;
     const cJSON *ver = root ? cJSON_GetObjectItemCaseSensitive(root, "v") : NULL;
     int bad = !root || !cJSON_IsObject(root) || !cJSON_IsNumber(ver) ||
