@@ -92,17 +92,19 @@ void api_get_modules(api_state *s, api_ctx *c, const api_request *req, api_respo
     for (size_t i = 0; rc == 0 && i < c->env.n; i++)
         rc = shelf_strv_push(&env, c->env.v[i]);
     pthread_mutex_unlock(&c->lock);
-    const char *mp = shelf_environ_get(env.v, "MODULEPATH");
     const char *files = shelf_environ_get(env.v, "_LMFILES_");
 
     shelf_error err = {0};
     cat_ref *cr = rc == 0 ? api_cat_get(s, &err) : NULL;
     shelf_buf key;
     shelf_buf_init(&key);
-    if (cr) { /* every part but the last is length-prefixed: no two keys collide */
-        shelf_buf_addf(&key, "%lu %d%d%zu:%s%zu:%s", cr->gen, all, hidden, strlen(q), q,
-                       strlen(mp ? mp : ""), mp ? mp : "");
-        shelf_buf_adds(&key, files ? files : "");
+    if (cr) {
+        /* The answer depends on the whole environment (a .modulerc.lua may
+         * read any variable): all of it is in the key, each part
+         * length-prefixed, so no two keys collide. */
+        shelf_buf_addf(&key, "%lu %d%d%zu:%s", cr->gen, all, hidden, strlen(q), q);
+        for (size_t i = 0; i < env.n; i++)
+            shelf_buf_addf(&key, "%zu:%s", strlen(env.v[i]), env.v[i]);
     }
     if (!cr || shelf_buf_ok(&key) < 0) {
         if (err.code && err.code != SHELF_ENOMEM)

@@ -224,6 +224,7 @@ def run(mode, binary, shelf, srcdir, tmp):
     ok(api.proc.returncode == 0, "the server exits cleanly", log[-3000:])
     defaults_across_trees(kind, binary, shelf, tmp)
     defaults_from_a_reached_level(kind, binary, shelf, tmp)
+    defaults_per_environment(kind, binary, shelf, tmp)
     if mode == "--daemon" or shutil.which("strace"):
         confinement(kind, binary, tree, env, tmp, outside)
 
@@ -305,6 +306,46 @@ def defaults_from_a_reached_level(kind, binary, shelf, tmp):
         r = api.request("POST", V + "load", "reach", {"modules": ["foo"]})
         ok(r.status == 200 and "foo/1.0" in loaded_names(r),
            "reached level: POST load foo loads foo/1.0", r)
+    finally:
+        api.stop()
+
+
+def defaults_per_environment(kind, binary, shelf, tmp):
+    """A .modulerc.lua whose default depends on a variable: two contexts
+    that differ only there each get their own default, whoever asked
+    first (GET modules caches its answers)."""
+    V = "/api/v1/"
+    top = os.path.join(tmp, "flavor")
+    tree = os.path.join(top, "mf")
+    os.makedirs(os.path.join(tree, "foo"))
+    for v in ("1.0", "2.0"):
+        with open(os.path.join(tree, "foo", v + ".lua"), "w") as f:
+            f.write('whatis("Description: foo %s")\n' % v)
+    with open(os.path.join(tree, "foo", ".modulerc.lua"), "w") as f:
+        f.write('if os.getenv("FLAVOR") == "old" then module_version("foo/1.0", "default") end\n')
+    runtime = os.path.join(top, "run")
+    os.makedirs(runtime, mode=0o700)
+    env = {"HOME": top, "PATH": "/usr/bin:/bin", "MODULEPATH": tree,
+           "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": os.path.join(top, "cache"),
+           "XDG_CONFIG_HOME": os.path.join(top, "cfg"), "LANG": "C"}
+    for flavor, want in (("old", "1.0"), ("new", "2.0")):
+        p = cli(shelf, dict(env, FLAVOR=flavor), "json", "load", "foo")
+        ok(p.returncode == 0 and "foo/" + want in json.loads(p.stdout)["env"]["LOADEDMODULES"],
+           "FLAVOR=%s: module load foo loads foo/%s" % (flavor, want), p.stdout + p.stderr)
+    api = kind(binary, tree, env)
+    try:
+        for client, flavor in (("new", "new"), ("old", "old")):
+            r = api.request("PUT", V + "context", client,
+                            {"env": {"MODULEPATH": tree, "HOME": top, "FLAVOR": flavor}})
+            ok(r.status == 200, "PUT context FLAVOR=" + flavor, r)
+
+        def default_of(client):
+            r = api.request("GET", V + "modules?all=1", client)
+            foo = [m for m in (r.json or {}).get("modules", []) if m["name"] == "foo"]
+            return foo[0]["default_fullname"] if foo else r
+        is_(default_of("new"), "foo/2.0", "FLAVOR=new: GET modules calls foo/2.0 the default")
+        is_(default_of("old"), "foo/1.0", "FLAVOR=old: GET modules calls foo/1.0 the default")
+        is_(default_of("new"), "foo/2.0", "FLAVOR=new again: still foo/2.0 (not the other's)")
     finally:
         api.stop()
 
