@@ -111,6 +111,7 @@ typedef struct options {
     unsigned threads;
     char *log;
     shelf_eval_limits limits; /* SHELF_EVAL_*: each modulefile evaluation's budgets */
+    shelf_index_check index_check; /* SHELF_INDEX_CHECK, for the API and the watcher */
 } options;
 
 static void usage(FILE *out)
@@ -286,6 +287,7 @@ static void parse_options(int argc, char **argv, options *o)
         shelf_error_clear(&err);
         exit(2);
     }
+    o->index_check = shelf_index_check_from(getenv("SHELF_INDEX_CHECK"));
     if (o->ntrees == 0) { /* no --tree */
         const char *mp = getenv("MODULEPATH");
         char *copy = xstrdup(mp ? mp : "");
@@ -608,8 +610,8 @@ int main(int argc, char **argv)
     d.loop = loop;
     d.bus = events_new();
     shelf_error err = {0};
-    api_config cfg = {(const char *const *)o.trees, o.ntrees, environ, d.bus,
-                      shelf_index_check_from(getenv("SHELF_INDEX_CHECK")), o.limits};
+    api_config cfg = {(const char *const *)o.trees, o.ntrees, environ, d.bus, o.index_check,
+                      o.limits};
     d.api = d.bus ? api_new(&cfg, &err) : NULL;
     if (!d.api) {
         fprintf(stderr, "shelfd: error: %s\n", err.message ? err.message : "out of memory");
@@ -637,7 +639,7 @@ int main(int argc, char **argv)
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     uv_signal_start(&d.sigint, on_signal, SIGINT);
     uv_signal_start(&d.sighup, on_signal, SIGHUP);
-    d.watch = watcher_start(loop, o.trees, o.ntrees, d.api, &o.limits);
+    d.watch = watcher_start(loop, o.trees, o.ntrees, d.api, &o.limits, o.index_check);
     if (!d.watch)
         oom_exit();
 

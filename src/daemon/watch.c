@@ -95,6 +95,7 @@ struct watcher {
     uv_loop_t *loop;
     api_state *api;
     shelf_eval_limits limits;
+    shelf_index_check index_check; /* as the API's readers check indexes */
     tree *trees;
     size_t ntrees;
     size_t nwatches;
@@ -160,7 +161,8 @@ static void scan_work(uv_work_t *req)
                 j->index = strdup(places.v[i]);
                 const char *stamp = shelf_index_timestamp(ix);
                 j->stamp = stamp ? strdup(stamp) : NULL;
-                j->index_stale = shelf_index_fresh(ix, SHELF_INDEX_CHECK_AUTO, NULL, 0, NULL, 0, NULL) <= 0;
+                j->index_stale = shelf_index_fresh(ix, j->t->d->index_check, NULL, 0, NULL, 0,
+                                                   NULL) <= 0;
                 shelf_index_close(ix);
             } else if (rc != SHELF_ENOTFOUND && access(places.v[i], F_OK) == 0) {
                 /* There but unusable (another schema, corrupt): rebuilt. */
@@ -418,7 +420,7 @@ static void on_poll(uv_timer_t *timer)
 }
 
 watcher *watcher_start(uv_loop_t *loop, char *const *trees, size_t ntrees, api_state *api,
-                       const shelf_eval_limits *limits)
+                       const shelf_eval_limits *limits, shelf_index_check check)
 {
     watcher *d = calloc(1, sizeof *d);
     if (!d)
@@ -426,6 +428,7 @@ watcher *watcher_start(uv_loop_t *loop, char *const *trees, size_t ntrees, api_s
     d->loop = loop;
     d->api = api;
     d->limits = *limits;
+    d->index_check = check;
     d->trees = calloc(ntrees ? ntrees : 1, sizeof *d->trees);
     if (!d->trees) {
         free(d);

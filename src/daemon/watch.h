@@ -15,9 +15,10 @@ typedef struct watcher watcher;
 
 /* Starts watching trees[0..ntrees) (absolute, normalized; they must outlive
  * the watcher) on loop, telling api of changes and rebuilding indexes with
- * each evaluation within limits. NULL on OOM. */
+ * each evaluation within limits; an index is stale as check says (the
+ * API's policy). NULL on OOM. */
 watcher *watcher_start(uv_loop_t *loop, char *const *trees, size_t ntrees, api_state *api,
-                       const shelf_eval_limits *limits);
+                       const shelf_eval_limits *limits, shelf_index_check check);
 /* Looks at every tree again and tells the API (SIGHUP). */
 void watcher_rescan(watcher *w);
 /* Stops the watches and timers and cancels the jobs not started; the loop

@@ -300,6 +300,31 @@ is "$?" 0 "the rebuilt index is fresh"
 kill -TERM "$ipid"
 wait_gone "$ipid"
 
+# ---- the watcher checks indexes as SHELF_INDEX_CHECK says ------------------------
+# A --timestamp index trusts its stamp; a change one directory down is seen
+# only by SHELF_INDEX_CHECK=dirs, which the daemon's watcher must use too.
+mkdir -p "$tmp/stree/foo" "$tmp/sx"
+chmod 700 "$tmp/sx"
+printf 'whatis("Description: foo")\n' > "$tmp/stree/foo/1.0.lua"
+touch "$tmp/stamp"
+"$SHELF" index -q --timestamp "$tmp/stamp" "$tmp/stree"
+before=$(stat -c %Y.%i "$tmp/stree/.shelf/index.db")
+sleep 1.1
+printf 'whatis("Description: foo 2")\n' > "$tmp/stree/foo/2.0.lua"
+out=$(SHELF_INDEX_CHECK=dirs "$SHELFD" --socket "$tmp/sx/s" --tree "$tmp/stree" --print-address)
+spid=$(key "$out" pid)
+started="$started $spid"
+after=$before
+for _ in $(seq 100); do
+    after=$(stat -c %Y.%i "$tmp/stree/.shelf/index.db" 2>/dev/null)
+    [ "$after" != "$before" ] && break
+    sleep 0.1
+done
+[ "$after" != "$before" ] && pass "SHELF_INDEX_CHECK=dirs: a deep change under a --timestamp index is rebuilt at start" ||
+    fail "SHELF_INDEX_CHECK=dirs: a deep change under a --timestamp index is rebuilt at start" "index unchanged: $before"
+kill -TERM "$spid"
+wait_gone "$spid"
+
 # ---- option errors ----------------------------------------------------------------
 "$SHELFD" --listen 0.0.0.0:0 --tree "$tmp/tree" 2>"$tmp/err"
 is "$?" 2 "--listen 0.0.0.0 without --token-file is refused (exit 2)"
