@@ -47,8 +47,10 @@ int shelf_mkdir_p(const char *dir, mode_t mode, int flags, shelf_error *err)
     int nofollow = (flags & SHELF_MKDIR_NOFOLLOW) != 0;
     if (!dir[0])
         return fs_fail(err, "create the directory", "\"\"", ENOENT);
-    if (is_dir(dir, nofollow) == 0)
-        return SHELF_OK; /* the common case: one lstat */
+    /* The common case: one lstat (not with a trailing slash, through which
+     * lstat follows a symlink). */
+    if (dir[strlen(dir) - 1] != '/' && is_dir(dir, nofollow) == 0)
+        return SHELF_OK;
     char *p = strdup(dir);
     if (!p)
         return shelf_oom(err);

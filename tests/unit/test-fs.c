@@ -229,6 +229,10 @@ static void test_mkdir_p(void)
     CHECK_INT(shelf_mkdir_p(link, 0700, SHELF_MKDIR_NOFOLLOW, &err), SHELF_EIO);
     CHECK(err.message && strstr(err.message, "symbolic link") && strstr(err.message, link));
     shelf_error_clear(&err);
+    char *slashed = shelf_path_join(link, ""); /* "link/": lstat would follow it */
+    CHECK_INT(shelf_mkdir_p(slashed, 0700, SHELF_MKDIR_NOFOLLOW, &err), SHELF_EIO);
+    shelf_error_clear(&err);
+    free(slashed);
     char *via = shelf_path_join(link, "d");
     CHECK_INT(shelf_mkdir_p(via, 0700, SHELF_MKDIR_NOFOLLOW, &err), 0);
     char *real = shelf_path_join(a, "d");
