@@ -48,7 +48,7 @@ static void get_health(api_state *s, api_response *r)
         cJSON_AddNumberToObject(doc, "contexts", (double)n);
         cJSON_AddNumberToObject(doc, "generation", (double)gen);
         if (!shelf_json_add(doc, "trees", shelf_json_strv(&s->trees)))
-            doc = NULL;
+            cJSON_Delete(doc), doc = NULL;
     }
     api_respond(r, 200, doc);
 }
