@@ -103,6 +103,7 @@ int cli_change_run(const cli_command *cmd, const cli_opts *o, char **args, int n
     c.q.allow_changes = o->allow_changes;
     c.q.limits = limits;
     c.q.system_default = getenv("SHELF_SYSTEM_DEFAULT_MODULES"); /* read by a reset */
+    c.q.keep_before = cli_following(o); /* what the shared context is told comes from it */
     if (rc == 0)
         rc = shelf_run(environ, &c.q, &res, &err);
     if (rc == 0)

@@ -112,6 +112,8 @@ int cli_export(int argc, char **argv, const shelf_eval_limits *limits);
  * that context. Warnings on stderr; the command's own
  * outcome is unchanged. */
 void cli_follow(const shelf_result *res, const cli_opts *o);
+/* 1 when cli_follow would send (it needs the result's `before`). */
+int cli_following(const cli_opts *o);
 
 /* Help texts (help.c). cli_usage prints the overview; cli_command_help
  * prints the help of one subcommand (canonical name) and returns 0, or

@@ -249,10 +249,16 @@ static void send_names(const follow_target *f, const char *path, const shelf_str
     shelf_buf_free(&answer);
 }
 
+int cli_following(const cli_opts *o)
+{
+    const char *socket = getenv("SHELF_CONTEXT_SOCKET");
+    return socket && *socket && is_shell(o->shell);
+}
+
 void cli_follow(const shelf_result *res, const cli_opts *o)
 {
     follow_target f = {getenv("SHELF_CONTEXT_SOCKET"), getenv("SHELF_CONTEXT_CLIENT")};
-    if (!f.socket || !*f.socket || !is_shell(o->shell))
+    if (!cli_following(o))
         return;
     if (!f.client || !*f.client)
         f.client = "default";

@@ -137,7 +137,7 @@ int shelf_run(char *const *env, const shelf_request *q, shelf_result *out, shelf
         shelf_error_clear(err);
         rc = shelf_engine_forget_table(&e, err);
     }
-    if (rc == 0 && shelf_state_copy(&out->before, &e.st) < 0)
+    if (rc == 0 && q->keep_before && shelf_state_copy(&out->before, &e.st) < 0)
         rc = shelf_oom(err);
     if (rc == 0)
         rc = carry_out(&e, q, err);

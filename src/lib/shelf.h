@@ -949,6 +949,7 @@ typedef struct shelf_request {
     const shelf_collection *collection; /* RESTORE */
     const char *system_default; /* RESET: the modules to load, colon-separated, or NULL */
     const shelf_eval_limits *limits; /* budgets of each evaluation; NULL: the defaults */
+    int keep_before;     /* fill the result's `before` (a copy of the loaded state) */
 } shelf_request;
 
 typedef struct shelf_result {
@@ -956,7 +957,8 @@ typedef struct shelf_result {
     shelf_strv messages;     /* for the person, in order */
     int warned;              /* a modulefile warned: the changes stand, and the
                                 command reports failure (as Lmod) */
-    shelf_state before;      /* the loaded modules before the command */
+    shelf_state before;      /* the loaded modules before the command (keep_before;
+                                else empty) */
     shelf_state after;       /* and after */
 } shelf_result;
 
