@@ -291,9 +291,7 @@ static int fill_alias(void *ud, const char *name, const char *target)
 }
 
 /* The rc names of level l from its index, and its aliases when it is on
- * MODULEPATH. Every level's rc names are read: a level reached by
- * following may be listed later (shelfd's view of a context), and its rc
- * names then decide whether the index's defaults hold. */
+ * MODULEPATH. */
 static int fill_rc(shelf_catalog *cat, size_t l, shelf_error *err)
 {
     shelf_cat_level *lv = &cat->levels[l];
@@ -302,6 +300,7 @@ static int fill_rc(shelf_catalog *cat, size_t l, shelf_error *err)
                                : SHELF_OK;
     if (rc == 0)
         rc = shelf_index_rc_names(lv->ix, lv->ixlevel, &cat->levels[l].rc_names, err);
+    lv->rc_read = rc == 0;
     return rc;
 }
 
@@ -334,6 +333,7 @@ void shelf_catalog_unstream(shelf_catalog *cat)
     for (size_t d = 0; d < cat->nlevels; d++) {
         cat->levels[d].ix = NULL;
         shelf_strv_free(&cat->levels[d].rc_names);
+        cat->levels[d].rc_read = 0;
     }
     shelf_strv_free(&cat->alias_names);
     shelf_strv_free(&cat->alias_targets);
@@ -346,7 +346,7 @@ static int fill_indexed(shelf_catalog *cat, size_t l, const shelf_catalog_opts *
     shelf_index *ix = lv->ix;
     long level = lv->ixlevel;
     fill_ctx f = {cat, l, o->follow};
-    int rc = fill_rc(cat, l, err);
+    int rc = lv->on_modulepath || o->all_rc ? fill_rc(cat, l, err) : SHELF_OK;
     if (rc == 0)
         rc = shelf_index_query(ix, level, o->filter, o->words, o->nwords, o->what, fill_mod,
                                &f, err);
@@ -566,7 +566,7 @@ int shelf_catalog_defaults(shelf_engine *e, const shelf_catalog *cat, const unsi
     }
     int fast = cat->sn_complete;
     for (size_t l = 0; l < cat->nlevels; l++)
-        fast &= !is_listed(cat, listed, l) || cat->levels[l].ix != NULL;
+        fast &= !is_listed(cat, listed, l) || (cat->levels[l].ix && cat->levels[l].rc_read);
     int rc = SHELF_OK;
     for (size_t i = 0; rc == 0 && i < u; i++) {
         int r = fast ? index_default(cat, listed, &v[i]) : 0;

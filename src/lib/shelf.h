@@ -1220,7 +1220,9 @@ typedef struct shelf_cat_level {
     shelf_strv chains; /* once computed (shelf_catalog_chains) */
     shelf_index *ix;   /* the index it was read from, or NULL (walked) */
     long ixlevel;      /* its level in ix */
-    shelf_strv rc_names; /* from ix, listed levels: names its rc files mention */
+    shelf_strv rc_names; /* from ix: names its rc files mention */
+    int rc_read;       /* rc_names were read (levels on MODULEPATH, or every level
+                          with all_rc) */
 } shelf_cat_level;
 
 /* A module that adds a directory to MODULEPATH: the hierarchy's edges. */
@@ -1257,6 +1259,9 @@ typedef struct shelf_catalog_opts {
     int evaluate;      /* a walked directory's modulefiles are evaluated in spider
                           mode (else only listed, with empty records) */
     int chains;        /* work out every level's chains at build time */
+    int all_rc;        /* read the rc names of reached levels too: a view that
+                          lists them (shelfd's contexts) then keeps the index's
+                          defaults fast */
     /* Which modules and fields an index must give (a walk gives everything,
      * a superset): SHELF_IXF_* with words, and SHELF_IX_* fields. */
     shelf_index_filter filter;
