@@ -1,6 +1,6 @@
 /*
  * collect.c -- the collection subcommands: save, restore, savelist,
- * describe and disable (libshelf's collection.h does the storing and
+ * describe and disable (libshelf's collections, in shelf.h, do the storing and
  * checking; the engine does the restoring).
  *
  * save, savelist, describe and disable change nothing in the environment:

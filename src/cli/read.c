@@ -12,8 +12,8 @@
  * keyword: the modulefiles under the MODULEPATH directories and, for
  * spider, under every directory that a module adds to MODULEPATH
  * (recursively), each with what evaluating it in spider mode told: whatis
- * lines, help, properties and the directories it opens. catalog_build()
- * fills it, directory by directory, from a fresh index (index.h) covering
+ * lines, help, properties and the directories it opens. shelf_catalog_fill
+ * (catalog.c) fills it, directory by directory, from a fresh index covering
  * that directory, reading only the modules and fields the command needs
  * (spider NAME: the names matching; keyword: the rows whose text may
  * match), else by walking the tree; the commands read the same structure

@@ -2,7 +2,7 @@
  * api-catalog.c -- shelfd's catalog of its trees and the JSON of
  * GET /api/v1/modules rendered from it.
  *
- * The catalog is libshelf's (catalog.h), built for the trees' top
+ * The catalog is libshelf's (shelf.h: the catalog), built for the trees' top
  * directories, following every level their modules open, with every field
  * and every level's chains worked out at build time. What a context sees
  * comes from the engine's rules as the `shelf` command applies them: the

@@ -5,7 +5,7 @@
  * naming the file, the line (of the Lua error, or of the profile's
  * `name = "..."`) and the field.
  *
- * The sandbox is libshelf's (sandbox.h): what it gives every evaluation
+ * The sandbox is libshelf's (shelf.h): what it gives every evaluation
  * (no load, dofile, loadfile, collectgarbage, print, io; pcall that cannot
  * catch the budgets) plus the constants SHELF_PREFIX, SHELF_DATADIR,
  * SHELF_SYSCONFDIR and SHELF_VERSION. The chunk runs under an instruction

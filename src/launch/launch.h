@@ -102,8 +102,9 @@ typedef struct launch_config {
     size_t coll_cap; /* of coll_mods */
 } launch_config;
 
-/* Reads and checks FILE, evaluated as Lua 5.4 in a sandbox (no io, os,
- * require, load; bounded in instructions): it returns a table with
+/* Reads and checks FILE, evaluated as Lua 5.4 in libshelf's sandbox (what
+ * every evaluation sees: no io, load or debug; os only date, time, clock
+ * and difftime; budgets of instructions, time and memory): it returns a table with
  * `profiles` (a list), optional `defaults` (fields every profile gets
  * unless it sets them) and optional `collections` (name -> list of
  * modules). Fills *cfg (launch_config_free it, also after a failure).

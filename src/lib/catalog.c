@@ -1,10 +1,10 @@
 /*
  * catalog.c -- the catalog behind avail, spider, keyword and shelfd's
- * GET /api/v1/modules (see catalog.h): the modulefiles of a set of
+ * GET /api/v1/modules (see the catalog in shelf.h): the modulefiles of a set of
  * MODULEPATH directories and, when following, of every directory their
  * modules open (recursively), each with its spider record.
  *
- * A level comes from a fresh index (index.h) covering it, reading only the
+ * A level comes from a fresh index covering it, reading only the
  * modules and fields the caller needs, else from a walk of the tree that
  * evaluates each modulefile in the engine's spider mode, which answers as
  * a fresh login would: the same records either way, so every front end
@@ -13,7 +13,7 @@
  * index's own answer is the resolver's; the hierarchy's edges give each
  * level its chains, the module lists that unlock it.
  *
- * Invariants: see shelf_catalog in catalog.h. Nothing here prints: a stale
+ * Invariants: see shelf_catalog in shelf.h. Nothing here prints: a stale
  * index is reported through the caller's hint callback.
  */
 #include "config.h"

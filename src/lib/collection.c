@@ -1,7 +1,7 @@
 /*
  * collection.c -- collections on disk: the JSON format, the per-user
  * directory, atomic writes, listing, deleting, and the check of a saved
- * collection against the trees (see collection.h).
+ * collection against the trees (see the collections in shelf.h).
  *
  * The file is small readable JSON:
  *   {"format": 1, "name": "train", "created": "...", "shelf_version": "...",
@@ -413,7 +413,7 @@ int shelf_collection_write(const char *dir, const shelf_collection *c, shelf_err
     if ((rc = shelf_mkdir_p(dir, 0700, 0, err)) < 0)
         goto out;
     size_t len = strlen(text);
-    text[len] = '\n'; /* cJSON's text ends without one; the NUL's place holds it */
+    text[len] = '\n'; /* shelf_json_text's ends without one; the NUL's place holds it */
     shelf_error werr = {0};
     rc = shelf_write_atomic(path, text, len + 1, 0666, &werr);
     if (rc == SHELF_EIO)

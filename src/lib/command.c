@@ -1,6 +1,6 @@
 /*
  * command.c -- one changing command from start to end: a request in, a
- * result out (see shelf_run in engine.h).
+ * result out (see shelf_run in shelf.h).
  *
  * The `shelf` command, shelfd's actions, `shelf export` and the tests all
  * change an environment through shelf_run: it opens the engine on the

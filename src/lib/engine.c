@@ -1,5 +1,5 @@
 /*
- * engine.c -- module operations as transactions (see engine.h).
+ * engine.c -- module operations as transactions (see shelf.h and engine-internal.h).
  *
  * The engine owns a working environment (shelf_env) and the loaded table
  * (shelf_state). Every modulefile action arrives through host_call() and

@@ -9,25 +9,17 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sqlite3.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "engine-internal.h"
 #include "index-internal.h"
 #include "shelf.h"
 #include "shelf-internal.h"
-#include "tree-internal.h"
 
 /* ---- reading ------------------------------------------------------------------ */
 

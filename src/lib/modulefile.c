@@ -17,7 +17,6 @@
 
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -43,7 +43,7 @@ shelf_lua *shelf_lua_new(const shelf_eval_limits *limits);
 void shelf_lua_free(shelf_lua *lua);
 
 /* Evaluates info->file (text Lua only, never bytecode) in a fresh sandbox
- * (sandbox.h): nothing an earlier evaluation changed is seen. Returns 0;
+ * (shelf.h): nothing an earlier evaluation changed is seen. Returns 0;
  * SHELF_EIO when the file cannot be read; SHELF_EMODULEFILE for a syntax
  * or runtime error or a budget that ran out (the message says which and
  * how to raise it); SHELF_ELMODERROR for LmodError(); SHELF_ENOMEM when

@@ -1,6 +1,6 @@
 /*
  * sandbox.c -- the Lua sandbox every kind of site code runs in (see
- * sandbox.h for what it offers and promises).
+ * the sandbox in shelf.h for what it offers and promises).
  *
  * Data: a shelf_sandbox owns one lua_State (allocator sb_alloc, which caps
  * what the state holds while an evaluation runs), the template environment

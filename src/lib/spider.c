@@ -6,8 +6,9 @@
  * index stores it and the catalog holds it, so that avail, spider, keyword
  * and shelfd answer the same way from an index or a walk of the tree.
  *
- * Invariants: every string field is NULL or a string the record owns; the
- * lists hold no duplicates (opens holds normalized directories).
+ * Invariants: every string field is NULL or a string the record owns;
+ * props, deps and opens hold no duplicates (opens holds normalized
+ * directories); whatis keeps every line as it came.
  */
 #include "config.h"
 
