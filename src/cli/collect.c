@@ -75,7 +75,7 @@ int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     c.shelf_version = strdup(PACKAGE_VERSION);
     int rc = c.name && c.created && c.shelf_version ? SHELF_OK : SHELF_ENOMEM;
     if (rc < 0)
-        shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
+        shelf_oom(&err);
     if (rc == 0)
         rc = shelf_engine_snapshot(e, &c, &err);
     if (rc == 0)
@@ -139,7 +139,7 @@ int cli_savelist(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             fprintf(o->out, "  %zu) %s\n", i + 1, names.v[i]);
     }
     if (rc == SHELF_ENOMEM)
-        shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
+        shelf_oom(&err);
     shelf_strv_free(&names);
     free(dir);
     return rc < 0 ? failed(o, &err) : 0;
@@ -174,7 +174,7 @@ int cli_describe(shelf_engine *e, const cli_opts *o, char **args, int nargs)
     if (rc == 0 && o->json) {
         rc = describe_json(o->json_out, &c, d, nd);
         if (rc < 0)
-            shelf_error_set(&err, rc, NULL, NULL, 0, "out of memory");
+            shelf_oom(&err);
     } else if (rc == 0 && o->terse) {
         for (size_t i = 0; i < c.n; i++)
             fprintf(o->out, "%s\n", c.mods[i].fullname);

@@ -40,7 +40,6 @@ typedef struct engine_frame {
 static int load_one(shelf_engine *e, const char *usr, int user_req,
                     const char *dep_of, int try_mode, shelf_error *err);
 static int unload_one(shelf_engine *e, size_t idx, shelf_error *err);
-static int resolve(shelf_engine *e, const char *usr, shelf_modfile *mf, shelf_error *err);
 
 /* ---- setup --------------------------------------------------------------- */
 
@@ -129,11 +128,6 @@ const shelf_state *shelf_engine_state(const shelf_engine *e)
     return &e->st;
 }
 
-int shelf_engine_resolve(shelf_engine *e, const char *name, shelf_modfile *mf,
-                         shelf_error *err)
-{
-    return resolve(e, name, mf, err);
-}
 
 static shelf_lua *shelf_engine_lua(shelf_engine *e)
 {
@@ -662,7 +656,9 @@ static int show_call(void *ud, const shelf_mf_call *c, shelf_error *err)
     int rc = line ? shelf_strv_push_owned(&s->lines, line) : SHELF_ENOMEM;
     if (rc == 0)
         rc = shelf_spider_collect(&s->rec, c);
-    switch (rc == 0 ? c->fn : SHELF_FN_SETENV) {
+    if (rc < 0)
+        return shelf_oom(err);
+    switch (c->fn) {
     case SHELF_FN_LOAD: case SHELF_FN_TRY_LOAD: case SHELF_FN_ALWAYS_LOAD:
     case SHELF_FN_DEPENDS_ON: case SHELF_FN_PREREQ: case SHELF_FN_PREREQ_ANY:
         rc = show_dep(s, c);
@@ -696,7 +692,7 @@ int shelf_engine_find(shelf_engine *e, const char *name, shelf_modfile *mf, shel
 {
     const shelf_loaded *l = shelf_state_find(&e->st, name);
     if (!l)
-        return resolve(e, name, mf, err);
+        return shelf_engine_resolve(e, name, mf, err);
     memset(mf, 0, sizeof *mf);
     mf->fullname = strdup(l->fullname);
     mf->sn = strdup(l->sn);
@@ -731,8 +727,8 @@ static int record_from(shelf_loaded *rec, const shelf_modfile *mf, const char *u
     return SHELF_OK;
 }
 
-static int resolve(shelf_engine *e, const char *usr, shelf_modfile *mf,
-                   shelf_error *err)
+int shelf_engine_resolve(shelf_engine *e, const char *usr, shelf_modfile *mf,
+                         shelf_error *err)
 {
     const shelf_strv *mp = shelf_engine_modulepath(e);
     if (!mp)
@@ -771,7 +767,7 @@ static int load_one(shelf_engine *e, const char *usr, int user_req,
 {
     shelf_modfile mf;
     shelf_error rerr = {0};
-    int rc = resolve(e, usr, &mf, &rerr);
+    int rc = shelf_engine_resolve(e, usr, &mf, &rerr);
     if (rc == SHELF_ENOTFOUND && try_mode) {
         shelf_error_clear(&rerr);
         return SHELF_OK;
@@ -1325,7 +1321,7 @@ static int settle_one(shelf_engine *e, size_t i, shelf_strv *reloaded,
     shelf_modfile mf;
     memset(&mf, 0, sizeof mf);
     shelf_error rerr = {0};
-    int found = resolve(e, m->usrname, &mf, &rerr) == 0 && !mf.is_tcl;
+    int found = shelf_engine_resolve(e, m->usrname, &mf, &rerr) == 0 && !mf.is_tcl;
     if (!found)
         shelf_modfile_free(&mf);
     shelf_error_clear(&rerr);

@@ -846,6 +846,10 @@ const shelf_state *shelf_engine_state(const shelf_engine *e);
 /* shelf_resolve() on e's MODULEPATH, through e's cache of the trees. */
 int shelf_engine_resolve(shelf_engine *e, const char *name, shelf_modfile *mf,
                          shelf_error *err);
+/* The current MODULEPATH as a list (refreshed from the environment). */
+const shelf_strv *shelf_engine_modulepath(shelf_engine *e);
+/* 1 if `name` resolves on the current MODULEPATH (isAvail() of modulefiles). */
+int shelf_engine_is_avail(shelf_engine *e, const char *name);
 
 /* A collection of e's loaded modules: fills c (initialised by the caller;
  * c->name is left alone) from the loaded table: the base MODULEPATH (what
@@ -970,11 +974,6 @@ void shelf_result_free(shelf_result *r); /* then r is empty again */
  * returns the SHELF_E* code with err naming the module, file and line,
  * and *out is empty: the caller applies nothing. */
 int shelf_run(char *const *env, const shelf_request *q, shelf_result *out, shelf_error *err);
-
-/* The current MODULEPATH as a list (refreshed from the environment). */
-const shelf_strv *shelf_engine_modulepath(shelf_engine *e);
-/* 1 if `name` resolves on the current MODULEPATH (isAvail() of modulefiles). */
-int shelf_engine_is_avail(shelf_engine *e, const char *name);
 
 /* ---- the index (index.c, index-build.c, index-read.c) ------------------------- */
 
