@@ -104,9 +104,7 @@ void api_save_collection(api_state *s, api_ctx *c, const char *name, api_respons
     }
     if (rc == 0)
         rc = shelf_collection_write(dir, &coll, &err);
-    char *text = rc == 0 ? shelf_collection_to_json(&coll) : NULL;
-    api_respond_result(r, rc, &err, 201, text ? shelf_json_parse(text, strlen(text), NULL) : NULL);
-    free(text);
+    api_respond_result(r, rc, &err, 201, rc == 0 ? shelf_collection_json(&coll) : NULL);
     free(dir);
     shelf_collection_free(&coll);
     shelf_error_clear(&err);

@@ -133,29 +133,14 @@ static int add_str(cJSON *o, const char *key, const char *v)
     return cJSON_AddStringToObject(o, key, v) != NULL;
 }
 
-static int add_strv(cJSON *o, const char *key, const shelf_strv *sv)
-{
-    cJSON *a = cJSON_AddArrayToObject(o, key);
-    if (!a)
-        return 0;
-    for (size_t i = 0; i < sv->n; i++) {
-        cJSON *s = cJSON_CreateString(sv->v[i]);
-        if (!s || !cJSON_AddItemToArray(a, s)) {
-            cJSON_Delete(s);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-char *shelf_collection_to_json(const shelf_collection *c)
+cJSON *shelf_collection_json(const shelf_collection *c)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *mods = NULL;
     int ok = root && cJSON_AddNumberToObject(root, "format", SHELF_COLLECTION_FORMAT) &&
              add_str(root, "name", c->name) && add_str(root, "created", c->created) &&
              add_str(root, "shelf_version", c->shelf_version) &&
-             add_strv(root, "modulepath", &c->modulepath) &&
+             shelf_json_add(root, "modulepath", shelf_json_strv(&c->modulepath)) &&
              (mods = cJSON_AddArrayToObject(root, "modules")) != NULL;
     for (size_t i = 0; ok && i < c->n; i++) {
         const shelf_coll_mod *m = &c->mods[i];
@@ -170,9 +155,18 @@ char *shelf_collection_to_json(const shelf_collection *c)
              add_str(o, "file", m->file) && add_str(o, "from", m->mpath) &&
              add_str(o, "sha256", m->sha256) &&
              cJSON_AddBoolToObject(o, "user_loaded", m->user_loaded) &&
-             add_strv(o, "needed_by", &m->needed_by);
+             shelf_json_add(o, "needed_by", shelf_json_strv(&m->needed_by));
     }
-    char *text = ok ? shelf_json_text(root, 1) : NULL;
+    if (ok)
+        return root;
+    cJSON_Delete(root);
+    return NULL;
+}
+
+char *shelf_collection_to_json(const shelf_collection *c)
+{
+    cJSON *root = shelf_collection_json(c);
+    char *text = root ? shelf_json_text(root, 1) : NULL;
     cJSON_Delete(root);
     return text;
 }

@@ -516,9 +516,7 @@ cJSON *shelf_json_modfile(const shelf_modfile *mf, const shelf_spider_rec *rec, 
 
 cJSON *shelf_json_collection(const shelf_collection *c, const shelf_drift *d, size_t nd)
 {
-    char *text = shelf_collection_to_json(c);
-    cJSON *doc = text ? shelf_json_parse(text, strlen(text), NULL) : NULL;
-    free(text);
+    cJSON *doc = shelf_collection_json(c);
     cJSON *drift = doc ? cJSON_AddArrayToObject(doc, "drift") : NULL;
     int ok = drift != NULL;
     for (size_t i = 0; ok && i < nd; i++) {

@@ -723,8 +723,9 @@ int shelf_collection_delete(const char *dir, const char *name, shelf_error *err)
  * of env); its errors too. */
 int shelf_collection_delete_named(char *const *env, const char *name, shelf_error *err);
 
-/* The JSON form of c (what the file holds, also `describe --json`).
- * Malloc'd, NULL on OOM. */
+/* The JSON form of c (what the file holds, also `describe --json`): the
+ * value (cJSON_Delete), and its text (malloc'd). NULL on OOM. */
+cJSON *shelf_collection_json(const shelf_collection *c);
 char *shelf_collection_to_json(const shelf_collection *c);
 
 /* What differs between a collection and the trees now. */

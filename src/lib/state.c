@@ -329,17 +329,6 @@ int shelf_state_load(shelf_state *st, shelf_env *env, shelf_error *err)
 
 /* ---- encoding ------------------------------------------------------------- */
 
-static cJSON *strv_json(const shelf_strv *sv)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < sv->n; i++)
-        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(sv->v[i]))) {
-            cJSON_Delete(arr);
-            return NULL;
-        }
-    return arr;
-}
-
 static cJSON *encode(const shelf_state *st, const shelf_env *env)
 {
     cJSON *root = cJSON_CreateObject();
@@ -356,8 +345,8 @@ static cJSON *encode(const shelf_state *st, const shelf_env *env)
              cJSON_AddStringToObject(jm, "mpath", m->mpath) &&
              cJSON_AddStringToObject(jm, "usr", m->usrname) &&
              (!m->family || cJSON_AddStringToObject(jm, "fam", m->family)) &&
-             (!m->needed_by.n || cJSON_AddItemToObject(jm, "by", strv_json(&m->needed_by))) &&
-             (!m->props.n || cJSON_AddItemToObject(jm, "props", strv_json(&m->props))) &&
+             (!m->needed_by.n || shelf_json_add(jm, "by", shelf_json_strv(&m->needed_by))) &&
+             (!m->props.n || shelf_json_add(jm, "props", shelf_json_strv(&m->props))) &&
              (m->user_loaded || cJSON_AddFalseToObject(jm, "user")) &&
              (m->active || cJSON_AddFalseToObject(jm, "active"));
     }
