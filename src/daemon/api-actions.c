@@ -7,7 +7,6 @@
 
 #include <pthread.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "api-internal.h"
 #include "shelf.h"
@@ -107,7 +106,7 @@ void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req
     }
 
     pthread_mutex_lock(&c->lock);
-    int rc = q.op == SHELF_OP_RESTORE ? shelf_collection_read_named(environ, cname, &coll, &err)
+    int rc = q.op == SHELF_OP_RESTORE ? shelf_collection_read_named(s->default_env.v, cname, &coll, &err)
                                       : 0;
     if (rc == 0)
         rc = shelf_run(c->env.v, &q, &res, &err);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "api-internal.h"
 #include "shelf.h"
@@ -26,13 +25,13 @@ static char *now_iso(void)
     return strdup(buf);
 }
 
-void api_list_collections(api_response *r)
+void api_list_collections(api_state *s, api_response *r)
 {
     shelf_error err = {0};
     char *dir = NULL;
     shelf_strv names;
     shelf_strv_init(&names);
-    int rc = shelf_collection_dir(environ, &dir, &err);
+    int rc = shelf_collection_dir(s->default_env.v, &dir, &err);
     if (rc == 0)
         rc = shelf_collection_names(dir, &names, &err);
     cJSON *doc = rc == 0 ? cJSON_CreateObject() : NULL;
@@ -64,13 +63,13 @@ void api_list_collections(api_response *r)
     free(dir);
 }
 
-void api_describe_collection(const char *name, api_response *r)
+void api_describe_collection(api_state *s, const char *name, api_response *r)
 {
     shelf_collection coll;
     shelf_error err = {0};
     shelf_drift *d = NULL;
     size_t nd = 0;
-    int rc = shelf_collection_read_named(environ, name, &coll, &err);
+    int rc = shelf_collection_read_named(s->default_env.v, name, &coll, &err);
     if (rc == 0)
         rc = shelf_collection_check(&coll, &d, &nd, &err);
     api_respond_result(r, rc, &err, 200, rc == 0 ? shelf_json_collection(&coll, d, nd) : NULL);
@@ -85,7 +84,7 @@ void api_save_collection(api_state *s, api_ctx *c, const char *name, api_respons
     char *dir = NULL;
     shelf_collection coll;
     shelf_collection_init(&coll);
-    int rc = shelf_collection_dir(environ, &dir, &err);
+    int rc = shelf_collection_dir(s->default_env.v, &dir, &err);
     if (rc == 0) {
         coll.name = strdup(name);
         coll.created = now_iso();
@@ -110,23 +109,20 @@ void api_save_collection(api_state *s, api_ctx *c, const char *name, api_respons
     shelf_error_clear(&err);
 }
 
-void api_delete_collection(const char *name, api_response *r)
+void api_delete_collection(api_state *s, const char *name, api_response *r)
 {
     shelf_error err = {0};
-    if (shelf_collection_delete_named(environ, name, &err) < 0) {
-        api_respond_shelf(r, &err);
-    } else {
-        cJSON *doc = cJSON_CreateObject();
-        if (doc)
-            shelf_json_add_str(doc, "deleted", name);
-        api_respond(r, 200, doc);
-    }
+    int rc = shelf_collection_delete_named(s->default_env.v, name, &err);
+    cJSON *doc = rc == 0 ? cJSON_CreateObject() : NULL;
+    if (doc && !shelf_json_add_str(doc, "deleted", name))
+        cJSON_Delete(doc), doc = NULL;
+    api_respond_result(r, rc, &err, 200, doc);
     shelf_error_clear(&err);
 }
 
 /* ---- GET preamble ----------------------------------------------------------------- */
 
-void api_get_preamble(api_ctx *c, const api_request *req, api_response *r)
+void api_get_preamble(api_state *s, api_ctx *c, const api_request *req, api_response *r)
 {
     const char *lang = api_query(req, "lang");
     const char *cname = api_query(req, "collection");
@@ -144,7 +140,7 @@ void api_get_preamble(api_ctx *c, const api_request *req, api_response *r)
     int rc = 0;
     if (cname) {
         shelf_collection coll;
-        rc = shelf_collection_read_named(environ, cname, &coll, &err);
+        rc = shelf_collection_read_named(s->default_env.v, cname, &coll, &err);
         for (size_t i = 0; rc == 0 && i < coll.n; i++)
             if (coll.mods[i].user_loaded)
                 rc = shelf_strv_push(&mods, coll.mods[i].fullname);
@@ -188,21 +184,13 @@ void api_get_preamble(api_ctx *c, const api_request *req, api_response *r)
     }
     if (rc == 0 && shelf_buf_ok(&code) < 0)
         rc = SHELF_ENOMEM;
-    if (rc == SHELF_ENOMEM) {
-        api_respond_oom(r);
-    } else if (rc < 0) {
-        api_respond_shelf(r, &err);
-    } else {
-        cJSON *doc = cJSON_CreateObject();
-        if (doc) {
-            shelf_json_add_str(doc, "lang", lang);
-            shelf_json_add_str(doc, "collection", cname);
-            shelf_json_add_str(doc, "code", code.data ? code.data : "");
-            if (!shelf_json_add(doc, "modules", shelf_json_strv(&mods)))
-                cJSON_Delete(doc), doc = NULL;
-        }
-        api_respond(r, 200, doc);
-    }
+    cJSON *doc = rc == 0 ? cJSON_CreateObject() : NULL;
+    if (doc && !(shelf_json_add_str(doc, "lang", lang) &&
+                 shelf_json_add_str(doc, "collection", cname) &&
+                 shelf_json_add_str(doc, "code", code.data ? code.data : "") &&
+                 shelf_json_add(doc, "modules", shelf_json_strv(&mods))))
+        cJSON_Delete(doc), doc = NULL;
+    api_respond_result(r, rc, &err, 200, doc);
     shelf_buf_free(&code);
     shelf_strv_free(&mods);
     shelf_error_clear(&err);

@@ -182,10 +182,10 @@ void api_get_modules(api_state *s, api_ctx *c, const api_request *req, api_respo
 void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r);
 void api_lru_clear(api_state *s);
 /* Collections and preamble (api-collections.c). */
-void api_list_collections(api_response *r);
-void api_describe_collection(const char *name, api_response *r);
+void api_list_collections(api_state *s, api_response *r);
+void api_describe_collection(api_state *s, const char *name, api_response *r);
 void api_save_collection(api_state *s, api_ctx *c, const char *name, api_response *r);
-void api_delete_collection(const char *name, api_response *r);
-void api_get_preamble(api_ctx *c, const api_request *req, api_response *r);
+void api_delete_collection(api_state *s, const char *name, api_response *r);
+void api_get_preamble(api_state *s, api_ctx *c, const api_request *req, api_response *r);
 
 #endif

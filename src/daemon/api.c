@@ -110,15 +110,15 @@ void api_handle(api_state *s, const api_request *req, api_response *resp)
     if (collections_item && !api_check_collection_name(resp, rest))
         return;
     if (IS("collections") && !rest) {
-        api_list_collections(resp);
+        api_list_collections(s, resp);
         return;
     }
     if (collections_item && api_method_is(req, "GET")) {
-        api_describe_collection(rest, resp);
+        api_describe_collection(s, rest, resp);
         return;
     }
     if (collections_item && api_method_is(req, "DELETE")) {
-        api_delete_collection(rest, resp);
+        api_delete_collection(s, rest, resp);
         return;
     }
     api_ctx *c = api_ctx_get(s, req, resp);
@@ -133,7 +133,7 @@ void api_handle(api_state *s, const api_request *req, api_response *resp)
     else if (IS("modules"))
         api_get_modules(s, c, req, resp);
     else if (IS("preamble"))
-        api_get_preamble(c, req, resp);
+        api_get_preamble(s, c, req, resp);
     else if (collections_item)
         api_save_collection(s, c, rest, resp);
     else {
