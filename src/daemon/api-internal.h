@@ -1,7 +1,9 @@
 /*
- * api-internal.h -- the pieces of shelfd's API shared between api.c
- * (routing, contexts, actions) and api-catalog.c (the module catalog of
- * the trees and the JSON of GET /api/v1/modules).
+ * api-internal.h -- the pieces of shelfd's API shared by its files: api.c
+ * (routing), api-respond.c (answers, request reading), api-context.c (the
+ * contexts), api-actions.c, api-modules.c, api-collections.c and
+ * api-catalog.c (the module catalog of the trees and the JSON of GET
+ * /api/v1/modules).
  */
 #ifndef SHELFD_API_INTERNAL_H
 #define SHELFD_API_INTERNAL_H

@@ -265,8 +265,7 @@ void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r)
         api_respond_error(r, 404, "not_found", name, NULL, 0,
                       err.message ? err.message : "no such module");
     else
-        api_respond_result(r, rc, &err, 200, doc), doc = NULL;
-    cJSON_Delete(doc);
+        api_respond_result(r, rc, &err, 200, doc); /* doc is NULL unless rc is 0 */
     cJSON_Delete(requires);
     shelf_show_free(&sh);
     shelf_modfile_free(&mf);

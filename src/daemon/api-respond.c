@@ -30,7 +30,6 @@ void api_respond_oom(api_response *r)
     r->len = sizeof oom_body - 1;
 }
 
-/* Answers doc (deleted here) with status. */
 void api_respond(api_response *r, int status, cJSON *doc)
 {
     char *text = shelf_json_text(doc, 0);
@@ -55,8 +54,6 @@ void api_respond_error(api_response *r, int status, const char *code, const char
     api_respond(r, status, doc);
 }
 
-void api_respond_errorf(api_response *r, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 void api_respond_errorf(api_response *r, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;
@@ -164,8 +161,7 @@ int api_check_collection_name(api_response *r, const char *name)
     shelf_error err = {0};
     if (shelf_collection_name_check(name, &err) == 0)
         return 1;
-    err.code = SHELF_EUSAGE;
-    api_respond_shelf(r, &err);
+    api_respond_shelf(r, &err); /* SHELF_EUSAGE */
     shelf_error_clear(&err);
     return 0;
 }

@@ -232,7 +232,6 @@ void events_unsubscribe(events_sub *s)
     pthread_mutex_unlock(&bus->lock);
 }
 
-/* The number of subscribers (for the health figures and the tests). */
 static int copy_out(const char *text, size_t len, char **out, size_t *olen)
 {
     char *p = malloc(len + 1);

@@ -470,13 +470,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, req_ctx *r, int statu
 static enum MHD_Result send_error(struct MHD_Connection *c, req_ctx *r, int status,
                                   const char *code, const char *message, const char *allow)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON *err = root ? cJSON_AddObjectToObject(root, "error") : NULL;
-    char *text = NULL;
-    if (err && cJSON_AddStringToObject(err, "code", code) &&
-        cJSON_AddStringToObject(err, "message", message) && cJSON_AddNullToObject(err, "module") &&
-        cJSON_AddNullToObject(err, "file") && cJSON_AddNullToObject(err, "line"))
-        text = shelf_json_text(root, 0);
+    cJSON *root = shelf_json_error(code, message, NULL, NULL, 0);
+    char *text = root ? shelf_json_text(root, 0) : NULL;
     cJSON_Delete(root);
     if (!text) {
         static const char oom[] = "{\"error\": {\"code\": \"internal\", \"message\": \"out of "

@@ -101,7 +101,6 @@ typedef struct options {
     char *socket;      /* unix mode */
     char *listen;      /* TCP mode: ADDR:PORT */
     char *token_file;
-    int token_file_given;
     char **trees;      /* NULL-terminated */
     size_t ntrees, treecap;
     int foreground;
@@ -276,7 +275,6 @@ static void parse_options(int argc, char **argv, options *o)
             free(*files[i]);
             *files[i] = abs;
         }
-    o->token_file_given = o->token_file != NULL;
     if (o->socket && o->listen)
         bad_usage("--socket and --listen exclude each other");
     if (o->token_file && !o->listen)
@@ -546,7 +544,7 @@ int main(int argc, char **argv)
             usage(stderr);
             exit(2);
         }
-        if (!loopback && !o.token_file_given) {
+        if (!loopback && !o.token_file) { /* before the default below */
             free(listen_host);
             bad_usage("--listen %s is not a loopback address: other hosts could reach it; "
                       "give --token-file FILE as well to allow that", o.listen);
