@@ -84,12 +84,10 @@ static char *absolute(const char *path)
     return norm;
 }
 
+/* The directory of an absolute path. */
 static char *dir_of(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return xstrdup("/");
-    char *d = strndup(path, (size_t)(slash - path));
+    char *d = shelf_path_dir(path);
     if (!d)
         oom_exit();
     return d;

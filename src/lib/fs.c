@@ -96,7 +96,7 @@ int shelf_mkdir_p(const char *dir, mode_t mode, int flags, shelf_error *err)
 /* ---- atomic replacement ------------------------------------------------------------ */
 
 /* The directory holding path ("." for a bare name), a new string. */
-static char *dir_of(const char *path)
+char *shelf_path_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -122,7 +122,7 @@ int shelf_file_commit(int fd, const char *tmp, const char *path, shelf_error *er
     /* The rename reaches the disk with the directory. Past the rename the
      * new file is in place: a directory that cannot be synced (some file
      * systems refuse) does not undo that, and is not an error. */
-    char *dir = dir_of(path);
+    char *dir = shelf_path_dir(path);
     int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (dfd >= 0) {
         fsync(dfd);

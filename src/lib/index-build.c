@@ -606,15 +606,9 @@ int shelf_index_build(const char *dir, const shelf_index_opts *o,
     }
     /* The output directory first: creating DIR/.shelf changes DIR's mtime,
      * which must happen before DIR is recorded. */
-    char *outdir = strdup(output);
-    char *slash = outdir ? strrchr(outdir, '/') : NULL;
-    if (slash)
-        *slash = '\0';
-    rc = !outdir ? SHELF_ENOMEM : slash && slash != outdir ? shelf_mkdir_p(outdir, 0755, 0, err)
-                                                           : SHELF_OK;
+    char *outdir = shelf_path_dir(output);
+    rc = outdir ? shelf_mkdir_p(outdir, 0755, 0, err) : shelf_oom(err);
     free(outdir);
-    if (rc == SHELF_ENOMEM)
-        shelf_error_set(err, rc, NULL, NULL, 0, "out of memory");
     if (rc < 0)
         goto out;
     shelf_buf nb;

@@ -346,6 +346,9 @@ int shelf_grow(void *items, size_t *cap, size_t need, size_t elem_size);
 
 /* A copy of path without doubled or trailing slashes; NULL on OOM. */
 char *shelf_dir_norm(const char *path);
+/* The directory part of path ("." without a slash, "/" for "/x"), a new
+ * string; NULL on OOM. */
+char *shelf_path_dir(const char *path);
 /* Appends the whole file to out. Returns 0, SHELF_EIO (err names the file
  * and the reason) or SHELF_ENOMEM. */
 int shelf_read_file(const char *path, shelf_buf *out, shelf_error *err);
