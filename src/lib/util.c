@@ -149,9 +149,16 @@ static int buf_grow(shelf_buf *b, size_t extra)
     return 0;
 }
 
+/* Room for n more bytes and the NUL, growing when needed; 0 or -1 (oom). An
+ * empty buffer (data NULL) has cap 0, so it grows too. */
+static inline int buf_room(shelf_buf *b, size_t n)
+{
+    return b->oom || b->cap - b->len <= n ? buf_grow(b, n) : 0;
+}
+
 void shelf_buf_add(shelf_buf *b, const char *s, size_t n)
 {
-    if ((b->oom || b->cap - b->len <= n || !b->data) && buf_grow(b, n) < 0)
+    if (buf_room(b, n) < 0)
         return;
     if (n)
         memcpy(b->data + b->len, s, n);
@@ -166,7 +173,7 @@ void shelf_buf_adds(shelf_buf *b, const char *s)
 
 void shelf_buf_addc(shelf_buf *b, char c)
 {
-    if ((b->oom || b->cap - b->len <= 1 || !b->data) && buf_grow(b, 1) < 0)
+    if (buf_room(b, 1) < 0)
         return;
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
