@@ -29,6 +29,23 @@
 #include "shelf-internal.h"
 #include "tree-internal.h"
 
+/* Binds the list joined by LIST_SEP, or NULL when empty. */
+static int ix_bind_list(sqlite3_stmt *st, int i, const shelf_strv *sv)
+{
+    if (sv->n == 0)
+        return sqlite3_bind_null(st, i);
+    char *s = shelf_strv_join(sv, LIST_SEP);
+    if (!s)
+        return SQLITE_NOMEM;
+    return sqlite3_bind_text(st, i, s, -1, free);
+}
+
+/* Binds a copy of s, or NULL. */
+static int ix_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
 /* ---- building --------------------------------------------------------------- */
 
 static const char SCHEMA_SQL[] =

@@ -12,8 +12,9 @@
 
 #include "shelf.h"
 
-/* Lists (whatis lines, properties, ...) are stored joined by this. */
-#define LIST_SEP "\x1e"
+/* Lists (whatis lines, properties, ...) are stored joined by this: the
+ * public SHELF_INDEX_SEP as a string. */
+#define LIST_SEP ((const char[]){SHELF_INDEX_SEP, '\0'})
 
 /* dir made absolute (against the working directory) and normalized; a
  * new string, NULL on OOM. */
@@ -28,10 +29,6 @@ int ix_db_fail(sqlite3 *db, shelf_error *err, const char *file, const char *what
 char *ix_col_dup(sqlite3_stmt *st, int i, int *oom);
 /* Column i split at LIST_SEP into out. 0 or SHELF_ENOMEM. */
 int ix_col_list(sqlite3_stmt *st, int i, shelf_strv *out);
-/* Binds sv joined by LIST_SEP, or NULL when empty; an sqlite code. */
-int ix_bind_list(sqlite3_stmt *st, int i, const shelf_strv *sv);
-/* Binds a copy of s, or NULL; an sqlite code. */
-int ix_bind_str(sqlite3_stmt *st, int i, const char *s);
 /* The meta value of key into *out (NULL when absent): SQLITE_OK or the
  * sqlite error. */
 int ix_meta_get(sqlite3 *db, const char *key, char **out);

@@ -153,22 +153,6 @@ int ix_col_list(sqlite3_stmt *st, int i, shelf_strv *out)
     return shelf_strv_split(out, (const char *)t, LIST_SEP, 1);
 }
 
-/* Binds the list joined by LIST_SEP, or NULL when empty. */
-int ix_bind_list(sqlite3_stmt *st, int i, const shelf_strv *sv)
-{
-    if (sv->n == 0)
-        return sqlite3_bind_null(st, i);
-    char *s = shelf_strv_join(sv, LIST_SEP);
-    if (!s)
-        return SQLITE_NOMEM;
-    return sqlite3_bind_text(st, i, s, -1, free);
-}
-
-int ix_bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-}
-
 /* Reads the meta value for key into *out (NULL when absent). SQLITE_OK or
  * the sqlite error. */
 int ix_meta_get(sqlite3 *db, const char *key, char **out)
