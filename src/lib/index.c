@@ -13,8 +13,10 @@
  *                           the walk) and, with --timestamp, timestamp (the
  *                           admin's file, absolute)
  *   levels(id, path, root)  MODULEPATH directories; root = 1 for the root
- *   dirs(path, level, mtime)      every directory walked under a level,
- *                                 mtime in ns (-1: the level did not exist)
+ *   dirs(level, rel, sn, mtime)   every directory walked under a level,
+ *                                 rel to its root, sn the short name whose
+ *                                 modulefiles it holds, mtime in ns (-1: the
+ *                                 level did not exist)
  *   markers(path, level, mtime, size, top)  default, .modulerc.lua, .modulerc and
  *                                 .version files (lstat: links are markers)
  *   modules(id, level, seq, name, sn, version, fullname, file, size, mtime,

@@ -19,8 +19,9 @@ char *shelf_path_absolute(const char *path);
 
 /* The last step of shelf_write_atomic, for a temp file the caller wrote
  * (tmp beside path, open as fd): fsyncs and closes fd (always), renames tmp
- * over path, fsyncs path's directory. Returns 0 or SHELF_EIO (err as
- * above, errno the reason); on failure tmp is removed and path untouched. */
+ * over path, fsyncs path's directory. Returns 0 or SHELF_EIO (err names
+ * the file and the reason, as shelf_write_atomic's); on failure tmp is
+ * removed and path untouched. */
 int shelf_file_commit(int fd, const char *tmp, const char *path, shelf_error *err);
 
 /* SHA-256 (sha256.c, by libmd) of a file as 64 lowercase hex digits and a
