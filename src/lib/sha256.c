@@ -1,5 +1,5 @@
 /*
- * sha256.c -- SHA-256 of buffers and files, as hex, computed by libmd
+ * sha256.c -- SHA-256 of files, as hex, computed by libmd
  * (<sha2.h>, the BSD digest functions Debian ships as libmd).
  *
  * Collections record the digest of every modulefile so that `restore` can
@@ -18,11 +18,6 @@
 #include "shelf-internal.h"
 
 _Static_assert(SHA256_DIGEST_STRING_LENGTH == 65, "64 hex digits and a NUL");
-
-void shelf_sha256_hex(const void *data, size_t len, char out[65])
-{
-    SHA256Data(data, len, out);
-}
 
 int shelf_sha256_file(const char *path, char out[65], shelf_error *err)
 {

@@ -28,7 +28,5 @@ int shelf_file_commit(int fd, const char *tmp, const char *path, shelf_error *er
  * NUL in out: the digest collections and the index record of modulefiles.
  * 0, SHELF_ENOTFOUND or SHELF_EIO (err says why; out untouched). */
 int shelf_sha256_file(const char *path, char out[65], shelf_error *err);
-/* SHA-256 of a buffer, same output. Never fails. */
-void shelf_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

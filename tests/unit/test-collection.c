@@ -29,24 +29,45 @@ static void write_file(const char *path, const char *text)
     }
 }
 
+/* The digest of a file holding len bytes of data. */
+static void file_digest(const char *dir, const void *data, size_t len, char out[65])
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/vector", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite(data, 1, len, f) == len);
+    if (f)
+        fclose(f);
+    shelf_error err = {0};
+    CHECK_INT(shelf_sha256_file(path, out, &err), SHELF_OK);
+    shelf_error_clear(&err);
+    unlink(path);
+}
+
 static void test_sha256_vectors(void)
 {
+    char *dir = tmpdir();
+    CHECK(dir != NULL);
+    if (!dir)
+        return;
     char out[65];
-    shelf_sha256_hex("", 0, out);
+    file_digest(dir, "", 0, out);
     CHECK_STR(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    shelf_sha256_hex("abc", 3, out);
+    file_digest(dir, "abc", 3, out);
     CHECK_STR(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    shelf_sha256_hex(two, strlen(two), out);
+    file_digest(dir, two, strlen(two), out);
     CHECK_STR(out, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     char *million = malloc(1000000);
     CHECK(million != NULL);
     if (million) {
         memset(million, 'a', 1000000);
-        shelf_sha256_hex(million, 1000000, out);
+        file_digest(dir, million, 1000000, out);
         CHECK_STR(out, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
         free(million);
     }
+    rmdir(dir);
+    free(dir);
 }
 
 /* Files of every length around the block boundaries, against sha256sum. */
@@ -143,8 +164,7 @@ static void test_round_trip_and_names(void)
     c.shelf_version = strdup("0.1.0");
     shelf_strv_push(&c.modulepath, "/tree/Core");
     shelf_strv_push(&c.modulepath, "/my \"own\" tree");
-    char hex[65];
-    shelf_sha256_hex("x", 1, hex);
+    const char *hex = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"; /* "x" */
     add_mod(&c, "torch/2.2.0", "/tree/Core/torch/2.2.0.lua", hex, 0, "torchvision");
     add_mod(&c, "torchvision/0.17.0", "/tree/Core/torchvision/0.17.0.lua", hex, 1, NULL);
     shelf_error err = {0};
