@@ -17,15 +17,19 @@
 
 #include "shelf-internal.h"
 
-/* SHELF_EUSAGE: "NAME PROBLEM" ("--output needs a value"). */
-static int usage_fail(shelf_error *err, const char *name, const char *problem)
+/* SHELF_EUSAGE: "OPTION PROBLEM" ("--output needs a value"), the option
+ * named as it was given: long or short. */
+static int usage_fail(shelf_error *err, const shelf_opt *opt, int as_long, const char *problem)
 {
-    shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "%s %s", name, problem);
+    if (as_long)
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "--%s %s", opt->long_name, problem);
+    else
+        shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "-%c %s", opt->short_name, problem);
     return SHELF_EUSAGE;
 }
 
 /* Stores value (NULL for an option without one) as opt says. */
-static int apply(const shelf_opt *opt, const char *name, const char *value, shelf_error *err)
+static int apply(const shelf_opt *opt, int as_long, const char *value, shelf_error *err)
 {
     switch (opt->kind) {
     case SHELF_OPT_FLAG:
@@ -34,7 +38,7 @@ static int apply(const shelf_opt *opt, const char *name, const char *value, shel
     case SHELF_OPT_STRING: {
         const char **slot = opt->ptr;
         if ((opt->flags & SHELF_OPT_ONCE) && *slot)
-            return usage_fail(err, name, "given twice");
+            return usage_fail(err, opt, as_long, "given twice");
         *slot = value;
         return SHELF_OK;
     }
@@ -105,26 +109,16 @@ static int parse_long(const shelf_opt *opts, int argc, char **argv, int *i, shel
     const shelf_opt *opt = find_long(opts, word, len, err);
     if (!opt)
         return err->code ? err->code : SHELF_EUSAGE;
-    shelf_buf nb;
-    shelf_buf_init(&nb);
-    shelf_buf_addf(&nb, "--%s", opt->long_name);
-    char *name = shelf_buf_take(&nb);
-    if (!name)
-        return shelf_oom(err);
     const char *value = NULL;
-    int rc = SHELF_OK;
     if (!takes_value(opt) && eq)
-        rc = usage_fail(err, name, "takes no value");
-    else if (takes_value(opt) && eq)
+        return usage_fail(err, opt, 1, "takes no value");
+    if (takes_value(opt) && eq)
         value = eq + 1;
     else if (takes_value(opt) && *i + 1 < argc)
         value = argv[++*i];
     else if (takes_value(opt))
-        rc = usage_fail(err, name, "needs a value");
-    if (rc == SHELF_OK)
-        rc = apply(opt, name, value, err);
-    free(name);
-    return rc;
+        return usage_fail(err, opt, 1, "needs a value");
+    return apply(opt, 1, value, err);
 }
 
 /* One "-xyz" word (and the next, for the value of its last letter). */
@@ -132,10 +126,9 @@ static int parse_short(const shelf_opt *opts, int argc, char **argv, int *i, she
 {
     const char *word = argv[*i];
     for (const char *p = word + 1; *p; p++) {
-        char name[3] = {'-', *p, '\0'};
         const shelf_opt *opt = find_short(opts, *p);
         if (!opt) {
-            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "unknown option \"%s\"", name);
+            shelf_error_set(err, SHELF_EUSAGE, NULL, NULL, 0, "unknown option \"-%c\"", *p);
             return SHELF_EUSAGE;
         }
         const char *value = NULL;
@@ -145,9 +138,9 @@ static int parse_short(const shelf_opt *opts, int argc, char **argv, int *i, she
             else if (*i + 1 < argc)
                 value = argv[++*i];
             else
-                return usage_fail(err, name, "needs a value");
+                return usage_fail(err, opt, 0, "needs a value");
         }
-        int rc = apply(opt, name, value, err);
+        int rc = apply(opt, 0, value, err);
         if (rc != SHELF_OK || value)
             return rc;
     }
