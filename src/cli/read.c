@@ -642,18 +642,6 @@ int cli_list(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 
 /* ---- avail --------------------------------------------------------------- */
 
-/* The loaded record whose modulefile is m's, or NULL. */
-static const shelf_loaded *loaded_as(const shelf_engine *e, const shelf_cat_mod *m)
-{
-    const shelf_state *st = shelf_engine_state(e);
-    for (size_t i = 0; i < st->n; i++) {
-        const shelf_loaded *l = &st->mods[i];
-        if (l->active && strcmp(l->sn, m->mf.sn) == 0 && strcmp(l->file, m->mf.path) == 0)
-            return l;
-    }
-    return NULL;
-}
-
 /* The full name an alias leads to now, or NULL when it leads nowhere. */
 static char *alias_fullname(shelf_engine *e, const char *alias)
 {
@@ -1629,7 +1617,7 @@ static int catalog_json(shelf_engine *e, const cli_opts *o, shelf_catalog *cat, 
         int dflt = cat->levels[m->level].on_modulepath && shelf_defaults_is(&dv, m);
         cJSON *obj = NULL;
         if (shelf_catalog_chains(cat, m->level) == 0)
-            obj = mod_json(cat, m, dflt, loaded_as(e, m) != NULL);
+            obj = mod_json(cat, m, dflt, loaded_file(e, m->mf.sn, m->mf.path) != NULL);
         if (!obj || !cJSON_AddItemToArray(arr, obj)) {
             cJSON_Delete(obj);
             cJSON_Delete(arr);

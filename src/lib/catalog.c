@@ -647,11 +647,7 @@ static int cmp_spider(const void *a, const void *b, void *ud)
     const shelf_catalog *cat = ud;
     const shelf_cat_mod *x = &cat->mods[*(const size_t *)a];
     const shelf_cat_mod *y = &cat->mods[*(const size_t *)b];
-    size_t lx = strlen(x->mf.sn), ly = strlen(y->mf.sn);
-    int c = strncmp(x->mf.sn, y->mf.sn, lx < ly ? lx : ly);
-    if (c == 0 && lx != ly) /* "a/" against "a-b/": compare the next character */
-        c = (lx < ly ? '/' : (unsigned char)x->mf.sn[ly]) -
-            (lx < ly ? (unsigned char)y->mf.sn[lx] : '/');
+    int c = shelf_sn_cmp(x->mf.sn, y->mf.sn);
     if (c == 0)
         c = shelf_version_cmp(x->mf.version, y->mf.version);
     if (c == 0)

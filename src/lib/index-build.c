@@ -489,11 +489,7 @@ typedef struct sort_row {
 static int cmp_sort_row(const void *a, const void *b)
 {
     const sort_row *x = a, *y = b;
-    size_t lx = strlen(x->sn), ly = strlen(y->sn);
-    int c = strncmp(x->sn, y->sn, lx < ly ? lx : ly);
-    if (c == 0 && lx != ly)
-        c = (lx < ly ? '/' : (unsigned char)x->sn[ly]) -
-            (lx < ly ? (unsigned char)y->sn[lx] : '/');
+    int c = shelf_sn_cmp(x->sn, y->sn);
     if (c == 0)
         c = strcmp(x->vkey, y->vkey);
     if (c == 0)

@@ -29,4 +29,8 @@ int shelf_file_commit(int fd, const char *tmp, const char *path, shelf_error *er
  * 0, SHELF_ENOTFOUND or SHELF_EIO (err says why; out untouched). */
 int shelf_sha256_file(const char *path, char out[65], shelf_error *err);
 
+/* Compares two short names as "a/" and "b/" compare, bytewise (spider's
+ * order: "a-b" comes before "a", "a" before "a0"). Never fails. */
+int shelf_sn_cmp(const char *a, const char *b);
+
 #endif

@@ -219,3 +219,12 @@ int shelf_version_cmp(const char *a, const char *b)
     free(kb);
     return c < 0 ? -1 : c > 0;
 }
+
+int shelf_sn_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    int c = strncmp(a, b, la < lb ? la : lb);
+    if (c == 0 && la != lb) /* the shorter one goes on with its '/' */
+        c = (la < lb ? '/' : (unsigned char)a[lb]) - (la < lb ? (unsigned char)b[la] : '/');
+    return c;
+}
