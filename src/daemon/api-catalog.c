@@ -215,16 +215,7 @@ static cJSON *chains_json(const api_view *v, size_t l)
     for (size_t c = 0; order && missing && c < chains->n; c++) {
         if (!chains->v[c][0])
             continue;
-        size_t miss = 0;
-        for (const char *p = chains->v[c]; *p;) {
-            const char *q = strchr(p, SHELF_CHAIN_SEP);
-            size_t len = q ? (size_t)(q - p) : strlen(p);
-            int have = 0;
-            for (size_t i = 0; i < v->loaded.n && !have; i++)
-                have = strlen(v->loaded.v[i]) == len && strncmp(v->loaded.v[i], p, len) == 0;
-            miss += !have;
-            p = q ? q + 1 : p + len;
-        }
+        size_t miss = shelf_catalog_chain_missing(chains->v[c], &v->loaded);
         size_t k = n++;
         for (; k > 0 && missing[k - 1] > miss; k--) { /* insertion: stable */
             order[k] = order[k - 1];

@@ -811,8 +811,7 @@ int shelf_catalog_reach(const shelf_catalog *cat, shelf_index *ix, long **levels
 
 /* ---- one short name in a context ------------------------------------------ */
 
-/* How many modules of chain c are not in loaded. */
-static size_t chain_missing(const char *c, const shelf_strv *loaded)
+size_t shelf_catalog_chain_missing(const char *c, const shelf_strv *loaded)
 {
     size_t missing = 0;
     while (*c) {
@@ -833,7 +832,7 @@ static size_t level_missing(const shelf_catalog *cat, size_t l, const shelf_strv
     size_t best = (size_t)-1;
     const shelf_strv *ch = &cat->levels[l].chains;
     for (size_t c = 0; c < ch->n; c++) {
-        size_t m = chain_missing(ch->v[c], loaded);
+        size_t m = shelf_catalog_chain_missing(ch->v[c], loaded);
         if (m < best)
             best = m;
     }

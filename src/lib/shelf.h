@@ -1390,6 +1390,9 @@ int shelf_catalog_reach(const shelf_catalog *cat, shelf_index *ix, long **levels
 
 /* ---- one short name in a context ---------------------------------------- */
 
+/* How many modules of chain c (full names joined by SHELF_CHAIN_SEP) are
+ * not in loaded (full names; NULL: none loaded). */
+size_t shelf_catalog_chain_missing(const char *c, const shelf_strv *loaded);
 /* The module of cat->mods[idx[0..n)] (the versions of one short name) that
  * stands for it where on_mp[] marks the levels now on MODULEPATH and
  * `loaded` holds the loaded modules' full names: what `module load sn`
