@@ -119,7 +119,7 @@ int api_catalog_allows(const api_catalog *ac, char *const *trees, size_t ntrees,
     return 0;
 }
 
-int api_view_init(api_view *v, const api_catalog *ac, shelf_engine *e, int show_hidden)
+int api_view_init(api_view *v, const api_catalog *ac, shelf_engine *e)
 {
     memset(v, 0, sizeof *v);
     v->ac = ac;
@@ -144,7 +144,7 @@ int api_view_init(api_view *v, const api_catalog *ac, shelf_engine *e, int show_
             api_view_free(v);
             return SHELF_ENOMEM;
         }
-    if (!mp || shelf_catalog_defaults(e, cat, v->on_mp, show_hidden, &v->defaults) < 0) {
+    if (!mp || shelf_catalog_defaults(e, cat, v->on_mp, 0, &v->defaults) < 0) {
         api_view_free(v);
         return SHELF_ENOMEM;
     }
@@ -261,11 +261,6 @@ int api_catalog_is_default(const api_view *v, const shelf_modfile *mf)
 
 /* ---- GET modules ------------------------------------------------------------------ */
 
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-    shelf_json_add_str(o, k, v);
-}
-
 static int matches(const shelf_cat_mod *m, const char *q)
 {
     if (!q || !*q)
@@ -334,25 +329,25 @@ static cJSON *group_json(const api_view *v, size_t a, size_t b, const api_list_q
             cJSON_Delete(req);
             break;
         }
-        add_str(ver, "version", m->mf.version);
-        add_str(ver, "fullname", m->mf.fullname);
+        shelf_json_add_str(ver, "version", m->mf.version);
+        shelf_json_add_str(ver, "fullname", m->mf.fullname);
         cJSON_AddBoolToObject(ver, "default", dflt);
         cJSON_AddBoolToObject(ver, "loaded", loaded);
         cJSON_AddBoolToObject(ver, "hidden", m->mf.hidden);
         cJSON_AddBoolToObject(ver, "loadable", v->on_mp[m->level]);
-        add_str(ver, "file", m->mf.path);
-        add_str(ver, "modulepath", l->path);
+        shelf_json_add_str(ver, "file", m->mf.path);
+        shelf_json_add_str(ver, "modulepath", l->path);
         ok = merge_chains(all, req) == 0;
         cJSON_AddItemToObject(ver, "requires", req);
         loadable |= v->on_mp[m->level];
         loaded_any |= loaded;
     }
     if (ok && any) {
-        add_str(o, "name", rep->mf.sn);
-        add_str(o, "description", rep->info.description);
-        add_str(o, "category", rep->info.category);
-        add_str(o, "keywords", rep->info.keywords);
-        add_str(o, "default_fullname", chosen >= 0 ? rep->mf.fullname : NULL);
+        shelf_json_add_str(o, "name", rep->mf.sn);
+        shelf_json_add_str(o, "description", rep->info.description);
+        shelf_json_add_str(o, "category", rep->info.category);
+        shelf_json_add_str(o, "keywords", rep->info.keywords);
+        shelf_json_add_str(o, "default_fullname", chosen >= 0 ? rep->mf.fullname : NULL);
         cJSON *p = shelf_json_props(&rep->info.props);
         ok = p && cJSON_AddItemToObject(o, "properties", p);
         if (!ok)

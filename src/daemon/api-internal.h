@@ -38,7 +38,7 @@ typedef struct api_view {
 
 /* The view of ac from engine e (opened on the context's environment).
  * 0 or SHELF_ENOMEM; free with api_view_free in both cases. */
-int api_view_init(api_view *v, const api_catalog *ac, shelf_engine *e, int show_hidden);
+int api_view_init(api_view *v, const api_catalog *ac, shelf_engine *e);
 void api_view_free(api_view *v);
 
 /* What GET modules asks for. */

@@ -132,7 +132,7 @@ void api_get_modules(api_state *s, api_ctx *c, const api_request *req, api_respo
     memset(&view, 0, sizeof view);
     int erc = shelf_engine_new(env.v, SHELF_SH_BASH, NULL, &e, &err);
     if (rc == 0 && erc == 0)
-        rc = api_view_init(&view, cr->cat, e, hidden);
+        rc = api_view_init(&view, cr->cat, e);
     size_t len = 0;
     char *text = NULL;
     if (rc == 0 && erc == 0) {
@@ -201,7 +201,7 @@ void api_get_module(api_state *s, api_ctx *c, const char *name, api_response *r)
     pthread_mutex_lock(&c->lock);
     shelf_engine *e;
     int rc = shelf_engine_new(c->env.v, SHELF_SH_BASH, &s->limits, &e, &err);
-    if (rc == 0 && api_view_init(&view, cr->cat, e, 1) < 0)
+    if (rc == 0 && api_view_init(&view, cr->cat, e) < 0)
         rc = SHELF_ENOMEM;
     if (rc == 0) {
         rc = shelf_engine_resolve(e, name, &mf, &err);
