@@ -67,8 +67,7 @@ static int api_catalog_build(char *const *trees, size_t ntrees, char *const *env
     shelf_catalog_init(&ac->cat);
     shelf_catalog_opts co = {.dirs = trees, .ndirs = ntrees, .follow = 1, .evaluate = 1,
                              .chains = 1, .all_rc = 1, .filter = SHELF_IXF_ALL,
-                             .what = SHELF_IX_META | SHELF_IX_WHATIS | SHELF_IX_HELP |
-                                     SHELF_IX_OPENS,
+                             .what = SHELF_IX_META, /* whatis, help: from the file (show) */
                              .env = env, .check = check};
     shelf_engine *e;
     int rc = shelf_engine_new(env, SHELF_SH_BASH, limits, &e, err);
