@@ -84,12 +84,14 @@ long shelf_catalog_level(const shelf_catalog *cat, const char *dir)
 /* Adds level path (once); its index, or SHELF_ENOMEM. */
 static long add_level(shelf_catalog *cat, const char *path, int on_modulepath)
 {
-    long at = shelf_catalog_level(cat, path);
-    if (at != -1)
-        return at >= 0 ? at : SHELF_ENOMEM;
     char *p = shelf_dir_norm(path);
     if (!p)
         return SHELF_ENOMEM;
+    for (size_t i = 0; i < cat->nlevels; i++)
+        if (strcmp(cat->levels[i].path, p) == 0) {
+            free(p);
+            return (long)i;
+        }
     if (SHELF_GROW(cat->levels, cat->levelcap, cat->nlevels + 1) < 0) {
         free(p);
         return SHELF_ENOMEM;
@@ -310,13 +312,17 @@ int shelf_catalog_stream(shelf_catalog *cat, int with_rc, shelf_index **out, she
     if (cat->nix != 1 || cat->nlevels == 0)
         return SHELF_OK;
     shelf_index *ix = cat->ixs[0];
-    for (size_t d = 0; d < cat->nlevels; d++)
-        if (shelf_index_level(ix, cat->levels[d].path) < 0)
+    for (size_t d = 0; d < cat->nlevels; d++) {
+        cat->levels[d].ixlevel = shelf_index_level(ix, cat->levels[d].path);
+        if (cat->levels[d].ixlevel < 0) { /* not all of it: no streaming */
+            for (size_t k = 0; k <= d; k++)
+                cat->levels[k].ixlevel = -1;
             return SHELF_OK;
+        }
+    }
     int rc = SHELF_OK;
     for (size_t d = 0; d < cat->nlevels; d++) {
         cat->levels[d].ix = ix;
-        cat->levels[d].ixlevel = shelf_index_level(ix, cat->levels[d].path);
         if (rc == 0 && with_rc && cat->levels[d].on_modulepath)
             rc = fill_rc(cat, d, err);
     }
