@@ -1047,9 +1047,8 @@ int cli_avail(shelf_engine *e, const cli_opts *o, char **args, int nargs)
             s.d = d;
             s.have_sn = 0;
             avail_row_ctx c = {&s, &err};
-            rc = shelf_index_level_rows(six, cat.levels[d].ixlevel,
-                                        o->terse && !o->json ? 0 : SHELF_IX_META, avail_row,
-                                        &c, &err);
+            rc = shelf_index_level_rows(six, cat.levels[d].ixlevel, co.what, avail_row, &c,
+                                        &err);
         }
         for (size_t i = 0; !six && rc == 0 && i < cat.n; i++) {
             const shelf_cat_mod *m = &cat.mods[i];
