@@ -45,15 +45,7 @@ typedef struct matcher {
     } cap[MAX_CAPTURES];
 } matcher;
 
-static void step(matcher *m)
-{
-    if (++m->steps >= CHARGE_EVERY) {
-        unsigned long n = m->steps;
-        m->steps = 0;
-        m->budget->charge(m->L, m->budget->ud, n);
-    }
-}
-
+/* Reports the steps not reported yet. */
 static void charge_rest(matcher *m)
 {
     if (m->steps) {
@@ -61,6 +53,12 @@ static void charge_rest(matcher *m)
         m->steps = 0;
         m->budget->charge(m->L, m->budget->ud, n);
     }
+}
+
+static void step(matcher *m)
+{
+    if (++m->steps >= CHARGE_EVERY)
+        charge_rest(m);
 }
 
 static void matcher_init(matcher *m, lua_State *L, const char *s, size_t ls,

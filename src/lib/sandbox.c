@@ -68,6 +68,10 @@ struct shelf_sandbox {
 
 static const char TEMPLATE_KEY = 0;
 
+/* The libraries every evaluation gets a copy of, and may require(). */
+static const char *const LIBRARIES[] = {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME,
+                                        LUA_UTF8LIBNAME, NULL};
+
 enum cost { COST_REP, COST_MOVE, COST_INSERT, COST_REMOVE, COST_SORT };
 
 static shelf_sandbox *sandbox_of(lua_State *L)
@@ -80,6 +84,16 @@ static int64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Stops frame f with status at line, unless it is stopped already (the
+ * first reason stands). */
+static void stop(sb_frame *f, int status, int line)
+{
+    if (!f->abort) {
+        f->abort = status;
+        f->abort_line = line;
+    }
 }
 
 static int is_budget(int status)
@@ -104,7 +118,9 @@ static void fill_limits(shelf_eval_limits *out, const shelf_eval_limits *in)
     static const shelf_eval_limits none;
     if (!in)
         in = &none;
-    out->seconds = in->seconds > 0 ? in->seconds : SHELF_EVAL_DEFAULT_SECONDS;
+    /* (at most 1e9 s, about 32 years: the deadline in ns must fit in 64 bits) */
+    out->seconds = in->seconds > 0 ? (in->seconds < 1e9 ? in->seconds : 1e9)
+                                   : SHELF_EVAL_DEFAULT_SECONDS;
     out->instructions = in->instructions ? in->instructions : SHELF_EVAL_DEFAULT_INSTRUCTIONS;
     out->memory = in->memory ? in->memory : (size_t)SHELF_EVAL_DEFAULT_MEMORY_MB << 20;
 }
@@ -209,10 +225,7 @@ static void check_budget(lua_State *L)
         over = SHELF_SANDBOX_TIME;
     if (!over)
         return;
-    if (!f->abort) {
-        f->abort = over;
-        f->abort_line = shelf_sandbox_line(L);
-    }
+    stop(f, over, shelf_sandbox_line(L));
     push_budget_text(L, sb, over);
     lua_error(L);
 }
@@ -278,10 +291,8 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static int passes_through(lua_State *L, int status)
 {
     sb_frame *f = running_frame(L);
-    if (status == LUA_ERRMEM && !f->abort) {
-        f->abort = SHELF_SANDBOX_MEMORY;
-        f->abort_line = sandbox_of(L)->refused_line;
-    }
+    if (status == LUA_ERRMEM)
+        stop(f, SHELF_SANDBOX_MEMORY, sandbox_of(L)->refused_line);
     return f->abort != 0;
 }
 
@@ -358,9 +369,8 @@ static int sb_setmetatable(lua_State *L)
 static int sb_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    static const char *const libs[] = {"string", "table", "math", "utf8", NULL};
-    for (int i = 0; libs[i]; i++)
-        if (strcmp(name, libs[i]) == 0) {
+    for (int i = 0; LIBRARIES[i]; i++)
+        if (strcmp(name, LIBRARIES[i]) == 0) {
             lua_getfield(L, lua_upvalueindex(1), name);
             return 1;
         }
@@ -471,11 +481,9 @@ static int build_template(lua_State *L)
     lua_pushcclosure(L, sb_setmetatable, 1);
     lua_setfield(L, t, "setmetatable");
 
-    static const char *const libraries[] = {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME,
-                                            LUA_UTF8LIBNAME, NULL};
-    for (int i = 0; libraries[i]; i++) { /* no sandboxed code reaches the state's own */
-        lua_getglobal(L, libraries[i]);
-        lua_setfield(L, t, libraries[i]);
+    for (int i = 0; LIBRARIES[i]; i++) { /* no sandboxed code reaches the state's own */
+        lua_getglobal(L, LIBRARIES[i]);
+        lua_setfield(L, t, LIBRARIES[i]);
     }
     lua_getfield(L, t, LUA_STRLIBNAME);
     shelf_pattern_open(L, -1, &sb->budget);
@@ -882,12 +890,9 @@ int shelf_sandbox_eval(shelf_sandbox *sb, shelf_sandbox_run *run)
     /* A nested evaluation that ran out of the outer one's instructions or
      * time stops the outer one too, at its next check or its end. */
     sb_frame *outer = f.outer;
-    if (outer && !outer->abort &&
-        ((f.status == SHELF_SANDBOX_INSTRUCTIONS && sb->insns >= outer->insn_stop) ||
-         (f.status == SHELF_SANDBOX_TIME && now_ns() >= outer->deadline))) {
-        outer->abort = f.status;
-        outer->abort_line = shelf_sandbox_line(L);
-    }
+    if (outer && ((f.status == SHELF_SANDBOX_INSTRUCTIONS && sb->insns >= outer->insn_stop) ||
+                  (f.status == SHELF_SANDBOX_TIME && now_ns() >= outer->deadline)))
+        stop(outer, f.status, shelf_sandbox_line(L));
     return f.status;
 }
 
@@ -898,11 +903,7 @@ void *shelf_sandbox_ud(lua_State *L)
 
 int shelf_sandbox_abort(lua_State *L)
 {
-    sb_frame *f = running_frame(L);
-    if (!f->abort) {
-        f->abort = SHELF_SANDBOX_ABORTED;
-        f->abort_line = shelf_sandbox_line(L);
-    }
+    stop(running_frame(L), SHELF_SANDBOX_ABORTED, shelf_sandbox_line(L));
     lua_pushliteral(L, "the evaluation was stopped");
     return lua_error(L);
 }
