@@ -141,7 +141,10 @@ def _show(stderr):
 
 # The keys of a change document, each always present (src/lib/emit_json.c),
 # and what shelf accepts as a variable name (src/lib/emit.c).
-_DOCUMENT_KEYS = ("env", "unset", "alias", "unalias", "shellFunc", "unshellFunc")
+# The document's keys, in pairs: what is set (an object) and what is unset
+# (an array of names).
+_DOCUMENT_PAIRS = (("env", "unset"), ("alias", "unalias"), ("shellFunc", "unshellFunc"))
+_DOCUMENT_KEYS = tuple(key for pair in _DOCUMENT_PAIRS for key in pair)
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -155,14 +158,18 @@ def _unique_keys(pairs):
     return obj
 
 
-def _names(doc, key, of_object):
-    """The names in doc[key]: the keys of an object (of_object) or the
-    strings of an array without repeats; ValueError naming key otherwise."""
+def _object_names(doc, key):
+    """The keys of the object doc[key]; ValueError naming key otherwise."""
     value = doc[key]
-    if of_object:
-        if not isinstance(value, dict):
-            raise ValueError('"%s" is not an object' % key)
-        return builtins.list(value)
+    if not isinstance(value, dict):
+        raise ValueError('"%s" is not an object' % key)
+    return builtins.list(value)
+
+
+def _array_names(doc, key):
+    """The strings of the array doc[key], without repeats; ValueError
+    naming key otherwise."""
+    value = doc[key]
     if not isinstance(value, builtins.list) or not all(isinstance(n, str) for n in value):
         raise ValueError('"%s" is not an array of strings' % key)
     if len(set(value)) != len(value):
@@ -213,9 +220,8 @@ def _parse_changes(output):
     if set(doc) != set(_DOCUMENT_KEYS):
         raise ValueError("the document's keys are %s, not %s" % (
             ", ".join(sorted(doc)) or "none", ", ".join(_DOCUMENT_KEYS)))
-    for set_key, unset_key in (("env", "unset"), ("alias", "unalias"),
-                               ("shellFunc", "unshellFunc")):
-        both = set(_names(doc, set_key, True)) & set(_names(doc, unset_key, False))
+    for set_key, unset_key in _DOCUMENT_PAIRS:
+        both = set(_object_names(doc, set_key)) & set(_array_names(doc, unset_key))
         if both:
             raise ValueError('"%s" and "%s" both name %s' % (
                 set_key, unset_key, ", ".join(sorted(both))))
