@@ -45,20 +45,33 @@ static const char *string_field(cJSON *body, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req,
+/* The actions, by the last word of their path (the router knows them). */
+static const struct {
+    const char *word;
+    shelf_op op;
+    int needs_body;
+} ACTIONS[] = {{"load", SHELF_OP_LOAD, 1},     {"unload", SHELF_OP_UNLOAD, 1},
+               {"swap", SHELF_OP_SWAP, 1},     {"restore", SHELF_OP_RESTORE, 1},
+               {"purge", SHELF_OP_PURGE, 0},   {"reload", SHELF_OP_RELOAD, 0}};
+
+void api_action(api_state *s, api_ctx *c, const char *word, const api_request *req,
                    api_response *r)
 {
-    cJSON *body = api_parse_body(req, r, strcmp(op, "purge") && strcmp(op, "reload"));
+    size_t a = 0;
+    while (a + 1 < sizeof ACTIONS / sizeof ACTIONS[0] && strcmp(ACTIONS[a].word, word) != 0)
+        a++;
+    shelf_op op = ACTIONS[a].op;
+    cJSON *body = api_parse_body(req, r, ACTIONS[a].needs_body);
     if (!body)
         return;
     shelf_strv names;
     shelf_strv_init(&names);
     const char *old = NULL, *new_ = NULL, *cname = NULL;
     int allow_changes = 0;
-    if (strcmp(op, "load") == 0 || strcmp(op, "unload") == 0) {
+    if (op == SHELF_OP_LOAD || op == SHELF_OP_UNLOAD) {
         if (names_of(cJSON_GetObjectItemCaseSensitive(body, "modules"), &names, r) < 0)
             goto done;
-    } else if (strcmp(op, "swap") == 0) {
+    } else if (op == SHELF_OP_SWAP) {
         old = string_field(body, "old");
         new_ = string_field(body, "new");
         if (!new_) {
@@ -68,7 +81,7 @@ void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req
         }
         if ((old && !api_check_name(r, old)) || !api_check_name(r, new_))
             goto done;
-    } else if (strcmp(op, "restore") == 0) {
+    } else if (op == SHELF_OP_RESTORE) {
         cname = string_field(body, "name");
         allow_changes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "allow_changes"));
         if (!cname) {
@@ -87,22 +100,16 @@ void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req
     shelf_strv newenv;
     shelf_strv_init(&newenv);
     cJSON *doc = NULL;
-    char *swap_args[2] = {(char *)(old ? old : new_), (char *)new_};
-    shelf_request q = {.shell = SHELF_SH_BASH, .limits = &s->limits,
+    char *swap_args[2] = {(char *)old, (char *)new_};
+    shelf_request q = {.op = op, .shell = SHELF_SH_BASH, .limits = &s->limits,
                        .force = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "force")),
                        .allow_changes = allow_changes, .collection = &coll};
-    if (strcmp(op, "load") == 0 || strcmp(op, "unload") == 0) {
-        q.op = op[0] == 'l' ? SHELF_OP_LOAD : SHELF_OP_UNLOAD;
+    if (op == SHELF_OP_LOAD || op == SHELF_OP_UNLOAD) {
         q.args = names.v;
         q.nargs = names.n;
-    } else if (strcmp(op, "swap") == 0) {
-        q.op = SHELF_OP_SWAP;
+    } else if (op == SHELF_OP_SWAP) {
         q.args = old ? swap_args : swap_args + 1;
         q.nargs = old ? 2 : 1;
-    } else {
-        q.op = strcmp(op, "purge") == 0    ? SHELF_OP_PURGE
-               : strcmp(op, "reload") == 0 ? SHELF_OP_RELOAD
-                                           : SHELF_OP_RESTORE;
     }
 
     pthread_mutex_lock(&c->lock);

@@ -176,7 +176,7 @@ void api_put_context(api_state *s, api_ctx *c, const api_request *req, api_respo
 /* ---- the other endpoints ------------------------------------------------------ */
 
 /* POST load|unload|swap|purge|reload|restore (api-actions.c). */
-void api_action(api_state *s, api_ctx *c, const char *op, const api_request *req,
+void api_action(api_state *s, api_ctx *c, const char *word, const api_request *req,
                 api_response *r);
 /* GET modules, GET modules/NAME (api-modules.c); api_lru_clear forgets the
  * cached answers. */
