@@ -13,7 +13,6 @@
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -47,16 +46,6 @@ static const char *one_name(const cli_opts *o, const char *cmd, char **args, int
     return nargs ? args[0] : DEFAULT_NAME;
 }
 
-static char *now_iso(void)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    char buf[32];
-    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        return strdup("unknown");
-    return strdup(buf);
-}
-
 int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs)
 {
     const char *name = one_name(o, "save", args, nargs, 0);
@@ -70,14 +59,7 @@ int cli_save(shelf_engine *e, const cli_opts *o, char **args, int nargs)
         return failed(o, &err);
     shelf_collection c;
     shelf_collection_init(&c);
-    c.name = strdup(name);
-    c.created = now_iso();
-    c.shelf_version = strdup(PACKAGE_VERSION);
-    int rc = c.name && c.created && c.shelf_version ? SHELF_OK : SHELF_ENOMEM;
-    if (rc < 0)
-        shelf_oom(&err);
-    if (rc == 0)
-        rc = shelf_engine_snapshot(e, &c, &err);
+    int rc = shelf_engine_snapshot(e, name, &c, &err);
     if (rc == 0)
         rc = shelf_collection_write(dir, &c, &err);
     if (rc == 0 && !o->quiet) {

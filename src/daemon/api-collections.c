@@ -8,22 +8,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api-internal.h"
 #include "shelf.h"
 
 /* ---- collections -------------------------------------------------------------------- */
-
-static char *now_iso(void)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    char buf[32];
-    if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        return strdup("1970-01-01T00:00:00Z");
-    return strdup(buf);
-}
 
 void api_list_collections(api_state *s, api_response *r)
 {
@@ -86,18 +75,11 @@ void api_save_collection(api_state *s, api_ctx *c, const char *name, api_respons
     shelf_collection_init(&coll);
     int rc = shelf_collection_dir(s->default_env.v, &dir, &err);
     if (rc == 0) {
-        coll.name = strdup(name);
-        coll.created = now_iso();
-        coll.shelf_version = strdup(PACKAGE_VERSION);
-        if (!coll.name || !coll.created || !coll.shelf_version)
-            rc = SHELF_ENOMEM;
-    }
-    if (rc == 0) {
         pthread_mutex_lock(&c->lock);
         shelf_engine *e;
         rc = shelf_engine_new(c->env.v, SHELF_SH_BASH, &s->limits, &e, &err);
         if (rc == 0)
-            rc = shelf_engine_snapshot(e, &coll, &err);
+            rc = shelf_engine_snapshot(e, name, &coll, &err);
         shelf_engine_free(e);
         pthread_mutex_unlock(&c->lock);
     }

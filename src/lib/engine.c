@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shelf.h"
@@ -1117,8 +1118,19 @@ int shelf_engine_unuse(shelf_engine *e, char *const *dirs, size_t n,
 
 /* ---- collections ------------------------------------------------------------------ */
 
-int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err)
+int shelf_engine_snapshot(shelf_engine *e, const char *name, shelf_collection *c,
+                          shelf_error *err)
 {
+    time_t now = time(NULL);
+    struct tm tm;
+    char when[32];
+    if (!gmtime_r(&now, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        strcpy(when, "1970-01-01T00:00:00Z");
+    c->name = strdup(name);
+    c->created = strdup(when);
+    c->shelf_version = strdup(PACKAGE_VERSION);
+    if (!c->name || !c->created || !c->shelf_version)
+        return shelf_oom(err);
     /* The base MODULEPATH: what a forced purge of the same environment
      * leaves (the user's own `module use` directories stay). */
     shelf_engine tmp;

@@ -855,12 +855,14 @@ const shelf_strv *shelf_engine_modulepath(shelf_engine *e);
 /* 1 if `name` resolves on the current MODULEPATH (isAvail() of modulefiles). */
 int shelf_engine_is_avail(shelf_engine *e, const char *name);
 
-/* A collection of e's loaded modules: fills c (initialised by the caller;
- * c->name is left alone) from the loaded table: the base MODULEPATH (what
+/* A collection named name of e's loaded modules: fills c (initialised by
+ * the caller) with the name, the time now (UTC, ISO 8601) and this
+ * version of shelf, then from the loaded table: the base MODULEPATH (what
  * a forced purge would leave), then every loaded module in load order with
  * the SHA-256 of its modulefile. e is not changed. 0, SHELF_EIO (a loaded
  * module's file cannot be read: err names it) or SHELF_ENOMEM. */
-int shelf_engine_snapshot(shelf_engine *e, shelf_collection *c, shelf_error *err);
+int shelf_engine_snapshot(shelf_engine *e, const char *name, shelf_collection *c,
+                          shelf_error *err);
 
 /* ---- read modes: evaluating a modulefile without changing anything ----- */
 
