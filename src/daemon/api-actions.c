@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api-internal.h"
@@ -43,6 +44,24 @@ static const char *string_field(cJSON *body, const char *k)
 {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(body, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Publishes a "loaded" event for client. */
+static void api_publish_loaded(api_state *s, const char *client, const shelf_state *st)
+{
+    if (!s->bus)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *a = o ? cJSON_AddArrayToObject(o, "loaded") : NULL;
+    if (o)
+        shelf_json_add_str(o, "client", client);
+    for (size_t i = 0; a && i < st->n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(st->mods[i].fullname));
+    char *text = a ? shelf_json_text(o, 0) : NULL;
+    cJSON_Delete(o);
+    if (text)
+        events_publish(s->bus, "loaded", client, text);
+    free(text);
 }
 
 /* The actions, by the last word of their path (the router knows them). */

@@ -168,23 +168,6 @@ cJSON *api_loaded_json(const shelf_state *st)
     return a;
 }
 
-void api_publish_loaded(api_state *s, const char *client, const shelf_state *st)
-{
-    if (!s->bus)
-        return;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *a = o ? cJSON_AddArrayToObject(o, "loaded") : NULL;
-    if (o)
-        shelf_json_add_str(o, "client", client);
-    for (size_t i = 0; a && i < st->n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(st->mods[i].fullname));
-    char *text = a ? shelf_json_text(o, 0) : NULL;
-    cJSON_Delete(o);
-    if (text)
-        events_publish(s->bus, "loaded", client, text);
-    free(text);
-}
-
 /* ---- GET/PUT context, GET loaded ------------------------------------------------------- */
 
 /* {"client", "loaded", ...}: the part every context answer shares. Called

@@ -168,8 +168,6 @@ api_ctx *api_ctx_get(api_state *s, const api_request *req, api_response *r);
 void api_ctx_free(api_ctx *c);
 /* The loaded modules as a JSON array; NULL on OOM. */
 cJSON *api_loaded_json(const shelf_state *st);
-/* Publishes a "loaded" event for client. */
-void api_publish_loaded(api_state *s, const char *client, const shelf_state *st);
 void api_get_context(api_ctx *c, api_response *r, int with_env, int with_warnings);
 void api_put_context(api_state *s, api_ctx *c, const api_request *req, api_response *r);
 
