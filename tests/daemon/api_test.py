@@ -229,6 +229,16 @@ def run(mode, binary, shelf, srcdir, tmp):
         confinement(kind, binary, tree, env, tmp, outside)
 
 
+def home_env(home, modulepath):
+    """The environment of a user whose home (with its private runtime
+    directory) is home."""
+    runtime = os.path.join(home, "run")
+    os.makedirs(runtime, mode=0o700)
+    return {"HOME": home, "PATH": "/usr/bin:/bin", "MODULEPATH": modulepath,
+            "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": os.path.join(home, "cache"),
+            "XDG_CONFIG_HOME": os.path.join(home, "cfg"), "LANG": "C"}
+
+
 def defaults_across_trees(kind, binary, shelf, tmp):
     """foo/1.0 in one tree, foo/2.0 in another: the daemon's default is the
     engine's, what `module load foo` loads."""
@@ -239,11 +249,7 @@ def defaults_across_trees(kind, binary, shelf, tmp):
         os.makedirs(os.path.join(d, "foo"))
         with open(os.path.join(d, "foo", v + ".lua"), "w") as f:
             f.write('whatis("Description: foo %s")\nsetenv("FOO_VERSION", "%s")\n' % (v, v))
-    runtime = os.path.join(two, "run")
-    os.makedirs(runtime, mode=0o700)
-    env = {"HOME": two, "PATH": "/usr/bin:/bin", "MODULEPATH": a + ":" + b,
-           "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": os.path.join(two, "cache"),
-           "XDG_CONFIG_HOME": os.path.join(two, "cfg"), "LANG": "C"}
+    env = home_env(two, a + ":" + b)
     p = cli(shelf, env, "json", "load", "foo")
     want = "2.0"
     ok(p.returncode == 0 and json.loads(p.stdout)["env"]["FOO_VERSION"] == want,
@@ -284,11 +290,7 @@ def defaults_from_a_reached_level(kind, binary, shelf, tmp):
     os.makedirs(comp)
     with open(os.path.join(comp, ".modulerc.lua"), "w") as f:
         f.write('hide_version("foo/2.0")\n')
-    runtime = os.path.join(top, "run")
-    os.makedirs(runtime, mode=0o700)
-    env = {"HOME": top, "PATH": "/usr/bin:/bin", "MODULEPATH": core,
-           "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": os.path.join(top, "cache"),
-           "XDG_CONFIG_HOME": os.path.join(top, "cfg"), "LANG": "C"}
+    env = home_env(top, core)
     p = cli(shelf, env, "index", "--quiet", core)
     ok(p.returncode == 0, "reached level: the tree is indexed", p.stderr)
     p = subprocess.run(["bash", "-c", 'eval "$("$0" bash load gcc)" && "$0" json load foo', shelf],
@@ -323,11 +325,7 @@ def defaults_per_environment(kind, binary, shelf, tmp):
             f.write('whatis("Description: foo %s")\n' % v)
     with open(os.path.join(tree, "foo", ".modulerc.lua"), "w") as f:
         f.write('if os.getenv("FLAVOR") == "old" then module_version("foo/1.0", "default") end\n')
-    runtime = os.path.join(top, "run")
-    os.makedirs(runtime, mode=0o700)
-    env = {"HOME": top, "PATH": "/usr/bin:/bin", "MODULEPATH": tree,
-           "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": os.path.join(top, "cache"),
-           "XDG_CONFIG_HOME": os.path.join(top, "cfg"), "LANG": "C"}
+    env = home_env(top, tree)
     for flavor, want in (("old", "1.0"), ("new", "2.0")):
         p = cli(shelf, dict(env, FLAVOR=flavor), "json", "load", "foo")
         ok(p.returncode == 0 and "foo/" + want in json.loads(p.stdout)["env"]["LOADEDMODULES"],
